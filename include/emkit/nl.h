@@ -1,0 +1,541 @@
+/*
+ * emkit/nl.h — generic netlink driven by YNL spec files.
+ *
+ * One library serves both ends of a generic netlink conversation: the client
+ * (emctl) and the server (emd). Everything protocol-specific comes from a YNL
+ * spec file (the YAML format of the kernel's Documentation/netlink/specs), so
+ * the same code speaks nlctrl, dev-energymodel or any other family.
+ *
+ * The pieces, in the order a message meets them:
+ *
+ *   spec       emnl_spec_load() reads a YNL file (genetlink, genetlink-legacy):
+ *              definitions (enums, flags), attribute sets, operations and
+ *              multicast groups. Numbers are assigned as YNL does: attributes
+ *              from 1, enum entries from 0, flags from bit 0, operations from 1,
+ *              each `value:` restarting the count.
+ *   values     struct emnl_attrs is a typed tree of attributes (numbers, strings,
+ *              binaries, flags, nests, arrays), each tied to its spec attribute.
+ *   codec      emnl_encode() turns a tree into a netlink message in a buffer the
+ *              caller owns; emnl_decode() turns message bytes back into a tree.
+ *              Attributes are 4-byte aligned; a u64 in a set that has a `pad`
+ *              attribute is written as the kernel's nla_put_u64_64bit() writes it
+ *              (see EMNL_PAD_* below for exactly when a pad appears).
+ *   validate   emnl_validate() checks a message strictly against the spec, as the
+ *              kernel's strict mode does, and fills struct emnl_error: errno, a
+ *              message, the offset of the offending attribute from the start of
+ *              the message, the missing attribute type.
+ *   extack     emnl_extack_put() encodes such an error as NLMSG_ERROR with
+ *              extended-ack TLVs; emnl_extack_parse() decodes one, and
+ *              emnl_error_format() makes it a readable line.
+ *   client     struct emnl_sock talks to the kernel (AF_NETLINK, NETLINK_GENERIC,
+ *              with NETLINK_EXT_ACK and NETLINK_CAP_ACK) or to a peer over a UNIX
+ *              SOCK_SEQPACKET socket (one netlink datagram per packet), with the
+ *              same calls: resolve a family, do, dump, subscribe, receive.
+ *   json       emnl_to_json() / emnl_from_json(): the shape of the kernel's `ynl`
+ *              CLI with --output-json (enum values by name, flags as lists of
+ *              names, repeated attributes as lists, binaries as hex).
+ *
+ * Example: ask the kernel's controller for the nlctrl family, print it as JSON.
+ *
+ *	struct emnl_spec *spec = emnl_spec_load("spec/nlctrl.yaml", &err);
+ *	struct emnl_sock *sk = emnl_sock_open_kernel(&err);
+ *	struct emnl_family fam;
+ *	emnl_family_resolve(sk, spec, &fam, &err);
+ *	const struct emnl_op *op = emnl_spec_op(spec, "getfamily");
+ *	struct emnl_attrs *req = emnl_attrs_new(op->set);
+ *	emnl_attrs_add_str(req, "family-name", "nlctrl");
+ *	struct emnl_attrs *reply;
+ *	if (emnl_do(sk, &fam, op, req, &reply, &err) < 0) {
+ *		char line[512];
+ *		emnl_error_format(&err, spec, line, sizeof(line));
+ *		fprintf(stderr, "%s\n", line);
+ *	} else {
+ *		json_object *j = emnl_to_json(reply);
+ *		puts(json_object_to_json_string(j));
+ *		json_object_put(j);
+ *		emnl_attrs_free(reply);
+ *	}
+ *	emnl_attrs_free(req);
+ *	emnl_sock_close(sk);
+ *	emnl_spec_free(spec);
+ *
+ * Conventions: functions that can fail return a negative errno (or NULL) and,
+ * where they take a struct emnl_error, say why in it. Nothing here keeps global
+ * state; a spec is immutable once loaded and may be shared between threads, a
+ * socket and a value tree belong to one thread at a time.
+ */
+#ifndef EMKIT_NL_H
+#define EMKIT_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/netlink.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct json_object;
+
+/* ------------------------------------------------------------------------- */
+/* Errors                                                                      */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * What went wrong, in the terms of an extended ack. err is a negative errno
+ * (0: no error). The has_* flags say which optional parts are present.
+ */
+struct emnl_error {
+	int err;
+	char msg[160];
+	bool has_offset;
+	uint32_t offset;    /* of the bad attribute from the start of the message */
+	bool has_miss_type;
+	uint32_t miss_type; /* a required attribute that is absent */
+	bool has_miss_nest;
+	uint32_t miss_nest; /* offset of the nest it is missing from */
+	const void *attr_set; /* set miss_type belongs to, if known (struct emnl_attr_set) */
+};
+
+/*
+ * emnl_error_set - fill an error with an errno and a printf-style message.
+ * @e: error to fill (may be NULL: nothing happens)
+ * @err: negative errno
+ * Returns @err, so callers can write `return emnl_error_set(e, -EINVAL, ...)`.
+ */
+int emnl_error_set(struct emnl_error *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* emnl_error_clear - reset @e to "no error". */
+void emnl_error_clear(struct emnl_error *e);
+
+/* ------------------------------------------------------------------------- */
+/* Spec model                                                                  */
+/* ------------------------------------------------------------------------- */
+
+/* Attribute types of YNL. */
+enum emnl_type {
+	EMNL_T_UNUSED = 0,
+	EMNL_T_U8, EMNL_T_U16, EMNL_T_U32, EMNL_T_U64,
+	EMNL_T_S8, EMNL_T_S16, EMNL_T_S32, EMNL_T_S64,
+	EMNL_T_UINT,   /* 4 or 8 bytes, unsigned */
+	EMNL_T_SINT,   /* 4 or 8 bytes, signed */
+	EMNL_T_STRING, /* NUL-terminated on the wire */
+	EMNL_T_BINARY,
+	EMNL_T_FLAG,   /* no payload: presence is the value */
+	EMNL_T_PAD,    /* alignment filler, never a value */
+	EMNL_T_NEST,
+	EMNL_T_INDEXED_ARRAY,   /* nest of entries numbered 1.. of sub_type */
+	EMNL_T_NEST_TYPE_VALUE, /* nests whose types carry values, then a set */
+	EMNL_T_BITFIELD32,
+};
+
+/* Kinds of definition. */
+enum emnl_def_kind { EMNL_DEF_ENUM, EMNL_DEF_FLAGS, EMNL_DEF_CONST, EMNL_DEF_STRUCT };
+
+/* One enum or flags definition: entry i is named names[i] and worth values[i]
+ * (for flags, values[i] is the bit mask, 1 << bit). */
+struct emnl_def {
+	char *name;
+	enum emnl_def_kind kind;
+	size_t n;
+	char **names;
+	uint64_t *values;
+};
+
+struct emnl_attr_set;
+
+/* One attribute of a set. */
+struct emnl_attr {
+	char *name;
+	uint16_t type;          /* attribute number on the wire */
+	enum emnl_type kind;
+	enum emnl_type sub_kind; /* element type of an indexed-array */
+	bool multi;             /* multi-attr: may repeat, values form a list */
+	bool enum_as_flags;
+	bool byte_order_be;     /* byte-order: big-endian */
+	char *nested_name;      /* nested-attributes, resolved into nested */
+	const struct emnl_attr_set *nested;
+	char *enum_name;        /* enum:, resolved into def */
+	const struct emnl_def *def;
+	size_t n_type_value;    /* nest-type-value: levels and their names */
+	char **type_value;
+	const struct emnl_attr_set *set; /* the set this attribute belongs to */
+};
+
+/* An attribute set, attrs in spec order. */
+struct emnl_attr_set {
+	char *name;
+	char *subset_of;
+	size_t n;
+	struct emnl_attr *attrs;
+	uint16_t max_type;
+	const struct emnl_attr *pad; /* the set's pad attribute, if it has one */
+};
+
+/* One direction of an operation: command number and attribute list. */
+struct emnl_msg_spec {
+	bool present;
+	uint8_t cmd;
+	size_t n;
+	const struct emnl_attr **attrs; /* the listed attributes */
+};
+
+/* One operation. */
+struct emnl_op {
+	char *name;
+	const struct emnl_attr_set *set;
+	char *set_name;
+	struct emnl_msg_spec do_req, do_rep, dump_req, dump_rep, event;
+	bool has_do, has_dump;
+	bool is_notify, is_event;
+	char *notify_name; /* notify: the op whose do reply is the payload */
+	char *mcgrp;
+	uint8_t value;     /* the operation's number in the unified model */
+};
+
+/* A whole family. */
+struct emnl_spec {
+	char *name;
+	char *protocol; /* genetlink, genetlink-legacy, ... */
+	uint32_t version;
+	bool directional;
+	size_t n_defs, n_sets, n_ops, n_mcgrps;
+	struct emnl_def *defs;
+	struct emnl_attr_set *sets;
+	struct emnl_op *ops;
+	char **mcgrps;
+};
+
+/*
+ * emnl_spec_load - read a YNL spec file.
+ * @path: the YAML file
+ * @e: filled on failure with a message naming the file and line
+ * Returns the spec (free with emnl_spec_free) or NULL.
+ */
+struct emnl_spec *emnl_spec_load(const char *path, struct emnl_error *e);
+
+/* emnl_spec_parse - as emnl_spec_load, from a YAML text of @len bytes. */
+struct emnl_spec *emnl_spec_parse(const char *text, size_t len, struct emnl_error *e);
+
+/* emnl_spec_free - release a spec and everything it owns. */
+void emnl_spec_free(struct emnl_spec *spec);
+
+/* Look-ups by name; NULL when absent. */
+const struct emnl_attr_set *emnl_spec_set(const struct emnl_spec *spec, const char *name);
+const struct emnl_op *emnl_spec_op(const struct emnl_spec *spec, const char *name);
+const struct emnl_def *emnl_spec_def(const struct emnl_spec *spec, const char *name);
+const struct emnl_attr *emnl_set_attr(const struct emnl_attr_set *set, const char *name);
+/* emnl_set_attr_by_type - the attribute numbered @type in @set, or NULL. */
+const struct emnl_attr *emnl_set_attr_by_type(const struct emnl_attr_set *set, uint16_t type);
+
+/*
+ * emnl_spec_op_by_cmd - which operation a message with command @cmd is.
+ * @reply: the message travels kernel → user (matters for directional specs)
+ * @msg: set to the matching direction (do request/reply, dump..., event)
+ */
+const struct emnl_op *emnl_spec_op_by_cmd(const struct emnl_spec *spec, uint8_t cmd,
+					  bool reply, const struct emnl_msg_spec **msg);
+
+/* emnl_type_name - the YNL name of a type ("u32", "nest", ...). */
+const char *emnl_type_name(enum emnl_type t);
+
+/* ------------------------------------------------------------------------- */
+/* Value trees                                                                 */
+/* ------------------------------------------------------------------------- */
+
+/* One attribute with its value. */
+struct emnl_value {
+	const struct emnl_attr *attr; /* NULL for an array element or unknown type */
+	uint16_t type;
+	enum emnl_type kind;
+	union {
+		uint64_t u;     /* unsigned kinds, flag (1), bitfield32 (value | selector << 32) */
+		int64_t s;      /* signed kinds */
+		struct {
+			char *ptr;  /* string (NUL-terminated) or binary */
+			size_t len; /* binary length; string length without NUL */
+		} bytes;
+		struct emnl_attrs *nest; /* nest, array, nest-type-value */
+	};
+	uint32_t tv[4]; /* nest-type-value: the type numbers at each level */
+};
+
+/* A list of attributes: a message body or a nest's payload. */
+struct emnl_attrs {
+	const struct emnl_attr_set *set; /* set the attributes belong to (NULL: array) */
+	const struct emnl_attr *array_of; /* for an indexed array: its attribute */
+	size_t n, cap;
+	struct emnl_value *v;
+};
+
+/* emnl_attrs_new - an empty list for @set. NULL on allocation failure. */
+struct emnl_attrs *emnl_attrs_new(const struct emnl_attr_set *set);
+/* emnl_attrs_free - free a list and every nest in it. */
+void emnl_attrs_free(struct emnl_attrs *a);
+/* emnl_attrs_get - first attribute named @name in @a, or NULL. */
+const struct emnl_value *emnl_attrs_get(const struct emnl_attrs *a, const char *name);
+/* emnl_attrs_count - how many times @name occurs in @a. */
+size_t emnl_attrs_count(const struct emnl_attrs *a, const char *name);
+
+/*
+ * Appending values by attribute name. Each returns 0 or a negative errno:
+ * -ENOENT (no such attribute in the list's set), -EINVAL (wrong kind),
+ * -ENOMEM. The unsigned adder serves u8..u64, uint, flag (any value) and the
+ * signed one s8..s64 and sint; range is checked against the attribute's width.
+ */
+int emnl_attrs_add_uint(struct emnl_attrs *a, const char *name, uint64_t v);
+int emnl_attrs_add_sint(struct emnl_attrs *a, const char *name, int64_t v);
+int emnl_attrs_add_str(struct emnl_attrs *a, const char *name, const char *s);
+int emnl_attrs_add_bin(struct emnl_attrs *a, const char *name, const void *p, size_t len);
+int emnl_attrs_add_flag(struct emnl_attrs *a, const char *name);
+/* emnl_attrs_add_nest - append a nest (or array, or nest-type-value); its
+ * contents go in *@child, which the parent owns. */
+int emnl_attrs_add_nest(struct emnl_attrs *a, const char *name, struct emnl_attrs **child);
+/* emnl_attrs_add_raw - append a value as is (used by decoders); copies @v's
+ * bytes, takes ownership of @v->nest. */
+int emnl_attrs_add_value(struct emnl_attrs *a, const struct emnl_value *v);
+
+/* ------------------------------------------------------------------------- */
+/* Codec                                                                       */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * When a u64 attribute of a set with a pad attribute gets a pad before it.
+ * The kernel's nla_put_u64_64bit() pads only on architectures without
+ * efficient unaligned access, and there only when the attribute header would
+ * start 8-byte aligned (so that the payload, 4 bytes later, would not be):
+ * then it first puts a zero-length pad attribute (4 bytes). Alignment is
+ * counted from the start of the datagram (the kernel's skb data).
+ */
+enum emnl_pad_mode {
+	EMNL_PAD_NEVER,  /* x86-64, arm64, ...: what this machine's kernel does */
+	EMNL_PAD_ALIGN8, /* architectures without efficient unaligned access */
+};
+
+/* emnl_pad_mode_native - the mode the kernel of this architecture uses. */
+enum emnl_pad_mode emnl_pad_mode_native(void);
+
+/* Header fields of a generic netlink message. */
+struct emnl_hdr {
+	uint16_t nlmsg_type;  /* family id */
+	uint16_t nlmsg_flags;
+	uint32_t nlmsg_seq;
+	uint32_t nlmsg_pid;
+	uint8_t cmd;
+	uint8_t version;
+};
+
+/*
+ * emnl_encode - write one message: nlmsghdr, genlmsghdr, then @attrs.
+ * @buf: where to write; the message starts here
+ * @size: bytes available
+ * @dgram_start: start of the datagram @buf is part of (for EMNL_PAD_ALIGN8;
+ *               NULL means @buf)
+ * Returns the message length (nlmsg_len) or -EMSGSIZE when it does not fit
+ * (nothing partial is left for the caller to send) or -EINVAL for a value
+ * the attribute cannot hold.
+ */
+int emnl_encode(void *buf, size_t size, const void *dgram_start, const struct emnl_hdr *hdr,
+		const struct emnl_attrs *attrs, enum emnl_pad_mode pad);
+
+/*
+ * emnl_decode - read one message's attributes into a tree.
+ * @nlh: the message (nlmsg_len bytes)
+ * @set: the attribute set of its operation
+ * @hdr: if not NULL, receives the header fields
+ * @out: the tree (free with emnl_attrs_free)
+ * @e: why decoding failed
+ * Decoding is lenient where validation is strict: unknown attributes are
+ * kept as binaries with attr == NULL. Malformed framing still fails (-EINVAL).
+ */
+int emnl_decode(const struct nlmsghdr *nlh, const struct emnl_attr_set *set,
+		struct emnl_hdr *hdr, struct emnl_attrs **out, struct emnl_error *e);
+
+/* emnl_decode_attrs - decode @len bytes of attributes at @p in @set. */
+int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set,
+		      struct emnl_attrs **out, struct emnl_error *e);
+
+/* ------------------------------------------------------------------------- */
+/* Strict validation                                                           */
+/* ------------------------------------------------------------------------- */
+
+/* Deepest nesting accepted (the kernel's policy recursion limit). */
+#define EMNL_MAX_NEST_DEPTH 10
+
+/*
+ * emnl_validate - check a request (or, with @reply, a reply) strictly.
+ * @spec: the family
+ * @nlh: the message; @len: bytes available from nlh (the datagram's rest)
+ * @reply: check against reply attribute lists instead of request ones
+ * @required: attribute types the top level must contain (may be NULL)
+ * @n_required: length of @required
+ * @op_out: if not NULL, receives the operation (NULL if the command is unknown)
+ * Returns 0 or a negative errno, with @e filled: -EINVAL for framing, an
+ * unknown or unsupported attribute, type 0, a wrong length, trailing bytes,
+ * a non-zero reserved field, nesting deeper than EMNL_MAX_NEST_DEPTH, a
+ * missing required attribute (miss_type); -EOPNOTSUPP for an unknown command.
+ * Offsets are from the start of the message (@nlh).
+ */
+int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size_t len,
+		  bool reply, const uint16_t *required, size_t n_required,
+		  const struct emnl_op **op_out, struct emnl_error *e);
+
+/* ------------------------------------------------------------------------- */
+/* Extended acks                                                               */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * emnl_extack_put - write the NLMSG_ERROR answering @req.
+ * @buf, @size: where (caller-owned)
+ * @req: the request being answered (its nlmsg_len bytes are read)
+ * @e: the error; e->err == 0 makes an ack. MSG, OFFS, MISS_TYPE and MISS_NEST
+ *     TLVs are written for the parts present, with NLM_F_ACK_TLVS.
+ * @cap: the peer asked for NETLINK_CAP_ACK: echo only the request's header
+ *     (NLM_F_CAPPED). Acks (err == 0) are always capped, as the kernel does.
+ * @ext: the peer asked for NETLINK_EXT_ACK (no TLVs without it)
+ * Returns the message length or -EMSGSIZE.
+ */
+int emnl_extack_put(void *buf, size_t size, const struct nlmsghdr *req,
+		    const struct emnl_error *e, bool cap, bool ext);
+
+/*
+ * emnl_extack_parse - decode an NLMSG_ERROR message into @e.
+ * Returns 0 when it parsed (e->err holds the peer's errno, 0 for an ack) or
+ * -EINVAL when the message is malformed. @req_out (optional) points at the
+ * echoed request header inside @nlh.
+ */
+int emnl_extack_parse(const struct nlmsghdr *nlh, struct emnl_error *e,
+		      const struct nlmsghdr **req_out);
+
+/*
+ * emnl_error_format - one readable line for @e, e.g.
+ * "Invalid argument (EINVAL): Unknown attribute type 9 (offset 20)" or
+ * "Invalid argument (EINVAL): missing attribute 'perf-domain-id' (type 2)".
+ * @spec resolves attribute names (may be NULL). Returns @buf.
+ */
+char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec,
+			char *buf, size_t size);
+
+/* ------------------------------------------------------------------------- */
+/* Client                                                                      */
+/* ------------------------------------------------------------------------- */
+
+struct emnl_sock;
+
+/* A family as resolved on one socket: its id and multicast group ids. */
+struct emnl_family {
+	const struct emnl_spec *spec;
+	uint16_t id;
+	uint32_t version;
+	size_t n_mcgrps;
+	char *mcgrp_names[16];
+	uint32_t mcgrp_ids[16];
+};
+
+/*
+ * On a SOCK_SEQPACKET transport there is no kernel to add memberships, so a
+ * client joins a group by sending this nlctrl command with the group id in a
+ * u32 attribute EMNL_SEQPACKET_ATTR_GROUP; the server acks it. (nlctrl itself
+ * has no such command; the number is outside its range.)
+ */
+#define EMNL_SEQPACKET_CMD_JOIN 0x70
+#define EMNL_SEQPACKET_ATTR_GROUP 1
+
+/* emnl_sock_open_kernel - a NETLINK_GENERIC socket with extended acks and
+ * capped acks turned on. NULL on failure (@e says why). */
+struct emnl_sock *emnl_sock_open_kernel(struct emnl_error *e);
+/* emnl_sock_open_unix - connect a SOCK_SEQPACKET socket to @path. */
+struct emnl_sock *emnl_sock_open_unix(const char *path, struct emnl_error *e);
+/* emnl_sock_open_fd - wrap a connected SOCK_SEQPACKET @fd (taken over). */
+struct emnl_sock *emnl_sock_open_fd(int fd, struct emnl_error *e);
+/* emnl_sock_close - close and free. */
+void emnl_sock_close(struct emnl_sock *sk);
+/* emnl_sock_fd - the file descriptor, for poll(). */
+int emnl_sock_fd(const struct emnl_sock *sk);
+/* emnl_sock_set_rcvbuf_len - size of the receive buffer used per recv() (the
+ * kernel fits its dump datagrams to the largest seen). Default 32 KiB. */
+int emnl_sock_set_rcvbuf_len(struct emnl_sock *sk, size_t len);
+/* emnl_sock_datagrams - how many datagrams this socket has received. */
+uint64_t emnl_sock_datagrams(const struct emnl_sock *sk);
+
+/*
+ * emnl_family_resolve - look @spec's family up with CTRL_CMD_GETFAMILY and
+ * fill @fam with its id, version and groups. For nlctrl itself no request
+ * is needed (its id is fixed) but one is sent anyway, to learn its groups.
+ */
+int emnl_family_resolve(struct emnl_sock *sk, const struct emnl_spec *spec,
+			struct emnl_family *fam, struct emnl_error *e);
+
+/* emnl_family_group_id - the id of group @name, or -ENOENT. */
+int64_t emnl_family_group_id(const struct emnl_family *fam, const char *name);
+
+/* emnl_family_release - free the names held by @fam. */
+void emnl_family_release(struct emnl_family *fam);
+
+/*
+ * emnl_do - send @op's do request made of @req (may be NULL: no attributes)
+ * with NLM_F_ACK, wait for the reply and the ack.
+ * @reply: receives the decoded reply (NULL if the operation has none)
+ * Returns 0 or the negative errno the peer answered, with @e filled from its
+ * extended ack.
+ */
+int emnl_do(struct emnl_sock *sk, const struct emnl_family *fam, const struct emnl_op *op,
+	    const struct emnl_attrs *req, struct emnl_attrs **reply, struct emnl_error *e);
+
+/* Called once per dump reply message; return 0 to go on, negative to stop. */
+typedef int (*emnl_msg_cb)(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data);
+
+/*
+ * emnl_dump - send @op's dump request and call @cb for every reply message,
+ * across as many datagrams as the peer sends, until NLMSG_DONE. @cb owns
+ * nothing: the tree is freed after it returns. Returns 0, @cb's negative
+ * return, or the peer's errno (with @e).
+ */
+int emnl_dump(struct emnl_sock *sk, const struct emnl_family *fam, const struct emnl_op *op,
+	      const struct emnl_attrs *req, emnl_msg_cb cb, void *data, struct emnl_error *e);
+
+/* emnl_subscribe - join multicast group @group of @fam. */
+int emnl_subscribe(struct emnl_sock *sk, const struct emnl_family *fam, const char *group,
+		   struct emnl_error *e);
+
+/*
+ * emnl_recv_notification - wait up to @timeout_ms (-1: forever) for one
+ * datagram of notifications and call @cb for each message in it.
+ * Returns the number of messages, 0 on timeout, or a negative errno.
+ */
+int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam,
+			   int timeout_ms, emnl_msg_cb cb, void *data, struct emnl_error *e);
+
+/*
+ * emnl_request_raw - send @len bytes (one or more messages) as one datagram.
+ * For callers that build their own messages (tests, benchmarks).
+ */
+int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len);
+/* emnl_recv_raw - receive one datagram into the socket's buffer; *@out points
+ * at it until the next receive. Returns its length or a negative errno. */
+ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms);
+
+/* ------------------------------------------------------------------------- */
+/* JSON                                                                        */
+/* ------------------------------------------------------------------------- */
+
+/* emnl_to_json - @a as a JSON object (new reference), ynl --output-json shape. */
+struct json_object *emnl_to_json(const struct emnl_attrs *a);
+
+/*
+ * emnl_from_json - a tree for @set from JSON object @j: keys are attribute
+ * names, enum values may be names, flags lists of names, multi-attrs lists.
+ * Returns 0 or a negative errno with @e naming the bad key.
+ */
+int emnl_from_json(const struct json_object *j, const struct emnl_attr_set *set,
+		   struct emnl_attrs **out, struct emnl_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMKIT_NL_H */

@@ -1,0 +1,417 @@
+/*
+ * Codec: value trees to generic netlink messages and back, on libmnl.
+ * Encoding writes the nlmsghdr and genlmsghdr, then each attribute as the
+ * kernel would: 4-byte aligned, integers in host order unless the spec says
+ * big-endian, strings with their NUL, nests closed with their final length,
+ * indexed arrays numbered from 1, and 64-bit numbers in a set that has a pad
+ * attribute preceded by a pad exactly when nla_put_u64_64bit() would put one
+ * (see enum emnl_pad_mode). Nothing is left half-written: on -EMSGSIZE the
+ * caller gets an error, not a truncated message. Decoding is the lenient
+ * mirror (unknown attributes kept as binaries); the strict checks live in
+ * validate.c.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+
+#include "emkit/nl.h"
+#include "nl_internal.h"
+
+/* Deepest tree the decoder follows (beyond the validator's limit, as a guard). */
+#define DECODE_MAX_DEPTH 32
+
+/* emnl_pad_mode_native - does this architecture's kernel pad u64s? */
+enum emnl_pad_mode emnl_pad_mode_native(void)
+{
+	/* The kernel pads only without CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS;
+	 * these architectures select it. */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || \
+	defined(__powerpc__) || defined(__s390__) || defined(__loongarch__) || \
+	(defined(__riscv) && defined(__riscv_misaligned_fast))
+	return EMNL_PAD_NEVER;
+#else
+	return EMNL_PAD_ALIGN8;
+#endif
+}
+
+/* Encoding state: the message being filled and where its datagram starts. */
+struct enc {
+	struct nlmsghdr *nlh;
+	size_t buflen; /* bytes available from nlh */
+	const uint8_t *dgram;
+	enum emnl_pad_mode pad;
+};
+
+static int encode_list(struct enc *c, const struct emnl_attrs *a);
+
+/* Put an attribute of @len bytes; -EMSGSIZE when it does not fit. */
+static int put(struct enc *c, uint16_t type, size_t len, const void *data)
+{
+	if (len > UINT16_MAX - MNL_ATTR_HDRLEN)
+		return -EINVAL;
+	return mnl_attr_put_check(c->nlh, c->buflen, type, len, data) ? 0 : -EMSGSIZE;
+}
+
+/* A 64-bit payload: pad first when the payload would be misaligned. */
+static int put64(struct enc *c, const struct emnl_value *v, uint64_t raw)
+{
+	const struct emnl_attr_set *set = v->attr ? v->attr->set : NULL;
+
+	if (c->pad == EMNL_PAD_ALIGN8 && set && set->pad) {
+		const uint8_t *tail = mnl_nlmsg_get_payload_tail(c->nlh);
+
+		if (((size_t)(tail - c->dgram) & 7) == 0) {
+			int err = put(c, set->pad->type, 0, NULL);
+
+			if (err)
+				return err;
+		}
+	}
+	return put(c, v->type, 8, &raw);
+}
+
+/* Encode one integer value as @kind with the attribute's byte order. */
+static int put_int(struct enc *c, const struct emnl_value *v, enum emnl_type kind)
+{
+	bool be = v->attr && v->attr->byte_order_be;
+	uint64_t u = v->u;
+
+	switch (kind) {
+	case EMNL_T_U8: case EMNL_T_S8: {
+		uint8_t x = (uint8_t)u;
+		return put(c, v->type, 1, &x);
+	}
+	case EMNL_T_U16: case EMNL_T_S16: {
+		uint16_t x = be ? htobe16((uint16_t)u) : (uint16_t)u;
+		return put(c, v->type, 2, &x);
+	}
+	case EMNL_T_U32: case EMNL_T_S32: {
+		uint32_t x = be ? htobe32((uint32_t)u) : (uint32_t)u;
+		return put(c, v->type, 4, &x);
+	}
+	case EMNL_T_U64: case EMNL_T_S64:
+		return put64(c, v, be ? htobe64(u) : u);
+	case EMNL_T_UINT:
+		/* As nla_put_uint(): 4 bytes when the value fits, else 8, no pad. */
+		if (u <= UINT32_MAX) {
+			uint32_t x = (uint32_t)u;
+			return put(c, v->type, 4, &x);
+		}
+		return put(c, v->type, 8, &u);
+	case EMNL_T_SINT:
+		if (v->s >= INT32_MIN && v->s <= INT32_MAX) {
+			int32_t x = (int32_t)v->s;
+			return put(c, v->type, 4, &x);
+		}
+		return put(c, v->type, 8, &u);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Encode a nest whose payload is @a (or, for nest-type-value, the inner levels). */
+static int put_nest(struct enc *c, uint16_t type, const struct emnl_value *v, unsigned level)
+{
+	struct nlattr *nest = mnl_attr_nest_start_check(c->nlh, c->buflen, type);
+	int err;
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (v->kind == EMNL_T_NEST_TYPE_VALUE && v->attr && level < v->attr->n_type_value)
+		err = put_nest(c, (uint16_t)v->tv[level], v, level + 1);
+	else
+		err = encode_list(c, v->nest);
+	if (err) {
+		mnl_attr_nest_cancel(c->nlh, nest);
+		return err;
+	}
+	mnl_attr_nest_end(c->nlh, nest);
+	return 0;
+}
+
+/* Encode one value. */
+static int encode_value(struct enc *c, const struct emnl_value *v)
+{
+	switch (v->kind) {
+	case EMNL_T_PAD:
+	case EMNL_T_UNUSED:
+		return 0;
+	case EMNL_T_FLAG:
+		return put(c, v->type, 0, NULL);
+	case EMNL_T_STRING:
+		return put(c, v->type, v->bytes.len + 1, v->bytes.ptr);
+	case EMNL_T_BINARY:
+		return put(c, v->type, v->bytes.len, v->bytes.ptr);
+	case EMNL_T_BITFIELD32: {
+		uint32_t bf[2] = {(uint32_t)v->u, (uint32_t)(v->u >> 32)};
+		return put(c, v->type, sizeof(bf), bf);
+	}
+	case EMNL_T_NEST:
+	case EMNL_T_INDEXED_ARRAY:
+		if (!v->nest)
+			return -EINVAL;
+		return put_nest(c, v->type, v, 0);
+	case EMNL_T_NEST_TYPE_VALUE:
+		if (!v->nest)
+			return -EINVAL;
+		return put_nest(c, v->type, v, 0);
+	default:
+		return put_int(c, v, v->kind);
+	}
+}
+
+static int encode_list(struct enc *c, const struct emnl_attrs *a)
+{
+	for (size_t i = 0; a && i < a->n; i++) {
+		int err = encode_value(c, &a->v[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* emnl_encode - one complete message. */
+int emnl_encode(void *buf, size_t size, const void *dgram_start, const struct emnl_hdr *hdr,
+		const struct emnl_attrs *attrs, enum emnl_pad_mode pad)
+{
+	struct enc c = {.buflen = size, .pad = pad};
+	struct genlmsghdr *g;
+	int err;
+
+	if (size < MNL_NLMSG_HDRLEN + EMNL_GENL_HDRLEN)
+		return -EMSGSIZE;
+	c.dgram = dgram_start ? dgram_start : buf;
+	c.nlh = mnl_nlmsg_put_header(buf);
+	c.nlh->nlmsg_type = hdr->nlmsg_type;
+	c.nlh->nlmsg_flags = hdr->nlmsg_flags;
+	c.nlh->nlmsg_seq = hdr->nlmsg_seq;
+	c.nlh->nlmsg_pid = hdr->nlmsg_pid;
+	g = mnl_nlmsg_put_extra_header(c.nlh, sizeof(*g));
+	g->cmd = hdr->cmd;
+	g->version = hdr->version;
+	err = encode_list(&c, attrs);
+	if (err)
+		return err;
+	return (int)c.nlh->nlmsg_len;
+}
+
+/* ---- decoding ------------------------------------------------------------- */
+
+static int decode_list(const uint8_t *p, size_t len, const struct emnl_attr_set *set,
+		       const struct emnl_attr *array_of, struct emnl_attrs **out,
+		       unsigned depth, struct emnl_error *e);
+
+/* Read an integer payload of @len bytes as @kind. */
+static int read_int(struct emnl_value *v, enum emnl_type kind, bool be, const void *p,
+		    size_t len, struct emnl_error *e)
+{
+	unsigned w = emnl_kind_width(kind);
+
+	if (kind == EMNL_T_UINT || kind == EMNL_T_SINT) {
+		if (len != 4 && len != 8)
+			return emnl_error_set(e, -EINVAL, "%s attribute %u has length %zu",
+					      emnl_type_name(kind), v->type, len);
+		w = (unsigned)len;
+	} else if (len != w) {
+		return emnl_error_set(e, -EINVAL, "attribute %u (%s) has length %zu, expected %u",
+				      v->type, emnl_type_name(kind), len, w);
+	}
+	switch (w) {
+	case 1: {
+		uint8_t x;
+		memcpy(&x, p, 1);
+		v->u = x;
+		if (emnl_kind_signed(kind))
+			v->s = (int8_t)x;
+		break;
+	}
+	case 2: {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		x = be ? be16toh(x) : x;
+		v->u = x;
+		if (emnl_kind_signed(kind))
+			v->s = (int16_t)x;
+		break;
+	}
+	case 4: {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		x = be ? be32toh(x) : x;
+		v->u = x;
+		if (emnl_kind_signed(kind))
+			v->s = (int32_t)x;
+		break;
+	}
+	default: {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		v->u = be ? be64toh(x) : x;
+		break;
+	}
+	}
+	return 0;
+}
+
+/* Decode the payload of one attribute of spec kind @kind into @v. */
+static int decode_payload(struct emnl_value *v, const struct emnl_attr *at, enum emnl_type kind,
+			  const uint8_t *p, size_t len, unsigned depth, struct emnl_error *e)
+{
+	v->kind = kind;
+	switch (kind) {
+	case EMNL_T_FLAG:
+		if (len)
+			return emnl_error_set(e, -EINVAL, "flag attribute %u has a payload", v->type);
+		v->u = 1;
+		return 0;
+	case EMNL_T_STRING: {
+		const void *nul = memchr(p, '\0', len);
+		v->bytes.ptr = (char *)p;
+		v->bytes.len = nul ? (size_t)((const uint8_t *)nul - p) : len;
+		return 0;
+	}
+	case EMNL_T_BINARY:
+	case EMNL_T_UNUSED:
+		v->kind = EMNL_T_BINARY;
+		v->bytes.ptr = (char *)p;
+		v->bytes.len = len;
+		return 0;
+	case EMNL_T_BITFIELD32: {
+		uint32_t bf[2];
+		if (len != sizeof(bf))
+			return emnl_error_set(e, -EINVAL, "bitfield32 attribute %u has length %zu",
+					      v->type, len);
+		memcpy(bf, p, sizeof(bf));
+		v->u = bf[0] | (uint64_t)bf[1] << 32;
+		return 0;
+	}
+	case EMNL_T_NEST:
+		return decode_list(p, len, at ? at->nested : NULL, NULL, &v->nest, depth + 1, e);
+	case EMNL_T_INDEXED_ARRAY:
+		return decode_list(p, len, NULL, at, &v->nest, depth + 1, e);
+	case EMNL_T_NEST_TYPE_VALUE: {
+		/* Follow the first attribute of each level; its type is the value. */
+		for (size_t lvl = 0; at && lvl < at->n_type_value; lvl++) {
+			const struct nlattr *in = (const struct nlattr *)p;
+
+			if (len < MNL_ATTR_HDRLEN || in->nla_len < MNL_ATTR_HDRLEN ||
+			    in->nla_len > len)
+				return emnl_error_set(e, -EINVAL,
+						      "nest-type-value attribute %u is malformed",
+						      v->type);
+			v->tv[lvl] = in->nla_type & NLA_TYPE_MASK;
+			len = in->nla_len - MNL_ATTR_HDRLEN;
+			p += MNL_ATTR_HDRLEN;
+		}
+		return decode_list(p, len, at ? at->nested : NULL, NULL, &v->nest, depth + 1, e);
+	}
+	default:
+		return read_int(v, kind, at && at->byte_order_be, p, len, e);
+	}
+}
+
+/* Decode a run of attributes. For an indexed array (@array_of), each entry is
+ * an element numbered by its type, of the array's sub-type. */
+static int decode_list(const uint8_t *p, size_t len, const struct emnl_attr_set *set,
+		       const struct emnl_attr *array_of, struct emnl_attrs **out,
+		       unsigned depth, struct emnl_error *e)
+{
+	struct emnl_attrs *a;
+	size_t off = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (depth > DECODE_MAX_DEPTH)
+		return emnl_error_set(e, -EINVAL, "nesting deeper than %d", DECODE_MAX_DEPTH);
+	a = emnl_attrs_new(set);
+	if (!a)
+		return emnl_error_set(e, -ENOMEM, "out of memory");
+	a->array_of = array_of;
+	while (len - off >= MNL_ATTR_HDRLEN) {
+		const struct nlattr *na = (const struct nlattr *)(p + off);
+		struct emnl_value v = {0};
+		const struct emnl_attr *at = NULL;
+		enum emnl_type kind;
+
+		if (na->nla_len < MNL_ATTR_HDRLEN || na->nla_len > len - off) {
+			err = emnl_error_set(e, -EINVAL, "attribute length %u out of bounds",
+					     na->nla_len);
+			break;
+		}
+		v.type = na->nla_type & NLA_TYPE_MASK;
+		if (array_of) {
+			kind = array_of->sub_kind;
+			at = array_of;
+		} else {
+			at = set ? emnl_set_attr_by_type(set, v.type) : NULL;
+			kind = at ? at->kind : EMNL_T_BINARY;
+			v.attr = at;
+		}
+		if (kind == EMNL_T_PAD) {
+			off += MNL_ALIGN(na->nla_len);
+			continue;
+		}
+		if (array_of && kind == EMNL_T_NEST) {
+			v.kind = EMNL_T_NEST;
+			err = decode_list(p + off + MNL_ATTR_HDRLEN, na->nla_len - MNL_ATTR_HDRLEN,
+					  array_of->nested, NULL, &v.nest, depth + 1, e);
+		} else
+			err = decode_payload(&v, at, kind, p + off + MNL_ATTR_HDRLEN,
+					     na->nla_len - MNL_ATTR_HDRLEN, depth, e);
+		if (!err) {
+			err = emnl_attrs_add_value(a, &v);
+			if (err) {
+				emnl_error_set(e, err, "out of memory");
+				if (v.kind == EMNL_T_NEST || v.kind == EMNL_T_INDEXED_ARRAY ||
+				    v.kind == EMNL_T_NEST_TYPE_VALUE)
+					emnl_attrs_free(v.nest);
+			}
+		}
+		if (err)
+			break;
+		off += MNL_ALIGN(na->nla_len);
+		if (off > len)
+			off = len;
+	}
+	if (err) {
+		emnl_attrs_free(a);
+		return err;
+	}
+	*out = a;
+	return 0;
+}
+
+/* emnl_decode_attrs - decode a run of attributes. */
+int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set,
+		      struct emnl_attrs **out, struct emnl_error *e)
+{
+	return decode_list(p, len, set, NULL, out, 0, e);
+}
+
+/* emnl_decode - decode one message. */
+int emnl_decode(const struct nlmsghdr *nlh, const struct emnl_attr_set *set, struct emnl_hdr *hdr,
+		struct emnl_attrs **out, struct emnl_error *e)
+{
+	const struct genlmsghdr *g;
+	size_t hl = MNL_NLMSG_HDRLEN + EMNL_GENL_HDRLEN;
+
+	*out = NULL;
+	if (nlh->nlmsg_len < hl)
+		return emnl_error_set(e, -EINVAL, "message of %u bytes is shorter than its headers",
+				      nlh->nlmsg_len);
+	g = mnl_nlmsg_get_payload(nlh);
+	if (hdr) {
+		hdr->nlmsg_type = nlh->nlmsg_type;
+		hdr->nlmsg_flags = nlh->nlmsg_flags;
+		hdr->nlmsg_seq = nlh->nlmsg_seq;
+		hdr->nlmsg_pid = nlh->nlmsg_pid;
+		hdr->cmd = g->cmd;
+		hdr->version = g->version;
+	}
+	return decode_list((const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, set, NULL, out, 0, e);
+}

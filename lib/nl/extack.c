@@ -1,0 +1,200 @@
+/*
+ * Extended acks: the NLMSG_ERROR message a netlink peer answers with, in both
+ * directions. The server side (emd) turns a struct emnl_error into the bytes
+ * the kernel's netlink_ack() would send for the same error: struct nlmsgerr
+ * with the request's header (and, unless capped, its payload), then the TLVs
+ * NLMSGERR_ATTR_MSG/OFFS/MISS_TYPE/MISS_NEST flagged NLM_F_ACK_TLVS, with
+ * NLM_F_CAPPED when the echo was cut to the header. The client side decodes
+ * such a message back into a struct emnl_error and formats it as one line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+
+#include "emkit/nl.h"
+#include "nl_internal.h"
+
+/* emnl_extack_put - build the NLMSG_ERROR answering @req. */
+int emnl_extack_put(void *buf, size_t size, const struct nlmsghdr *req,
+		    const struct emnl_error *e, bool cap, bool ext)
+{
+	int err = e ? e->err : 0;
+	bool capped = !err || cap;
+	size_t echo = capped ? sizeof(*req) : req->nlmsg_len;
+	size_t need = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(int) + echo);
+	bool tlv_msg = ext && e && e->msg[0];
+	bool tlv_offs = ext && err && e->has_offset && e->offset < req->nlmsg_len;
+	bool tlv_miss = ext && err && e->has_miss_type;
+	bool tlv_nest = ext && err && e->has_miss_nest && e->has_miss_type;
+	struct nlmsghdr *nlh;
+	struct nlmsgerr *me;
+
+	if (!capped && req->nlmsg_len < sizeof(*req))
+		return -EINVAL;
+	if (tlv_msg)
+		need += MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(e->msg) + 1);
+	need += (tlv_offs + tlv_miss + tlv_nest) * (MNL_ATTR_HDRLEN + 4);
+	if (need > size)
+		return -EMSGSIZE;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = capped ? NLM_F_CAPPED : 0;
+	nlh->nlmsg_seq = req->nlmsg_seq;
+	nlh->nlmsg_pid = req->nlmsg_pid;
+	me = mnl_nlmsg_put_extra_header(nlh, sizeof(int) + echo);
+	me->error = err;
+	memcpy(&me->msg, req, echo);
+	if (tlv_msg || tlv_offs || tlv_miss)
+		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
+	if (tlv_msg)
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, e->msg);
+	if (tlv_offs)
+		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_OFFS, e->offset);
+	if (tlv_miss)
+		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_MISS_TYPE, e->miss_type);
+	if (tlv_nest)
+		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_MISS_NEST, e->miss_nest);
+	return (int)nlh->nlmsg_len;
+}
+
+/* Read a u32 TLV that must be exactly 4 bytes. */
+static int tlv_u32(const struct nlattr *a, uint32_t *out)
+{
+	if (mnl_attr_get_payload_len(a) != 4)
+		return -EINVAL;
+	*out = mnl_attr_get_u32(a);
+	return 0;
+}
+
+/* emnl_extack_parse - decode an NLMSG_ERROR. */
+int emnl_extack_parse(const struct nlmsghdr *nlh, struct emnl_error *e,
+		      const struct nlmsghdr **req_out)
+{
+	const struct nlmsgerr *me;
+	size_t off, hl = MNL_NLMSG_HDRLEN + sizeof(*me);
+
+	emnl_error_clear(e);
+	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < hl)
+		return -EINVAL;
+	me = mnl_nlmsg_get_payload(nlh);
+	if (me->error > 0 || me->error < -4095)
+		return -EINVAL;
+	e->err = me->error;
+	if (req_out)
+		*req_out = &me->msg;
+	if (nlh->nlmsg_flags & NLM_F_CAPPED) {
+		off = hl;
+	} else {
+		if (me->msg.nlmsg_len < sizeof(me->msg))
+			return -EINVAL;
+		off = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(int) + me->msg.nlmsg_len);
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 0;
+	if (off > nlh->nlmsg_len)
+		return -EINVAL;
+	for (const uint8_t *p = (const uint8_t *)nlh + off, *end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	     p + MNL_ATTR_HDRLEN <= end;) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		size_t plen;
+
+		if (a->nla_len < MNL_ATTR_HDRLEN || a->nla_len > (size_t)(end - p))
+			return -EINVAL;
+		plen = a->nla_len - MNL_ATTR_HDRLEN;
+		switch (mnl_attr_get_type(a)) {
+		case NLMSGERR_ATTR_MSG: {
+			const char *s = mnl_attr_get_payload(a);
+			size_t n = strnlen(s, plen);
+
+			if (n == plen)
+				return -EINVAL; /* not NUL-terminated */
+			if (n >= sizeof(e->msg))
+				n = sizeof(e->msg) - 1;
+			memcpy(e->msg, s, n);
+			e->msg[n] = '\0';
+			break;
+		}
+		case NLMSGERR_ATTR_OFFS:
+			if (tlv_u32(a, &e->offset))
+				return -EINVAL;
+			e->has_offset = true;
+			break;
+		case NLMSGERR_ATTR_MISS_TYPE:
+			if (tlv_u32(a, &e->miss_type))
+				return -EINVAL;
+			e->has_miss_type = true;
+			break;
+		case NLMSGERR_ATTR_MISS_NEST:
+			if (tlv_u32(a, &e->miss_nest))
+				return -EINVAL;
+			e->has_miss_nest = true;
+			break;
+		default:
+			break; /* cookie, policy: not shown */
+		}
+		p += MNL_ALIGN(a->nla_len);
+	}
+	return 0;
+}
+
+/* The errno's symbolic name for the common netlink errors. */
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case EINVAL: return "EINVAL";
+	case ENOENT: return "ENOENT";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EPERM: return "EPERM";
+	case ENOMEM: return "ENOMEM";
+	case EMSGSIZE: return "EMSGSIZE";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case ERANGE: return "ERANGE";
+	case ENODEV: return "ENODEV";
+	case EACCES: return "EACCES";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EPROTO: return "EPROTO";
+	default: return NULL;
+	}
+}
+
+/* emnl_error_format - one line describing @e. */
+char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec, char *buf,
+			size_t size)
+{
+	const char *sym = errno_name(-e->err);
+	int n;
+
+	(void)spec;
+	if (!size)
+		return buf;
+	if (!e->err) {
+		snprintf(buf, size, "OK%s%s", e->msg[0] ? ": " : "", e->msg);
+		return buf;
+	}
+	if (sym)
+		n = snprintf(buf, size, "%s (%s)", strerror(-e->err), sym);
+	else
+		n = snprintf(buf, size, "%s (errno %d)", strerror(-e->err), -e->err);
+	if (e->msg[0] && n >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, ": %s", e->msg);
+	if (e->has_offset && n >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, " (offset %u)", e->offset);
+	if (e->has_miss_type && n >= 0 && (size_t)n < size) {
+		const struct emnl_attr *at =
+			e->attr_set ? emnl_set_attr_by_type(e->attr_set, (uint16_t)e->miss_type)
+				    : NULL;
+
+		if (at)
+			n += snprintf(buf + n, size - (size_t)n, " (missing attribute '%s', type %u)",
+				      at->name, e->miss_type);
+		else
+			n += snprintf(buf + n, size - (size_t)n, " (missing attribute type %u)",
+				      e->miss_type);
+	}
+	if (e->has_miss_nest && n >= 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (in the nest at offset %u)", e->miss_nest);
+	return buf;
+}

@@ -1,0 +1,24 @@
+/*
+ * Internal helpers shared by the files of lib/nl (not installed).
+ */
+#ifndef EMKIT_NL_INTERNAL_H
+#define EMKIT_NL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emkit/nl.h"
+
+/* Size of the generic netlink header after struct nlmsghdr. */
+#define EMNL_GENL_HDRLEN 4u
+
+/* Byte width of a fixed-size integer kind, 0 for the others. */
+unsigned emnl_kind_width(enum emnl_type k);
+
+/* Is @k a signed integer kind? */
+bool emnl_kind_signed(enum emnl_type k);
+
+/* Does @a render as a list of flag names? */
+bool emnl_attr_is_flags(const struct emnl_attr *a);
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * Typed value trees and error records. A struct emnl_attrs is what the codec
+ * encodes from and decodes into and what the JSON layer converts: an ordered
+ * list of attributes, each tied to its spec attribute, with nests owning
+ * their children. Builders take attribute names and check the value fits the
+ * attribute's type, so a request built by hand or from JSON cannot encode into
+ * something the spec does not allow. Also here: struct emnl_error setters and
+ * the small type tables the other files share.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emkit/nl.h"
+#include "nl_internal.h"
+
+/* emnl_error_set - fill @e; returns @err. */
+int emnl_error_set(struct emnl_error *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return err;
+	memset(e, 0, sizeof(*e));
+	e->err = err;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+/* emnl_error_clear - no error. */
+void emnl_error_clear(struct emnl_error *e)
+{
+	if (e)
+		memset(e, 0, sizeof(*e));
+}
+
+/* emnl_kind_width - bytes of a fixed-width integer kind. */
+unsigned emnl_kind_width(enum emnl_type k)
+{
+	switch (k) {
+	case EMNL_T_U8: case EMNL_T_S8: return 1;
+	case EMNL_T_U16: case EMNL_T_S16: return 2;
+	case EMNL_T_U32: case EMNL_T_S32: case EMNL_T_BITFIELD32: return 4;
+	case EMNL_T_U64: case EMNL_T_S64: return 8;
+	default: return 0;
+	}
+}
+
+/* emnl_kind_signed - signed integer kinds. */
+bool emnl_kind_signed(enum emnl_type k)
+{
+	return k == EMNL_T_S8 || k == EMNL_T_S16 || k == EMNL_T_S32 || k == EMNL_T_S64 ||
+	       k == EMNL_T_SINT;
+}
+
+/* emnl_attr_is_flags - an attribute whose value is a set of flag bits. */
+bool emnl_attr_is_flags(const struct emnl_attr *a)
+{
+	return a && a->def && (a->def->kind == EMNL_DEF_FLAGS || a->enum_as_flags);
+}
+
+/* emnl_attrs_new - an empty list. */
+struct emnl_attrs *emnl_attrs_new(const struct emnl_attr_set *set)
+{
+	struct emnl_attrs *a = calloc(1, sizeof(*a));
+
+	if (a)
+		a->set = set;
+	return a;
+}
+
+static void value_release(struct emnl_value *v)
+{
+	switch (v->kind) {
+	case EMNL_T_STRING:
+	case EMNL_T_BINARY:
+		free(v->bytes.ptr);
+		break;
+	case EMNL_T_NEST:
+	case EMNL_T_INDEXED_ARRAY:
+	case EMNL_T_NEST_TYPE_VALUE:
+		emnl_attrs_free(v->nest);
+		break;
+	default:
+		break;
+	}
+}
+
+/* emnl_attrs_free - free @a and its nests. */
+void emnl_attrs_free(struct emnl_attrs *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		value_release(&a->v[i]);
+	free(a->v);
+	free(a);
+}
+
+/* emnl_attrs_get - first value named @name. */
+const struct emnl_value *emnl_attrs_get(const struct emnl_attrs *a, const char *name)
+{
+	for (size_t i = 0; a && i < a->n; i++)
+		if (a->v[i].attr && !strcmp(a->v[i].attr->name, name))
+			return &a->v[i];
+	return NULL;
+}
+
+/* emnl_attrs_count - occurrences of @name. */
+size_t emnl_attrs_count(const struct emnl_attrs *a, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; a && i < a->n; i++)
+		if (a->v[i].attr && !strcmp(a->v[i].attr->name, name))
+			n++;
+	return n;
+}
+
+/* Make room for one more value; returns it zeroed, or NULL. */
+static struct emnl_value *grow(struct emnl_attrs *a)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		struct emnl_value *v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		a->v = v;
+		a->cap = cap;
+	}
+	memset(&a->v[a->n], 0, sizeof(a->v[0]));
+	return &a->v[a->n++];
+}
+
+/* emnl_attrs_add_value - append a copy of @v (nest ownership moves). */
+int emnl_attrs_add_value(struct emnl_attrs *a, const struct emnl_value *v)
+{
+	struct emnl_value *d;
+	char *copy = NULL;
+
+	if ((v->kind == EMNL_T_STRING || v->kind == EMNL_T_BINARY)) {
+		copy = malloc(v->bytes.len + 1);
+		if (!copy)
+			return -ENOMEM;
+		if (v->bytes.len)
+			memcpy(copy, v->bytes.ptr, v->bytes.len);
+		copy[v->bytes.len] = '\0';
+	}
+	d = grow(a);
+	if (!d) {
+		free(copy);
+		return -ENOMEM;
+	}
+	*d = *v;
+	if (copy)
+		d->bytes.ptr = copy;
+	return 0;
+}
+
+/* Find @name in @a's set; the attribute must be one of @kinds' family. */
+static const struct emnl_attr *lookup(const struct emnl_attrs *a, const char *name)
+{
+	return a->set ? emnl_set_attr(a->set, name) : NULL;
+}
+
+/* Does unsigned @v fit attribute kind @k? */
+static bool fits_unsigned(enum emnl_type k, uint64_t v)
+{
+	unsigned w = emnl_kind_width(k);
+
+	if (k == EMNL_T_UINT || k == EMNL_T_BITFIELD32)
+		return true;
+	if (k == EMNL_T_FLAG)
+		return v == 1;
+	return w == 8 || v < (1ULL << (w * 8));
+}
+
+/* emnl_attrs_add_uint - append an unsigned number. */
+int emnl_attrs_add_uint(struct emnl_attrs *a, const char *name, uint64_t v)
+{
+	const struct emnl_attr *at = lookup(a, name);
+	struct emnl_value val = {0};
+
+	if (!at)
+		return -ENOENT;
+	if (emnl_kind_signed(at->kind))
+		return emnl_attrs_add_sint(a, name, (int64_t)v);
+	if (!(emnl_kind_width(at->kind) || at->kind == EMNL_T_UINT || at->kind == EMNL_T_FLAG))
+		return -EINVAL;
+	if (!fits_unsigned(at->kind, v))
+		return -ERANGE;
+	val.attr = at;
+	val.type = at->type;
+	val.kind = at->kind;
+	val.u = v;
+	return emnl_attrs_add_value(a, &val);
+}
+
+/* emnl_attrs_add_sint - append a signed number. */
+int emnl_attrs_add_sint(struct emnl_attrs *a, const char *name, int64_t v)
+{
+	const struct emnl_attr *at = lookup(a, name);
+	struct emnl_value val = {0};
+	unsigned w;
+
+	if (!at)
+		return -ENOENT;
+	if (!emnl_kind_signed(at->kind)) {
+		if (v < 0)
+			return -ERANGE;
+		return emnl_attrs_add_uint(a, name, (uint64_t)v);
+	}
+	w = emnl_kind_width(at->kind);
+	if (w && w < 8) {
+		int64_t lim = 1LL << (w * 8 - 1);
+
+		if (v < -lim || v >= lim)
+			return -ERANGE;
+	}
+	val.attr = at;
+	val.type = at->type;
+	val.kind = at->kind;
+	val.s = v;
+	return emnl_attrs_add_value(a, &val);
+}
+
+static int add_bytes(struct emnl_attrs *a, const char *name, const void *p, size_t len,
+		     enum emnl_type want)
+{
+	const struct emnl_attr *at = lookup(a, name);
+	struct emnl_value val = {0};
+
+	if (!at)
+		return -ENOENT;
+	if (at->kind != want)
+		return -EINVAL;
+	val.attr = at;
+	val.type = at->type;
+	val.kind = at->kind;
+	val.bytes.ptr = (char *)p;
+	val.bytes.len = len;
+	return emnl_attrs_add_value(a, &val);
+}
+
+/* emnl_attrs_add_str - append a string. */
+int emnl_attrs_add_str(struct emnl_attrs *a, const char *name, const char *s)
+{
+	return add_bytes(a, name, s, strlen(s), EMNL_T_STRING);
+}
+
+/* emnl_attrs_add_bin - append a binary. */
+int emnl_attrs_add_bin(struct emnl_attrs *a, const char *name, const void *p, size_t len)
+{
+	return add_bytes(a, name, p, len, EMNL_T_BINARY);
+}
+
+/* emnl_attrs_add_flag - append a flag attribute. */
+int emnl_attrs_add_flag(struct emnl_attrs *a, const char *name)
+{
+	const struct emnl_attr *at = lookup(a, name);
+
+	if (!at)
+		return -ENOENT;
+	if (at->kind != EMNL_T_FLAG)
+		return -EINVAL;
+	return emnl_attrs_add_uint(a, name, 1);
+}
+
+/* emnl_attrs_add_nest - append a nest; *child receives its empty list. */
+int emnl_attrs_add_nest(struct emnl_attrs *a, const char *name, struct emnl_attrs **child)
+{
+	const struct emnl_attr *at = lookup(a, name);
+	struct emnl_value val = {0};
+	int err;
+
+	if (!at)
+		return -ENOENT;
+	if (at->kind != EMNL_T_NEST && at->kind != EMNL_T_INDEXED_ARRAY &&
+	    at->kind != EMNL_T_NEST_TYPE_VALUE)
+		return -EINVAL;
+	val.attr = at;
+	val.type = at->type;
+	val.kind = at->kind;
+	val.nest = emnl_attrs_new(at->kind == EMNL_T_INDEXED_ARRAY ? NULL : at->nested);
+	if (!val.nest)
+		return -ENOMEM;
+	if (at->kind == EMNL_T_INDEXED_ARRAY)
+		val.nest->array_of = at;
+	err = emnl_attrs_add_value(a, &val);
+	if (err) {
+		emnl_attrs_free(val.nest);
+		return err;
+	}
+	*child = val.nest;
+	return 0;
+}
