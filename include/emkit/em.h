@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emkit/em.h — the Energy Model, in user space
+ * ============================================
+ *
+ * The Linux Energy Model (EM) says what each performance level of a CPU cluster or a
+ * device costs in power, and the scheduler's Energy Aware Scheduling (EAS) uses it to
+ * put tasks where they cost least. This module is that model as a library, with the
+ * kernel's arithmetic: a registry of performance domains, their tables of performance
+ * states, table replacement at run time under many concurrent readers, the kernel's
+ * energy estimate, task placement, and model sources (the embedded RK3399 model, model
+ * files in YAML or JSON, the running kernel's debugfs). It knows nothing of netlink;
+ * emd serves it over dev-energymodel, emctl prints it.
+ *
+ * Terms
+ * -----
+ * performance domain (PD)  CPUs that share a clock (a cpumask), or one device. Each
+ *                          has an id (the lowest free one, from 0; ids of deleted
+ *                          domains are reused), a unique name, and flags:
+ *                            EM_PD_MICROWATTS (1)          power is in µW
+ *                            EM_PD_SKIP_INEFFICIENCIES (2) estimates skip
+ *                                                          inefficient states
+ *                            EM_PD_ARTIFICIAL (4)          power values are made up;
+ *                                                          costs come from the provider
+ *                          Exactly one of MICROWATTS and ARTIFICIAL is set.
+ * performance state        frequency (kHz), power (µW, 0 < power <= 64,000,000),
+ *                          and what the library derives from them:
+ *                            performance = capacity * frequency / fmax   (CPU PDs; 0
+ *                                          for devices); capacity is the CPUs' capacity
+ *                                          at fmax on the 0..1024 scale
+ *                            cost        = power * 10 / performance      (CPU PDs not
+ *                                          ARTIFICIAL; given by the provider for
+ *                                          ARTIFICIAL CPU PDs; 0 for devices)
+ *                            flags       = EM_PS_INEFFICIENT (1) when a faster state of
+ *                                          the same PD costs no more: walking from the
+ *                                          top state down and keeping the lowest cost
+ *                                          seen, a state whose cost is >= that lowest
+ *                                          cost is inefficient (CPU PDs only).
+ *                          A table's frequencies strictly increase.
+ * performance limits       the lowest and highest state an estimate may use (the
+ *                          kernel's min/max_perf_state), set by exact frequency.
+ *
+ * Example
+ * -------
+ *   struct em_error err;
+ *   struct em_registry *reg = em_registry_new();
+ *   struct em_cpumask little = {0};
+ *   for (int c = 0; c < 4; c++)
+ *           em_cpumask_set(&little, c);
+ *   const struct em_state_desc st[] = {{408000, 27769, 0}, {1416000, 179212, 0}};
+ *   unsigned int id;
+ *   if (em_pd_register_cpus(reg, "little", &little, 381, EM_PD_MICROWATTS,
+ *                           st, 2, &id, &err) < 0)
+ *           fprintf(stderr, "%s\n", err.msg);
+ *
+ *   em_read_lock();                       // readers: never block
+ *   const struct em_pd *pd = em_pd_of_cpu(reg, 2);
+ *   const struct em_perf_table *t = em_pd_table(pd);
+ *   for (unsigned int i = 0; i < t->nr_states; i++)
+ *           printf("%lu kHz cost %lu\n", t->states[i].frequency, t->states[i].cost);
+ *   em_read_unlock();                     // pd and t are not to be used after this
+ *
+ * Readers and writers
+ * -------------------
+ * Reads (lookups, iteration, em_pd_table, estimates) run under em_read_lock(), which
+ * never blocks and nests. A pointer obtained under it stays valid, and its contents
+ * unchanged, until the matching em_read_unlock(). Writers (register, unregister,
+ * em_table_replace, em_pd_set_perf_limits) are serialized by the registry; they
+ * build a new object and publish it with one atomic store, so a reader sees the whole
+ * old table or the whole new one, never a mix. Old objects are freed only after an
+ * RCU grace period (liburcu, membarrier flavour): writers batch them and wait for
+ * readers in em_registry_synchronize(), which they call every EM_RECLAIM_BATCH
+ * retirements. A writer must not be called from inside a read section (it would wait
+ * for itself: -EDEADLK) nor from an observer (-EDEADLK). Any thread may read; it is
+ * registered with liburcu on its first em_read_lock() and unregistered when it exits.
+ *
+ * Observers
+ * ---------
+ * em_observer_add() registers callbacks for created / updated / deleted domains
+ * (emd turns them into dev-energymodel events). They run on the writer's thread,
+ * after the change is visible, in the order of the changes, with the registry's
+ * writer lock held; the pd and table they get stay valid for the call.
+ *
+ * Energy
+ * ------
+ * em_perf_table_energy() is the kernel's per-domain estimate (em_cpu_energy): clamp
+ * max_util to the allowed capacity, take the first state within the limits whose
+ * performance >= max_util (skipping inefficient ones if the PD has
+ * SKIP_INEFFICIENCIES; the highest allowed state if none fits); the energy is
+ * cost * sum_util, 0 when sum_util is 0. Units: the ×10 of the cost is kept, so the
+ * number is 10 × µW × (utilization / capacity-scale) — comparable, not joules.
+ * em_estimate_energy() sums it over CPU domains for per-CPU utilizations;
+ * em_place_optimal() / em_place_greedy() assign task utilizations to CPUs.
+ *
+ * Errors
+ * ------
+ * Functions that can fail return 0 (or a count) or a negative errno, and, when given
+ * a struct em_error, write a message there that names what was wrong and where
+ * ("domain 'big': state 2: frequency 816000 kHz is not above state 1's 816000 kHz").
+ */
+#ifndef EMKIT_EM_H
+#define EMKIT_EM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags of a performance domain (the values of dev-energymodel's perf-domain-flags). */
+#define EM_PD_MICROWATTS          1UL
+#define EM_PD_SKIP_INEFFICIENCIES 2UL
+#define EM_PD_ARTIFICIAL          4UL
+#define EM_PD_FLAGS_ALL           7UL
+/* Flags of a performance state. */
+#define EM_PS_INEFFICIENT 1UL
+
+#define EM_MAX_POWER      64000000UL /* µW: 64 W, the kernel's bound */
+#define EM_CAPACITY_SCALE 1024U      /* capacity of the biggest CPU at its top state */
+#define EM_MAX_CPUS       1024U
+#define EM_MAX_STATES     256U
+#define EM_NAME_MAX       64U        /* including the terminating NUL */
+#define EM_RECLAIM_BATCH  64U
+
+/* An error message, filled in by functions that fail. */
+struct em_error {
+	char msg[512];
+};
+
+/* A set of CPU numbers below EM_MAX_CPUS. */
+struct em_cpumask {
+	uint64_t bits[EM_MAX_CPUS / 64];
+};
+
+/* One performance state as a provider gives it. cost: only for ARTIFICIAL CPU PDs. */
+struct em_state_desc {
+	unsigned long frequency; /* kHz */
+	unsigned long power;     /* µW (or abstract units for ARTIFICIAL) */
+	unsigned long cost;      /* 0 unless ARTIFICIAL */
+};
+
+/* One performance state as the model holds it (read-only for readers). */
+struct em_perf_state {
+	unsigned long performance;
+	unsigned long frequency;
+	unsigned long power;
+	unsigned long cost;
+	unsigned long flags; /* EM_PS_* */
+};
+
+/*
+ * A table of performance states, immutable once published. min_state and max_state
+ * are the performance limits (indexes into states[], min_state <= max_state).
+ */
+struct em_perf_table {
+	struct em_perf_table *reclaim_next_; /* private to the library */
+	unsigned int nr_states;
+	unsigned int min_state;
+	unsigned int max_state;
+	struct em_perf_state states[];
+};
+
+/* A performance domain; read through the accessors below, under em_read_lock(). */
+struct em_pd;
+/* The set of domains and the writers' lock. */
+struct em_registry;
+
+/* What a domain is made of, for em_pd_register(). cpus == NULL: a device domain. */
+struct em_pd_desc {
+	const char *name;              /* unique; NULL: "cpuN" (first CPU) or "devN" (id) */
+	unsigned long flags;           /* EM_PD_* */
+	const struct em_cpumask *cpus; /* NULL for a device */
+	unsigned int capacity;         /* CPU PDs: 1..1024; devices: 0 */
+	unsigned int nr_states;        /* 1..EM_MAX_STATES */
+	const struct em_state_desc *states;
+};
+
+/* ---- cpumask helpers ----------------------------------------------------------- */
+
+/* Add cpu to m (ignored if cpu >= EM_MAX_CPUS). */
+void em_cpumask_set(struct em_cpumask *m, unsigned int cpu);
+/* True if cpu is in m. */
+bool em_cpumask_test(const struct em_cpumask *m, unsigned int cpu);
+/* Number of CPUs in m. */
+unsigned int em_cpumask_weight(const struct em_cpumask *m);
+/* Lowest CPU in m at or after cpu, or EM_MAX_CPUS if none. */
+unsigned int em_cpumask_next(const struct em_cpumask *m, unsigned int cpu);
+/*
+ * Parse a CPU list such as "0-3,5" (the kernel's %*pbl format) into m.
+ * Returns 0, or -EINVAL with a message in err.
+ */
+int em_cpumask_parse(struct em_cpumask *m, const char *s, struct em_error *err);
+/* Print m as a CPU list ("0-3,5") into buf; returns what snprintf returns. */
+int em_cpumask_format(const struct em_cpumask *m, char *buf, size_t size);
+
+#define em_cpumask_for_each(cpu, m) \
+	for ((cpu) = em_cpumask_next((m), 0); (cpu) < EM_MAX_CPUS; \
+	     (cpu) = em_cpumask_next((m), (cpu) + 1))
+
+/* ---- the registry (writers) ---------------------------------------------------- */
+
+/* A new, empty registry; NULL with errno ENOMEM. */
+struct em_registry *em_registry_new(void);
+/* Free reg, its domains and tables; no reader may still use them. NULL is a no-op. */
+void em_registry_free(struct em_registry *reg);
+
+/*
+ * Check desc as em_pd_register() would, against an empty registry (no uniqueness
+ * checks). On failure, *bad_state (if not NULL) is the index of the offending state,
+ * or -1 if the problem is the domain's. Returns 0 or -EINVAL/-ERANGE with err.
+ */
+int em_pd_desc_validate(const struct em_pd_desc *desc, struct em_error *err, int *bad_state);
+
+/*
+ * Register a performance domain: validate desc, compute performance, cost and
+ * inefficiencies, give it the lowest free id (stored in *id if id is not NULL), publish
+ * it and tell the observers. Returns 0, or a negative errno with err filled:
+ * -EINVAL bad flags/capacity/name/state, -ERANGE power or cost out of range,
+ * -EEXIST name taken or a CPU already in another domain, -ENOMEM, -EDEADLK (called
+ * under em_read_lock or from an observer).
+ */
+int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsigned int *id,
+		   struct em_error *err);
+/* em_pd_register() for a CPU domain. */
+int em_pd_register_cpus(struct em_registry *reg, const char *name, const struct em_cpumask *cpus,
+			unsigned int capacity, unsigned long flags,
+			const struct em_state_desc *states, unsigned int nr_states,
+			unsigned int *id, struct em_error *err);
+/* em_pd_register() for a device domain. */
+int em_pd_register_device(struct em_registry *reg, const char *name, unsigned long flags,
+			  const struct em_state_desc *states, unsigned int nr_states,
+			  unsigned int *id, struct em_error *err);
+/*
+ * Remove the device domain id (CPU domains stay, as in the kernel). Its id becomes
+ * free. Returns 0, -ENOENT (no such id), -EPERM (a CPU domain), -EDEADLK.
+ */
+int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *err);
+/*
+ * Replace the table of domain id with one built from states (same number of states;
+ * the performance limits are kept). Readers see the old or the new table, whole.
+ * Returns 0, -ENOENT, -EINVAL/-ERANGE (as em_pd_register), -ENOMEM, -EDEADLK.
+ */
+int em_table_replace(struct em_registry *reg, unsigned int id, const struct em_state_desc *states,
+		     unsigned int nr_states, struct em_error *err);
+/*
+ * Limit estimates of domain id to the states whose frequencies are min_khz..max_khz;
+ * both must be frequencies of the table (as in the kernel). Publishes a new table.
+ * Returns 0, -ENOENT, -EINVAL (no such frequency, or min above max), -EDEADLK.
+ */
+int em_pd_set_perf_limits(struct em_registry *reg, unsigned int id, unsigned long min_khz,
+			  unsigned long max_khz, struct em_error *err);
+/*
+ * Wait until no reader can hold an object retired so far, then free those objects.
+ * Writers call it every EM_RECLAIM_BATCH retirements; call it to free at once.
+ * Must not be called under em_read_lock (returns -EDEADLK). Returns 0.
+ */
+int em_registry_synchronize(struct em_registry *reg);
+
+/* ---- observers ----------------------------------------------------------------- */
+
+/* Callbacks for changes; any may be NULL. See "Observers" above. */
+struct em_observer_ops {
+	void (*created)(void *ctx, const struct em_pd *pd, const struct em_perf_table *table);
+	void (*updated)(void *ctx, const struct em_pd *pd, const struct em_perf_table *table);
+	void (*deleted)(void *ctx, unsigned int id);
+};
+
+/* Add an observer (at most 16). Returns 0, -ENOSPC, -EDEADLK. */
+int em_observer_add(struct em_registry *reg, const struct em_observer_ops *ops, void *ctx);
+/* Remove the observer added with ops and ctx. Returns 0 or -ENOENT. */
+int em_observer_remove(struct em_registry *reg, const struct em_observer_ops *ops, void *ctx);
+
+/* ---- readers ------------------------------------------------------------------- */
+
+/* Enter a read section (never blocks, nests). */
+void em_read_lock(void);
+/* Leave it. */
+void em_read_unlock(void);
+
+/* Domain with this id, or NULL. Under em_read_lock. */
+const struct em_pd *em_pd_get(const struct em_registry *reg, unsigned int id);
+/* CPU domain containing cpu, or NULL. Under em_read_lock. */
+const struct em_pd *em_pd_of_cpu(const struct em_registry *reg, unsigned int cpu);
+/* Domain with this name, or NULL. Under em_read_lock. */
+const struct em_pd *em_pd_by_name(const struct em_registry *reg, const char *name);
+/*
+ * Iterate in registration order: the first domain (prev == NULL) or the one
+ * registered after prev; NULL at the end. Under em_read_lock.
+ */
+const struct em_pd *em_pd_next(const struct em_registry *reg, const struct em_pd *prev);
+/* Number of domains. Under em_read_lock. */
+unsigned int em_pd_count(const struct em_registry *reg);
+
+#define em_for_each_pd(pd, reg) \
+	for ((pd) = em_pd_next((reg), NULL); (pd); (pd) = em_pd_next((reg), (pd)))
+
+unsigned int em_pd_id(const struct em_pd *pd);
+const char *em_pd_name(const struct em_pd *pd);
+unsigned long em_pd_flags(const struct em_pd *pd);
+/* True for a CPU domain. */
+bool em_pd_is_cpu(const struct em_pd *pd);
+/* The CPUs of a CPU domain; NULL for a device. */
+const struct em_cpumask *em_pd_cpus(const struct em_pd *pd);
+/* CPU capacity at the top state (0 for devices). */
+unsigned int em_pd_capacity(const struct em_pd *pd);
+/* The current table. Under em_read_lock; valid until em_read_unlock. */
+const struct em_perf_table *em_pd_table(const struct em_pd *pd);
+
+/* ---- energy -------------------------------------------------------------------- */
+
+/*
+ * Index of the state EAS would run at for max_util: the first state from min_state
+ * to max_state whose performance >= max_util, skipping inefficient states when
+ * pd_flags has EM_PD_SKIP_INEFFICIENCIES; max_state if none.
+ */
+unsigned int em_perf_table_state_for(const struct em_perf_table *t, unsigned long pd_flags,
+				     unsigned long max_util);
+/*
+ * The kernel's energy estimate for one domain: 0 if sum_util is 0, else
+ * cost(state_for(min(max_util, allowed_cap))) * sum_util.
+ */
+uint64_t em_perf_table_energy(const struct em_perf_table *t, unsigned long pd_flags,
+			      unsigned long max_util, unsigned long sum_util,
+			      unsigned long allowed_cap);
+/*
+ * em_perf_table_energy() for domain id, with allowed_cap the performance of its
+ * highest allowed state. Takes the read lock itself. Returns 0, -ENOENT, -EINVAL
+ * (a device domain).
+ */
+int em_estimate_pd(const struct em_registry *reg, unsigned int id, unsigned long max_util,
+		   unsigned long sum_util, uint64_t *energy, struct em_error *err);
+/*
+ * Whole-system estimate: util[c] is CPU c's utilization (0..1024) for c < nr_cpus.
+ * Each CPU's utilization is clamped to its domain's allowed capacity; per CPU domain,
+ * max_util is the largest and sum_util the sum; the result is the sum of the domains'
+ * estimates. Returns 0, or -ENOENT (a CPU with utilization in no domain), -EINVAL.
+ */
+int em_estimate_energy(const struct em_registry *reg, const unsigned long *util,
+		       unsigned int nr_cpus, uint64_t *energy, struct em_error *err);
+
+/* Largest task count em_place_optimal() accepts. */
+#define EM_PLACE_OPTIMAL_MAX_TASKS 12U
+
+/*
+ * Place tasks (utilizations task_util[0..nr_tasks-1]) on the CPUs of the CPU domains
+ * so that the whole-system estimate is least, with each CPU's total utilization at
+ * most its allowed capacity. cpu_out[i] gets task i's CPU, *energy the estimate.
+ * Exhaustive search (CPUs of one domain with equal load are tried once); refuses more
+ * than EM_PLACE_OPTIMAL_MAX_TASKS tasks (-E2BIG). Returns 0, -ENOSPC (no placement
+ * fits), -E2BIG, -EINVAL, -ENOMEM.
+ */
+int em_place_optimal(const struct em_registry *reg, const unsigned long *task_util,
+		     unsigned int nr_tasks, unsigned int *cpu_out, uint64_t *energy,
+		     struct em_error *err);
+/*
+ * Place tasks as EAS would, one at a time, biggest first: in each domain the CPU with
+ * the most spare capacity that fits the task is the candidate, and the candidate
+ * whose domain's energy grows least wins (earlier domain on ties). Same contract as
+ * em_place_optimal() without the task limit; -ENOSPC if a task fits nowhere.
+ */
+int em_place_greedy(const struct em_registry *reg, const unsigned long *task_util,
+		    unsigned int nr_tasks, unsigned int *cpu_out, uint64_t *energy,
+		    struct em_error *err);
+
+/* ---- model sources ------------------------------------------------------------- */
+
+/* One domain of a model, as a file describes it. */
+struct em_model_domain {
+	char name[EM_NAME_MAX];
+	unsigned long flags;
+	bool is_cpu;
+	struct em_cpumask cpus;
+	unsigned int capacity;
+	unsigned int nr_states;
+	struct em_state_desc *states;
+	unsigned int line;        /* where it starts in its file (0: not from a file) */
+	unsigned int *state_line; /* per state, or NULL */
+};
+
+/* A model: domains in registration order, and where it came from. */
+struct em_model {
+	char source[256];
+	unsigned int nr_domains;
+	struct em_model_domain *domains;
+};
+
+/* Free what a model holds (not the struct itself), leaving it empty. */
+void em_model_release(struct em_model *m);
+
+/*
+ * Register every domain of m in reg, in order. Errors name the source, line and
+ * domain. Returns 0 or the first failure of em_pd_register().
+ */
+int em_model_register(const struct em_model *m, struct em_registry *reg, struct em_error *err);
+/* Describe the domains of reg as a model (source "registry"). Returns 0 or -ENOMEM. */
+int em_model_from_registry(struct em_model *m, const struct em_registry *reg);
+
+/*
+ * The embedded default: the Rockchip RK3399 (4 × Cortex-A53, 2 × Cortex-A72) from the
+ * kernel's device tree, power from P = C·V²·f and capacity from capacity-dmips-mhz
+ * (docs/em-model-default.md). Returns 0 or -ENOMEM.
+ */
+int em_model_default(struct em_model *m);
+
+/* The power the kernel's OPP code derives: coefficient × mV² × MHz / 1,000,000 µW. */
+unsigned long em_opp_power_uw(unsigned int dyn_power_coeff, unsigned long millivolts,
+			      unsigned long khz);
+/*
+ * The capacity the kernel's arch_topology derives for a CPU: dmips_mhz × its fmax,
+ * normalised so that the largest such product over all CPUs is 1024.
+ */
+unsigned int em_capacity_from_dmips(unsigned int dmips_mhz, unsigned long fmax_khz,
+				    unsigned long largest_dmips_times_fmax);
+
+/*
+ * Load a model file: YAML, or JSON (by content: a file whose first non-blank
+ * character is '{' is strict JSON). Every domain is validated as em_pd_register would.
+ * Errors: "FILE:LINE: FIELD: problem". Returns 0, -ENOENT/-EACCES... (open),
+ * -EINVAL (syntax, type, semantics), -ERANGE, -ENOMEM.
+ */
+int em_model_load_file(struct em_model *m, const char *path, struct em_error *err);
+/* As em_model_load_file() from a buffer; name is used in messages. */
+int em_model_load_buffer(struct em_model *m, const char *name, const char *buf, size_t len,
+			 struct em_error *err);
+/* Write m as a YAML model file; loading it gives the same model. Returns 0 or -EIO. */
+int em_model_write_yaml(const struct em_model *m, FILE *out);
+/*
+ * Read the kernel's debugfs energy_model directory (e.g.
+ * /sys/kernel/debug/energy_model): one directory per domain with "cpus" (CPU
+ * domains), "flags" (or the older "units" and "skip-inefficiencies") and one
+ * "ps:FREQ" (or older "cs:FREQ") directory per state with frequency, power, cost and,
+ * when present, performance and inefficient. Capacity is the top state's
+ * performance, or 1024 without performance files. Returns 0, or -errno with err.
+ */
+int em_model_load_debugfs(struct em_model *m, const char *dir, struct em_error *err);
+/* True if a and b describe the same domains (names, flags, CPUs, capacity, states). */
+bool em_model_equal(const struct em_model *a, const struct em_model *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMKIT_EM_H */

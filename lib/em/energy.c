@@ -1,0 +1,453 @@
+/*
+ * Energy: the kernel's per-domain estimate, the whole-system estimate over per-CPU
+ * utilizations, and task placement (exhaustive and EAS-like greedy).
+ *
+ * The per-domain estimate is the one EAS evaluates for every wake-up: pick the state
+ * the frequency governor would pick for the busiest CPU, and charge the domain's total
+ * utilization at that state's cost. Whole-system estimates and placements work on a
+ * private copy of the CPU domains (a "view") taken under the read lock, so a long
+ * search never holds a read section open and never sees two versions of a table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+unsigned int em_perf_table_state_for(const struct em_perf_table *t, unsigned long pd_flags,
+				     unsigned long max_util)
+{
+	for (unsigned int i = t->min_state; i <= t->max_state; i++) {
+		const struct em_perf_state *ps = &t->states[i];
+
+		if (ps->performance < max_util)
+			continue;
+		if ((pd_flags & EM_PD_SKIP_INEFFICIENCIES) && (ps->flags & EM_PS_INEFFICIENT))
+			continue;
+		return i;
+	}
+	return t->max_state;
+}
+
+uint64_t em_perf_table_energy(const struct em_perf_table *t, unsigned long pd_flags,
+			      unsigned long max_util, unsigned long sum_util,
+			      unsigned long allowed_cap)
+{
+	unsigned int i;
+
+	if (!sum_util)
+		return 0;
+	if (max_util > allowed_cap)
+		max_util = allowed_cap;
+	i = em_perf_table_state_for(t, pd_flags, max_util);
+	return (uint64_t)t->states[i].cost * sum_util;
+}
+
+static unsigned long allowed_cap(const struct em_perf_table *t)
+{
+	return t->states[t->max_state].performance;
+}
+
+int em_estimate_pd(const struct em_registry *reg, unsigned int id, unsigned long max_util,
+		   unsigned long sum_util, uint64_t *energy, struct em_error *err)
+{
+	const struct em_pd *pd;
+	const struct em_perf_table *t;
+	int ret = 0;
+
+	em_read_lock();
+	pd = em_pd_get(reg, id);
+	if (!pd) {
+		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
+	} else if (!em_pd_is_cpu(pd)) {
+		ret = em_err(err, -EINVAL, "domain '%s' (id %u) is a device: no energy estimate",
+			     em_pd_name(pd), id);
+	} else {
+		t = em_pd_table(pd);
+		*energy = em_perf_table_energy(t, em_pd_flags(pd), max_util, sum_util,
+					       allowed_cap(t));
+	}
+	em_read_unlock();
+	return ret;
+}
+
+/* ---- views --------------------------------------------------------------------- */
+
+void em_view_release(struct em_view *v)
+{
+	for (unsigned int i = 0; i < v->nr_pds; i++) {
+		free(v->pds[i].cpus);
+		free(v->pds[i].table);
+	}
+	free(v->pds);
+	free(v->cpu);
+	free(v->cpu_pd);
+	memset(v, 0, sizeof(*v));
+}
+
+int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_error *err)
+{
+	const struct em_pd *pd;
+	unsigned int n = 0, ncpu = 0;
+	int ret = 0;
+
+	memset(v, 0, sizeof(*v));
+	em_read_lock();
+	em_for_each_pd(pd, reg) {
+		if (em_pd_is_cpu(pd)) {
+			n++;
+			ncpu += em_cpumask_weight(em_pd_cpus(pd));
+		}
+	}
+	v->pds = calloc(n ? n : 1, sizeof(*v->pds));
+	v->cpu = calloc(ncpu ? ncpu : 1, sizeof(*v->cpu));
+	v->cpu_pd = calloc(ncpu ? ncpu : 1, sizeof(*v->cpu_pd));
+	if (!v->pds || !v->cpu || !v->cpu_pd) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	em_for_each_pd(pd, reg) {
+		const struct em_perf_table *t;
+		struct em_view_pd *vp;
+		unsigned int c;
+		size_t sz;
+
+		if (!em_pd_is_cpu(pd))
+			continue;
+		if (v->nr_pds == n)
+			break; /* a domain registered since we counted: not in this view */
+		vp = &v->pds[v->nr_pds];
+		t = em_pd_table(pd);
+		sz = sizeof(*t) + t->nr_states * sizeof(t->states[0]);
+		vp->table = malloc(sz);
+		vp->cpus = calloc(em_cpumask_weight(em_pd_cpus(pd)), sizeof(*vp->cpus));
+		if (!vp->table || !vp->cpus) {
+			free(vp->table);
+			free(vp->cpus);
+			ret = -ENOMEM;
+			goto out;
+		}
+		memcpy(vp->table, t, sz);
+		vp->flags = em_pd_flags(pd);
+		vp->allowed_cap = allowed_cap(t);
+		em_cpumask_for_each(c, em_pd_cpus(pd)) {
+			vp->cpus[vp->nr_cpus++] = c;
+			if (v->nr_cpus < ncpu) {
+				v->cpu[v->nr_cpus] = c;
+				v->cpu_pd[v->nr_cpus] = v->nr_pds;
+				v->nr_cpus++;
+			}
+		}
+		v->nr_pds++;
+	}
+out:
+	em_read_unlock();
+	if (ret) {
+		em_view_release(v);
+		return em_err(err, ret, "out of memory");
+	}
+	return 0;
+}
+
+/* Energy of view domain p with per-view-CPU loads load[] (indexed like v->cpu). */
+static uint64_t view_pd_energy(const struct em_view *v, unsigned int p, const unsigned long *load,
+			       const unsigned int *first_cpu)
+{
+	const struct em_view_pd *vp = &v->pds[p];
+	unsigned long max = 0, sum = 0;
+
+	for (unsigned int k = 0; k < vp->nr_cpus; k++) {
+		unsigned long u = load[first_cpu[p] + k];
+
+		if (u > vp->allowed_cap)
+			u = vp->allowed_cap;
+		sum += u;
+		if (u > max)
+			max = u;
+	}
+	return em_perf_table_energy(vp->table, vp->flags, max, sum, vp->allowed_cap);
+}
+
+/* Index in v->cpu of each domain's first CPU (CPUs are stored domain by domain). */
+static unsigned int *view_first_cpu(const struct em_view *v)
+{
+	unsigned int *first = calloc(v->nr_pds ? v->nr_pds : 1, sizeof(*first));
+	unsigned int at = 0;
+
+	if (!first)
+		return NULL;
+	for (unsigned int p = 0; p < v->nr_pds; p++) {
+		first[p] = at;
+		at += v->pds[p].nr_cpus;
+	}
+	return first;
+}
+
+int em_estimate_energy(const struct em_registry *reg, const unsigned long *util,
+		       unsigned int nr_cpus, uint64_t *energy, struct em_error *err)
+{
+	uint64_t total = 0;
+	int ret;
+
+	if (nr_cpus > EM_MAX_CPUS)
+		return em_err(err, -EINVAL, "%u CPUs: at most %u", nr_cpus, EM_MAX_CPUS);
+	em_read_lock();
+	for (unsigned int c = 0; c < nr_cpus; c++) {
+		if (util[c] && !em_pd_of_cpu(reg, c)) {
+			em_read_unlock();
+			return em_err(err, -ENOENT,
+				      "CPU %u has utilization %lu but is in no performance domain", c,
+				      util[c]);
+		}
+	}
+	const struct em_pd *pd;
+
+	ret = 0;
+	em_for_each_pd(pd, reg) {
+		const struct em_perf_table *t;
+		unsigned long max = 0, sum = 0, cap;
+		unsigned int c;
+
+		if (!em_pd_is_cpu(pd))
+			continue;
+		t = em_pd_table(pd);
+		cap = allowed_cap(t);
+		em_cpumask_for_each(c, em_pd_cpus(pd)) {
+			unsigned long u = c < nr_cpus ? util[c] : 0;
+
+			if (u > cap)
+				u = cap;
+			sum += u;
+			if (u > max)
+				max = u;
+		}
+		total += em_perf_table_energy(t, em_pd_flags(pd), max, sum, cap);
+	}
+	em_read_unlock();
+	*energy = total;
+	return ret;
+}
+
+/* ---- placement ----------------------------------------------------------------- */
+
+struct search {
+	const struct em_view *v;
+	const unsigned int *first;
+	const unsigned long *util; /* sorted, biggest first */
+	unsigned int nr_tasks;
+	unsigned long *load;       /* per view CPU */
+	unsigned int *at;          /* view CPU of each sorted task */
+	unsigned int *best_at;
+	uint64_t best;
+	bool found;
+};
+
+static uint64_t view_energy(const struct em_view *v, const unsigned long *load,
+			    const unsigned int *first)
+{
+	uint64_t e = 0;
+
+	for (unsigned int p = 0; p < v->nr_pds; p++)
+		e += view_pd_energy(v, p, load, first);
+	return e;
+}
+
+static void search(struct search *s, unsigned int task)
+{
+	const struct em_view *v = s->v;
+
+	if (task == s->nr_tasks) {
+		uint64_t e = view_energy(v, s->load, s->first);
+
+		if (!s->found || e < s->best) {
+			s->found = true;
+			s->best = e;
+			memcpy(s->best_at, s->at, s->nr_tasks * sizeof(*s->at));
+		}
+		return;
+	}
+	for (unsigned int p = 0; p < v->nr_pds; p++) {
+		const struct em_view_pd *vp = &v->pds[p];
+
+		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
+			unsigned int c = s->first[p] + k;
+			bool seen = false;
+
+			/* CPUs of one domain with the same load are interchangeable. */
+			for (unsigned int j = 0; j < k && !seen; j++)
+				seen = s->load[s->first[p] + j] == s->load[c];
+			if (seen || s->load[c] + s->util[task] > vp->allowed_cap)
+				continue;
+			s->load[c] += s->util[task];
+			s->at[task] = c;
+			search(s, task + 1);
+			s->load[c] -= s->util[task];
+		}
+	}
+}
+
+/* Task indexes ordered by decreasing utilization (stable). */
+static unsigned int *order_tasks(const unsigned long *util, unsigned int n)
+{
+	unsigned int *ord = calloc(n ? n : 1, sizeof(*ord));
+
+	if (!ord)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int j = i;
+
+		while (j > 0 && util[ord[j - 1]] < util[i]) {
+			ord[j] = ord[j - 1];
+			j--;
+		}
+		ord[j] = i;
+	}
+	return ord;
+}
+
+struct place_ctx {
+	struct em_view v;
+	unsigned int *first;
+	unsigned int *ord;
+	unsigned long *sorted;
+	unsigned long *load;
+	unsigned int *at;
+	unsigned int *best_at;
+};
+
+static void place_release(struct place_ctx *pc)
+{
+	em_view_release(&pc->v);
+	free(pc->first);
+	free(pc->ord);
+	free(pc->sorted);
+	free(pc->load);
+	free(pc->at);
+	free(pc->best_at);
+}
+
+static int place_prepare(struct place_ctx *pc, const struct em_registry *reg,
+			 const unsigned long *task_util, unsigned int nr_tasks, struct em_error *err)
+{
+	int ret;
+
+	memset(pc, 0, sizeof(*pc));
+	ret = em_view_take(&pc->v, reg, err);
+	if (ret)
+		return ret;
+	if (pc->v.nr_cpus == 0) {
+		place_release(pc);
+		return em_err(err, -EINVAL, "the model has no CPU domain to place tasks on");
+	}
+	pc->first = view_first_cpu(&pc->v);
+	pc->ord = order_tasks(task_util, nr_tasks);
+	pc->sorted = calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->sorted));
+	pc->load = calloc(pc->v.nr_cpus, sizeof(*pc->load));
+	pc->at = calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->at));
+	pc->best_at = calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->best_at));
+	if (!pc->first || !pc->ord || !pc->sorted || !pc->load || !pc->at || !pc->best_at) {
+		place_release(pc);
+		return em_err(err, -ENOMEM, "out of memory");
+	}
+	for (unsigned int i = 0; i < nr_tasks; i++)
+		pc->sorted[i] = task_util[pc->ord[i]];
+	return 0;
+}
+
+static void place_output(const struct place_ctx *pc, unsigned int nr_tasks,
+			 const unsigned int *at, unsigned int *cpu_out)
+{
+	for (unsigned int i = 0; i < nr_tasks; i++)
+		cpu_out[pc->ord[i]] = pc->v.cpu[at[i]];
+}
+
+int em_place_optimal(const struct em_registry *reg, const unsigned long *task_util,
+		     unsigned int nr_tasks, unsigned int *cpu_out, uint64_t *energy,
+		     struct em_error *err)
+{
+	struct place_ctx pc;
+	struct search s;
+	int ret;
+
+	if (nr_tasks > EM_PLACE_OPTIMAL_MAX_TASKS)
+		return em_err(err, -E2BIG,
+			      "%u tasks: the exhaustive search takes at most %u (use the greedy one)",
+			      nr_tasks, EM_PLACE_OPTIMAL_MAX_TASKS);
+	ret = place_prepare(&pc, reg, task_util, nr_tasks, err);
+	if (ret)
+		return ret;
+	s = (struct search){
+		.v = &pc.v, .first = pc.first, .util = pc.sorted, .nr_tasks = nr_tasks,
+		.load = pc.load, .at = pc.at, .best_at = pc.best_at,
+	};
+	search(&s, 0);
+	if (!s.found) {
+		ret = em_err(err, -ENOSPC, "no placement fits every task within CPU capacities");
+	} else {
+		place_output(&pc, nr_tasks, pc.best_at, cpu_out);
+		*energy = s.best;
+	}
+	place_release(&pc);
+	return ret;
+}
+
+int em_place_greedy(const struct em_registry *reg, const unsigned long *task_util,
+		    unsigned int nr_tasks, unsigned int *cpu_out, uint64_t *energy,
+		    struct em_error *err)
+{
+	struct place_ctx pc;
+	int ret = place_prepare(&pc, reg, task_util, nr_tasks, err);
+
+	if (ret)
+		return ret;
+	for (unsigned int t = 0; t < nr_tasks; t++) {
+		unsigned long u = pc.sorted[t];
+		int64_t best_delta = 0;
+		int best = -1;
+
+		for (unsigned int p = 0; p < pc.v.nr_pds; p++) {
+			const struct em_view_pd *vp = &pc.v.pds[p];
+			int cand = -1;
+			unsigned long spare = 0;
+
+			for (unsigned int k = 0; k < vp->nr_cpus; k++) {
+				unsigned int c = pc.first[p] + k;
+
+				if (pc.load[c] + u > vp->allowed_cap)
+					continue;
+				if (cand < 0 || vp->allowed_cap - pc.load[c] > spare) {
+					cand = (int)c;
+					spare = vp->allowed_cap - pc.load[c];
+				}
+			}
+			if (cand < 0)
+				continue;
+			uint64_t before = view_pd_energy(&pc.v, p, pc.load, pc.first);
+
+			pc.load[cand] += u;
+			uint64_t after = view_pd_energy(&pc.v, p, pc.load, pc.first);
+
+			pc.load[cand] -= u;
+			/* Energy is not monotonic in load (inefficient states), so deltas
+			 * may be negative; compare signed. */
+			int64_t delta = (int64_t)(after - before);
+
+			if (best < 0 || delta < best_delta) {
+				best = cand;
+				best_delta = delta;
+			}
+		}
+		if (best < 0) {
+			ret = em_err(err, -ENOSPC,
+				     "task %u (utilization %lu) fits on no CPU", pc.ord[t], u);
+			place_release(&pc);
+			return ret;
+		}
+		pc.load[best] += u;
+		pc.at[t] = (unsigned int)best;
+	}
+	place_output(&pc, nr_tasks, pc.at, cpu_out);
+	*energy = view_energy(&pc.v, pc.load, pc.first);
+	place_release(&pc);
+	return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * Shared between the files of lib/em: the registry's private layout, the error
+ * helper and the read-side primitives. Nothing here is part of the public API.
+ */
+#ifndef EMKIT_EM_INTERNAL_H
+#define EMKIT_EM_INTERNAL_H
+
+#include <pthread.h>
+
+#include "emkit/em.h"
+
+#define EM_MAX_OBSERVERS 16
+
+struct em_pd {
+	unsigned int id;
+	unsigned long flags;
+	bool is_cpu;
+	unsigned int capacity;
+	uint64_t seq; /* registration order */
+	char name[EM_NAME_MAX];
+	struct em_cpumask cpus;
+	struct em_perf_table *table; /* RCU-published */
+	struct em_pd *reclaim_next;
+};
+
+/* An immutable snapshot of the registered domains, sorted by seq. */
+struct em_pd_set {
+	struct em_pd_set *reclaim_next;
+	unsigned int nr;
+	struct em_pd *pd[];
+};
+
+struct em_observer {
+	const struct em_observer_ops *ops;
+	void *ctx;
+};
+
+struct em_registry {
+	pthread_mutex_t lock; /* writers; error-checking, so re-entry is -EDEADLK */
+	struct em_pd_set *set; /* RCU-published */
+	uint64_t next_seq;
+	unsigned int nr_observers;
+	struct em_observer observers[EM_MAX_OBSERVERS];
+	/* Retired objects waiting for a grace period. */
+	struct em_perf_table *dead_tables;
+	struct em_pd *dead_pds;
+	struct em_pd_set *dead_sets;
+	unsigned int nr_dead;
+};
+
+/* printf into err->msg if err is not NULL; returns code (a negative errno). */
+int em_err(struct em_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prefix err->msg with a printf-formatted string. */
+void em_err_prefix(struct em_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* True while the calling thread is inside em_read_lock(). */
+bool em_read_held(void);
+
+/* A private copy of the CPU domains, for estimates and placement outside the lock. */
+struct em_view_pd {
+	unsigned long flags;
+	unsigned long allowed_cap;
+	unsigned int nr_cpus;
+	unsigned int *cpus;
+	struct em_perf_table *table;
+};
+
+struct em_view {
+	unsigned int nr_pds;
+	struct em_view_pd *pds;
+	unsigned int nr_cpus;      /* CPUs in all CPU domains */
+	unsigned int *cpu;         /* CPU numbers, domain by domain */
+	unsigned int *cpu_pd;      /* domain index of each of them */
+};
+
+int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_error *err);
+void em_view_release(struct em_view *v);
+
+#endif

@@ -1,0 +1,909 @@
+/*
+ * The registry of performance domains: validation, the kernel's arithmetic for
+ * performance, cost and inefficiency, and publication under RCU.
+ *
+ * Readers see two RCU-published pointers: the registry's domain set (an immutable,
+ * sorted array of domain pointers, replaced whole on register/unregister) and each
+ * domain's table (replaced whole on em_table_replace and on a change of performance
+ * limits). Writers hold the registry lock, build the new object, publish it with a
+ * release store, and put the old one on a retire list; em_registry_synchronize() waits
+ * for a liburcu grace period (membarrier flavour) and frees the list. We never use
+ * call_rcu: its worker thread would free memory behind ThreadSanitizer's back, and a
+ * batched synchronous grace period is as fast for our write rates.
+ *
+ * ThreadSanitizer does not see liburcu's grace periods (the library is not
+ * instrumented), so in TSan builds every read_unlock releases, and every grace period
+ * acquires, one token: exactly the ordering RCU guarantees, stated to the tool.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu/urcu-memb.h>
+
+#include "internal.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define EM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EM_TSAN 1
+#endif
+#endif
+
+#ifdef EM_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static char em_grace_token;
+#endif
+
+/* ---- errors -------------------------------------------------------------------- */
+
+int em_err(struct em_error *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+void em_err_prefix(struct em_error *err, const char *fmt, ...)
+{
+	char head[sizeof(err->msg)], tail[sizeof(err->msg)];
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	memcpy(tail, err->msg, sizeof(tail));
+	if (snprintf(err->msg, sizeof(err->msg), "%s%s", head, tail) >= (int)sizeof(err->msg))
+		memcpy(err->msg + sizeof(err->msg) - 4, "...", 4); /* mark the cut */
+}
+
+/* ---- cpumasks ------------------------------------------------------------------ */
+
+void em_cpumask_set(struct em_cpumask *m, unsigned int cpu)
+{
+	if (cpu < EM_MAX_CPUS)
+		m->bits[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
+bool em_cpumask_test(const struct em_cpumask *m, unsigned int cpu)
+{
+	return cpu < EM_MAX_CPUS && (m->bits[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+unsigned int em_cpumask_weight(const struct em_cpumask *m)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < EM_MAX_CPUS / 64; i++)
+		n += (unsigned int)__builtin_popcountll(m->bits[i]);
+	return n;
+}
+
+unsigned int em_cpumask_next(const struct em_cpumask *m, unsigned int cpu)
+{
+	while (cpu < EM_MAX_CPUS) {
+		uint64_t w = m->bits[cpu / 64] >> (cpu % 64);
+
+		if (w)
+			return cpu + (unsigned int)__builtin_ctzll(w);
+		cpu = (cpu / 64 + 1) * 64;
+	}
+	return EM_MAX_CPUS;
+}
+
+static int parse_cpu(const char **p, unsigned int *cpu, const char *whole, struct em_error *err)
+{
+	char *end;
+	unsigned long v;
+
+	if (**p < '0' || **p > '9')
+		return em_err(err, -EINVAL, "CPU list '%s': expected a CPU number at '%s'",
+			      whole, *p);
+	errno = 0;
+	v = strtoul(*p, &end, 10);
+	if (errno || v >= EM_MAX_CPUS)
+		return em_err(err, -EINVAL, "CPU list '%s': CPU %.*s is not below %u", whole,
+			      (int)(end - *p), *p, EM_MAX_CPUS);
+	*cpu = (unsigned int)v;
+	*p = end;
+	return 0;
+}
+
+int em_cpumask_parse(struct em_cpumask *m, const char *s, struct em_error *err)
+{
+	const char *p = s;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\n' || *p == '\0')
+		return 0;
+	for (;;) {
+		unsigned int a, b;
+
+		ret = parse_cpu(&p, &a, s, err);
+		if (ret)
+			return ret;
+		b = a;
+		if (*p == '-') {
+			p++;
+			ret = parse_cpu(&p, &b, s, err);
+			if (ret)
+				return ret;
+			if (b < a)
+				return em_err(err, -EINVAL, "CPU list '%s': range %u-%u is backwards",
+					      s, a, b);
+		}
+		for (unsigned int c = a; c <= b; c++)
+			em_cpumask_set(m, c);
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p == '\n' && p[1] == '\0')
+			return 0;
+		if (*p == '\0')
+			return 0;
+		return em_err(err, -EINVAL, "CPU list '%s': unexpected '%c'", s, *p);
+	}
+}
+
+int em_cpumask_format(const struct em_cpumask *m, char *buf, size_t size)
+{
+	size_t len = 0;
+	int total = 0;
+	unsigned int c = em_cpumask_next(m, 0);
+
+	if (size)
+		buf[0] = '\0';
+	while (c < EM_MAX_CPUS) {
+		unsigned int e = c;
+		int n;
+
+		while (e + 1 < EM_MAX_CPUS && em_cpumask_test(m, e + 1))
+			e++;
+		if (e == c)
+			n = snprintf(buf + len, len < size ? size - len : 0, "%s%u",
+				     total ? "," : "", c);
+		else
+			n = snprintf(buf + len, len < size ? size - len : 0, "%s%u-%u",
+				     total ? "," : "", c, e);
+		total += n;
+		len += (size_t)n;
+		c = em_cpumask_next(m, e + 1);
+	}
+	return total;
+}
+
+/* ---- RCU ----------------------------------------------------------------------- */
+
+static pthread_key_t em_thread_key;
+static pthread_once_t em_thread_once = PTHREAD_ONCE_INIT;
+static __thread bool em_thread_registered;
+static __thread unsigned int em_read_depth;
+
+static void em_thread_exit(void *unused)
+{
+	(void)unused;
+	if (em_thread_registered) {
+		urcu_memb_unregister_thread();
+		em_thread_registered = false;
+	}
+}
+
+static void em_thread_key_init(void)
+{
+	if (pthread_key_create(&em_thread_key, em_thread_exit))
+		abort();
+}
+
+static void em_thread_register(void)
+{
+	pthread_once(&em_thread_once, em_thread_key_init);
+	urcu_memb_register_thread();
+	em_thread_registered = true;
+	/* Any non-NULL value makes the destructor run at thread exit. */
+	pthread_setspecific(em_thread_key, &em_thread_registered);
+}
+
+void em_read_lock(void)
+{
+	if (!em_thread_registered)
+		em_thread_register();
+	em_read_depth++;
+	urcu_memb_read_lock();
+}
+
+void em_read_unlock(void)
+{
+#ifdef EM_TSAN
+	__tsan_release(&em_grace_token);
+#endif
+	urcu_memb_read_unlock();
+	em_read_depth--;
+}
+
+bool em_read_held(void)
+{
+	return em_read_depth > 0;
+}
+
+#define em_publish(p, v)  __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define em_deref(p)       __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+
+static void retire_table(struct em_registry *reg, struct em_perf_table *t)
+{
+	t->reclaim_next_ = reg->dead_tables;
+	reg->dead_tables = t;
+	reg->nr_dead++;
+}
+
+static void retire_set(struct em_registry *reg, struct em_pd_set *s)
+{
+	if (!s)
+		return;
+	s->reclaim_next = reg->dead_sets;
+	reg->dead_sets = s;
+	reg->nr_dead++;
+}
+
+static void reclaim_locked(struct em_registry *reg)
+{
+	if (!reg->nr_dead)
+		return;
+	urcu_memb_synchronize_rcu();
+#ifdef EM_TSAN
+	__tsan_acquire(&em_grace_token);
+#endif
+	while (reg->dead_tables) {
+		struct em_perf_table *t = reg->dead_tables;
+
+		reg->dead_tables = t->reclaim_next_;
+		free(t);
+	}
+	while (reg->dead_pds) {
+		struct em_pd *pd = reg->dead_pds;
+
+		reg->dead_pds = pd->reclaim_next;
+		free(pd);
+	}
+	while (reg->dead_sets) {
+		struct em_pd_set *s = reg->dead_sets;
+
+		reg->dead_sets = s->reclaim_next;
+		free(s);
+	}
+	reg->nr_dead = 0;
+}
+
+static void maybe_reclaim(struct em_registry *reg)
+{
+	if (reg->nr_dead >= EM_RECLAIM_BATCH)
+		reclaim_locked(reg);
+}
+
+/* Take the writer lock; -EDEADLK from inside a read section or an observer. */
+static int writer_lock(struct em_registry *reg, struct em_error *err)
+{
+	int ret;
+
+	if (em_read_held())
+		return em_err(err, -EDEADLK,
+			      "registry change requested inside a read section (it would wait for itself)");
+	ret = pthread_mutex_lock(&reg->lock);
+	if (ret == EDEADLK)
+		return em_err(err, -EDEADLK, "registry change requested from an observer");
+	if (ret)
+		return em_err(err, -ret, "registry lock: %s", strerror(ret));
+	return 0;
+}
+
+static void writer_unlock(struct em_registry *reg)
+{
+	pthread_mutex_unlock(&reg->lock);
+}
+
+int em_registry_synchronize(struct em_registry *reg)
+{
+	int ret = writer_lock(reg, NULL);
+
+	if (ret)
+		return ret;
+	reclaim_locked(reg);
+	writer_unlock(reg);
+	return 0;
+}
+
+/* ---- registry ------------------------------------------------------------------ */
+
+struct em_registry *em_registry_new(void)
+{
+	struct em_registry *reg = calloc(1, sizeof(*reg));
+	pthread_mutexattr_t a;
+
+	if (!reg)
+		return NULL;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&reg->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	return reg;
+}
+
+void em_registry_free(struct em_registry *reg)
+{
+	struct em_pd_set *set;
+
+	if (!reg)
+		return;
+	pthread_mutex_lock(&reg->lock);
+	set = reg->set;
+	if (set) {
+		for (unsigned int i = 0; i < set->nr; i++) {
+			retire_table(reg, set->pd[i]->table);
+			set->pd[i]->reclaim_next = reg->dead_pds;
+			reg->dead_pds = set->pd[i];
+			reg->nr_dead++;
+		}
+		reg->set = NULL;
+		retire_set(reg, set);
+	}
+	if (!em_read_held())
+		reclaim_locked(reg);
+	pthread_mutex_unlock(&reg->lock);
+	pthread_mutex_destroy(&reg->lock);
+	free(reg);
+}
+
+static bool name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= EM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.' || c == ':'))
+			return false;
+	}
+	return true;
+}
+
+#define PD_LABEL_FMT "domain '%s': "
+
+int em_pd_desc_validate(const struct em_pd_desc *d, struct em_error *err, int *bad_state)
+{
+	const char *nm = d->name ? d->name : "(unnamed)";
+	unsigned long kind;
+
+	if (bad_state)
+		*bad_state = -1;
+	if (d->name && !name_ok(d->name))
+		return em_err(err, -EINVAL,
+			      "domain '%.*s': name must be 1..%u characters of [A-Za-z0-9_.:-]",
+			      (int)(EM_NAME_MAX + 8), d->name, EM_NAME_MAX - 1);
+	if (d->flags & ~EM_PD_FLAGS_ALL)
+		return em_err(err, -EINVAL, PD_LABEL_FMT "unknown flags 0x%lx", nm,
+			      d->flags & ~EM_PD_FLAGS_ALL);
+	kind = d->flags & (EM_PD_MICROWATTS | EM_PD_ARTIFICIAL);
+	if (kind == 0)
+		return em_err(err, -EINVAL,
+			      PD_LABEL_FMT "flags must say microwatts or artificial", nm);
+	if (kind == (EM_PD_MICROWATTS | EM_PD_ARTIFICIAL))
+		return em_err(err, -EINVAL,
+			      PD_LABEL_FMT "flags microwatts and artificial exclude each other", nm);
+	if (d->cpus) {
+		if (em_cpumask_weight(d->cpus) == 0)
+			return em_err(err, -EINVAL, PD_LABEL_FMT "a CPU domain needs CPUs", nm);
+		if (d->capacity < 1 || d->capacity > EM_CAPACITY_SCALE)
+			return em_err(err, -EINVAL, PD_LABEL_FMT "capacity %u is not in 1..%u", nm,
+				      d->capacity, EM_CAPACITY_SCALE);
+	} else if (d->capacity) {
+		return em_err(err, -EINVAL, PD_LABEL_FMT "a device domain has no capacity", nm);
+	}
+	if (d->nr_states < 1 || d->nr_states > EM_MAX_STATES || !d->states)
+		return em_err(err, -EINVAL, PD_LABEL_FMT "needs 1..%u states, has %u", nm,
+			      EM_MAX_STATES, d->states ? d->nr_states : 0);
+
+	unsigned long fmax = d->states[d->nr_states - 1].frequency;
+
+	for (unsigned int i = 0; i < d->nr_states; i++) {
+		const struct em_state_desc *s = &d->states[i];
+
+		if (bad_state)
+			*bad_state = (int)i;
+		if (s->frequency == 0)
+			return em_err(err, -EINVAL, PD_LABEL_FMT "state %u: frequency is 0", nm, i);
+		if (i > 0 && s->frequency <= d->states[i - 1].frequency)
+			return em_err(err, -EINVAL,
+				      PD_LABEL_FMT "state %u: frequency %lu kHz is not above state %u's %lu kHz",
+				      nm, i, s->frequency, i - 1, d->states[i - 1].frequency);
+		if (s->power == 0 || s->power > EM_MAX_POWER)
+			return em_err(err, -ERANGE,
+				      PD_LABEL_FMT "state %u: power %lu is out of range (0, %lu] µW", nm,
+				      i, s->power, EM_MAX_POWER);
+		if (d->cpus && (d->flags & EM_PD_ARTIFICIAL)) {
+			if (s->cost == 0 || s->cost > EM_MAX_POWER)
+				return em_err(err, -ERANGE,
+					      PD_LABEL_FMT "state %u: cost %lu is out of range (0, %lu] (artificial domains give costs)",
+					      nm, i, s->cost, EM_MAX_POWER);
+		} else if (s->cost) {
+			return em_err(err, -EINVAL,
+				      PD_LABEL_FMT "state %u: cost is given, but only artificial CPU domains take costs (others are computed)",
+				      nm, i);
+		}
+		if (d->cpus && !(d->flags & EM_PD_ARTIFICIAL) &&
+		    (unsigned long long)d->capacity * s->frequency / fmax == 0)
+			return em_err(err, -EINVAL,
+				      PD_LABEL_FMT "state %u: performance %u * %lu / %lu rounds to 0, so cost cannot be computed",
+				      nm, i, d->capacity, s->frequency, fmax);
+	}
+	if (bad_state)
+		*bad_state = -1;
+	return 0;
+}
+
+/* Build a table from validated states with the kernel's arithmetic. */
+static struct em_perf_table *build_table(const struct em_pd *pd, const struct em_state_desc *st,
+					 unsigned int n)
+{
+	struct em_perf_table *t = calloc(1, sizeof(*t) + n * sizeof(t->states[0]));
+	unsigned long fmax = st[n - 1].frequency;
+	unsigned long prev_cost = (unsigned long)-1;
+
+	if (!t)
+		return NULL;
+	t->nr_states = n;
+	t->min_state = 0;
+	t->max_state = n - 1;
+	for (unsigned int i = 0; i < n; i++) {
+		t->states[i].frequency = st[i].frequency;
+		t->states[i].power = st[i].power;
+		if (pd->is_cpu)
+			t->states[i].performance =
+				(unsigned long)((unsigned long long)pd->capacity * st[i].frequency / fmax);
+	}
+	if (!pd->is_cpu)
+		return t; /* devices: no cost, no inefficiency (EAS does not use them) */
+	for (unsigned int k = n; k-- > 0;) {
+		struct em_perf_state *ps = &t->states[k];
+
+		if (pd->flags & EM_PD_ARTIFICIAL)
+			ps->cost = st[k].cost;
+		else
+			ps->cost = ps->power * 10 / ps->performance;
+		if (ps->cost >= prev_cost)
+			ps->flags = EM_PS_INEFFICIENT;
+		else
+			prev_cost = ps->cost;
+	}
+	return t;
+}
+
+static const struct em_pd *set_find_id(const struct em_pd_set *set, unsigned int id)
+{
+	for (unsigned int i = 0; set && i < set->nr; i++)
+		if (set->pd[i]->id == id)
+			return set->pd[i];
+	return NULL;
+}
+
+static unsigned int lowest_free_id(const struct em_pd_set *set)
+{
+	unsigned int id = 0;
+
+	while (set_find_id(set, id))
+		id++;
+	return id;
+}
+
+static void notify(struct em_registry *reg, int what, const struct em_pd *pd,
+		   const struct em_perf_table *t, unsigned int id)
+{
+	for (unsigned int i = 0; i < reg->nr_observers; i++) {
+		const struct em_observer *o = &reg->observers[i];
+
+		if (what == 0 && o->ops->created)
+			o->ops->created(o->ctx, pd, t);
+		else if (what == 1 && o->ops->updated)
+			o->ops->updated(o->ctx, pd, t);
+		else if (what == 2 && o->ops->deleted)
+			o->ops->deleted(o->ctx, id);
+	}
+}
+
+int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsigned int *id,
+		   struct em_error *err)
+{
+	struct em_pd_set *old, *set;
+	struct em_pd *pd;
+	int ret;
+
+	ret = em_pd_desc_validate(desc, err, NULL);
+	if (ret)
+		return ret;
+	ret = writer_lock(reg, err);
+	if (ret)
+		return ret;
+	old = reg->set;
+	if (desc->name) {
+		for (unsigned int i = 0; old && i < old->nr; i++)
+			if (!strcmp(old->pd[i]->name, desc->name)) {
+				ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u",
+					     desc->name, old->pd[i]->id);
+				goto out;
+			}
+	}
+	if (desc->cpus) {
+		unsigned int c;
+
+		em_cpumask_for_each(c, desc->cpus) {
+			for (unsigned int i = 0; old && i < old->nr; i++)
+				if (old->pd[i]->is_cpu && em_cpumask_test(&old->pd[i]->cpus, c)) {
+					ret = em_err(err, -EEXIST,
+						     "domain '%s': CPU %u already belongs to domain '%s' (id %u)",
+						     desc->name ? desc->name : "(unnamed)", c,
+						     old->pd[i]->name, old->pd[i]->id);
+					goto out;
+				}
+		}
+	}
+	pd = calloc(1, sizeof(*pd));
+	set = calloc(1, sizeof(*set) + ((old ? old->nr : 0) + 1) * sizeof(set->pd[0]));
+	if (!pd || !set) {
+		free(pd);
+		free(set);
+		ret = em_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	pd->id = lowest_free_id(old);
+	pd->flags = desc->flags;
+	pd->is_cpu = desc->cpus != NULL;
+	pd->capacity = desc->capacity;
+	pd->seq = reg->next_seq++;
+	if (desc->cpus)
+		pd->cpus = *desc->cpus;
+	if (desc->name)
+		snprintf(pd->name, sizeof(pd->name), "%s", desc->name);
+	else if (pd->is_cpu)
+		snprintf(pd->name, sizeof(pd->name), "cpu%u", em_cpumask_next(&pd->cpus, 0));
+	else
+		snprintf(pd->name, sizeof(pd->name), "dev%u", pd->id);
+	for (unsigned int i = 0; old && i < old->nr; i++)
+		if (!desc->name && !strcmp(old->pd[i]->name, pd->name)) {
+			free(pd);
+			free(set);
+			ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u",
+				     old->pd[i]->name, old->pd[i]->id);
+			goto out;
+		}
+	pd->table = build_table(pd, desc->states, desc->nr_states);
+	if (!pd->table) {
+		free(pd);
+		free(set);
+		ret = em_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	set->nr = old ? old->nr + 1 : 1;
+	for (unsigned int i = 0; old && i < old->nr; i++)
+		set->pd[i] = old->pd[i];
+	set->pd[set->nr - 1] = pd;
+	em_publish(reg->set, set);
+	retire_set(reg, old);
+	if (id)
+		*id = pd->id;
+	notify(reg, 0, pd, pd->table, pd->id);
+	maybe_reclaim(reg);
+out:
+	writer_unlock(reg);
+	return ret;
+}
+
+int em_pd_register_cpus(struct em_registry *reg, const char *name, const struct em_cpumask *cpus,
+			unsigned int capacity, unsigned long flags,
+			const struct em_state_desc *states, unsigned int nr_states,
+			unsigned int *id, struct em_error *err)
+{
+	struct em_pd_desc d = {
+		.name = name, .flags = flags, .cpus = cpus, .capacity = capacity,
+		.nr_states = nr_states, .states = states,
+	};
+
+	if (!cpus)
+		return em_err(err, -EINVAL, "domain '%s': a CPU domain needs CPUs",
+			      name ? name : "(unnamed)");
+	return em_pd_register(reg, &d, id, err);
+}
+
+int em_pd_register_device(struct em_registry *reg, const char *name, unsigned long flags,
+			  const struct em_state_desc *states, unsigned int nr_states,
+			  unsigned int *id, struct em_error *err)
+{
+	struct em_pd_desc d = {
+		.name = name, .flags = flags, .nr_states = nr_states, .states = states,
+	};
+
+	return em_pd_register(reg, &d, id, err);
+}
+
+int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *err)
+{
+	struct em_pd_set *old, *set;
+	struct em_pd *pd = NULL;
+	int ret = writer_lock(reg, err);
+
+	if (ret)
+		return ret;
+	old = reg->set;
+	for (unsigned int i = 0; old && i < old->nr; i++)
+		if (old->pd[i]->id == id)
+			pd = old->pd[i];
+	if (!pd) {
+		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
+		goto out;
+	}
+	if (pd->is_cpu) {
+		ret = em_err(err, -EPERM, "domain '%s' (id %u): CPU domains cannot be unregistered",
+			     pd->name, id);
+		goto out;
+	}
+	set = calloc(1, sizeof(*set) + old->nr * sizeof(set->pd[0]));
+	if (!set) {
+		ret = em_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (unsigned int i = 0; i < old->nr; i++)
+		if (old->pd[i] != pd)
+			set->pd[set->nr++] = old->pd[i];
+	em_publish(reg->set, set);
+	retire_set(reg, old);
+	retire_table(reg, pd->table);
+	pd->reclaim_next = reg->dead_pds;
+	reg->dead_pds = pd;
+	reg->nr_dead++;
+	notify(reg, 2, NULL, NULL, id);
+	maybe_reclaim(reg);
+out:
+	writer_unlock(reg);
+	return ret;
+}
+
+/* Publish t as pd's table, retire the old one, tell the observers. */
+static void install_table(struct em_registry *reg, struct em_pd *pd, struct em_perf_table *t)
+{
+	struct em_perf_table *old = pd->table;
+
+	em_publish(pd->table, t);
+	retire_table(reg, old);
+	notify(reg, 1, pd, t, pd->id);
+	maybe_reclaim(reg);
+}
+
+static struct em_pd *find_locked(struct em_registry *reg, unsigned int id)
+{
+	return (struct em_pd *)set_find_id(reg->set, id);
+}
+
+int em_table_replace(struct em_registry *reg, unsigned int id, const struct em_state_desc *states,
+		     unsigned int nr_states, struct em_error *err)
+{
+	struct em_perf_table *t;
+	struct em_pd *pd;
+	int ret = writer_lock(reg, err);
+
+	if (ret)
+		return ret;
+	pd = find_locked(reg, id);
+	if (!pd) {
+		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
+		goto out;
+	}
+	if (nr_states != pd->table->nr_states) {
+		ret = em_err(err, -EINVAL,
+			     "domain '%s': a new table must have its %u states, not %u", pd->name,
+			     pd->table->nr_states, nr_states);
+		goto out;
+	}
+	struct em_pd_desc d = {
+		.name = pd->name, .flags = pd->flags, .cpus = pd->is_cpu ? &pd->cpus : NULL,
+		.capacity = pd->capacity, .nr_states = nr_states, .states = states,
+	};
+	ret = em_pd_desc_validate(&d, err, NULL);
+	if (ret)
+		goto out;
+	t = build_table(pd, states, nr_states);
+	if (!t) {
+		ret = em_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	t->min_state = pd->table->min_state;
+	t->max_state = pd->table->max_state;
+	install_table(reg, pd, t);
+out:
+	writer_unlock(reg);
+	return ret;
+}
+
+int em_pd_set_perf_limits(struct em_registry *reg, unsigned int id, unsigned long min_khz,
+			  unsigned long max_khz, struct em_error *err)
+{
+	struct em_perf_table *t, *cur;
+	struct em_pd *pd;
+	int min_ps = -1, max_ps = -1;
+	int ret = writer_lock(reg, err);
+
+	if (ret)
+		return ret;
+	pd = find_locked(reg, id);
+	if (!pd) {
+		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
+		goto out;
+	}
+	cur = pd->table;
+	for (unsigned int i = 0; i < cur->nr_states; i++) {
+		if (cur->states[i].frequency == min_khz)
+			min_ps = (int)i;
+		if (cur->states[i].frequency == max_khz)
+			max_ps = (int)i;
+	}
+	if (min_ps < 0 || max_ps < 0) {
+		ret = em_err(err, -EINVAL, "domain '%s': no state has frequency %lu kHz", pd->name,
+			     min_ps < 0 ? min_khz : max_khz);
+		goto out;
+	}
+	if (min_ps > max_ps) {
+		ret = em_err(err, -EINVAL,
+			     "domain '%s': minimum %lu kHz is above maximum %lu kHz", pd->name,
+			     min_khz, max_khz);
+		goto out;
+	}
+	size_t sz = sizeof(*cur) + cur->nr_states * sizeof(cur->states[0]);
+	t = malloc(sz);
+	if (!t) {
+		ret = em_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(t, cur, sz);
+	t->min_state = (unsigned int)min_ps;
+	t->max_state = (unsigned int)max_ps;
+	install_table(reg, pd, t);
+out:
+	writer_unlock(reg);
+	return ret;
+}
+
+int em_observer_add(struct em_registry *reg, const struct em_observer_ops *ops, void *ctx)
+{
+	int ret = writer_lock(reg, NULL);
+
+	if (ret)
+		return ret;
+	if (reg->nr_observers == EM_MAX_OBSERVERS) {
+		ret = -ENOSPC;
+	} else {
+		reg->observers[reg->nr_observers].ops = ops;
+		reg->observers[reg->nr_observers].ctx = ctx;
+		reg->nr_observers++;
+	}
+	writer_unlock(reg);
+	return ret;
+}
+
+int em_observer_remove(struct em_registry *reg, const struct em_observer_ops *ops, void *ctx)
+{
+	int ret = writer_lock(reg, NULL);
+
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (unsigned int i = 0; i < reg->nr_observers; i++) {
+		if (reg->observers[i].ops == ops && reg->observers[i].ctx == ctx) {
+			memmove(&reg->observers[i], &reg->observers[i + 1],
+				(reg->nr_observers - i - 1) * sizeof(reg->observers[0]));
+			reg->nr_observers--;
+			ret = 0;
+			break;
+		}
+	}
+	writer_unlock(reg);
+	return ret;
+}
+
+/* ---- readers ------------------------------------------------------------------- */
+
+static const struct em_pd_set *read_set(const struct em_registry *reg)
+{
+	return em_deref(((struct em_registry *)reg)->set);
+}
+
+const struct em_pd *em_pd_get(const struct em_registry *reg, unsigned int id)
+{
+	return set_find_id(read_set(reg), id);
+}
+
+const struct em_pd *em_pd_of_cpu(const struct em_registry *reg, unsigned int cpu)
+{
+	const struct em_pd_set *set = read_set(reg);
+
+	for (unsigned int i = 0; set && i < set->nr; i++)
+		if (set->pd[i]->is_cpu && em_cpumask_test(&set->pd[i]->cpus, cpu))
+			return set->pd[i];
+	return NULL;
+}
+
+const struct em_pd *em_pd_by_name(const struct em_registry *reg, const char *name)
+{
+	const struct em_pd_set *set = read_set(reg);
+
+	for (unsigned int i = 0; set && i < set->nr; i++)
+		if (!strcmp(set->pd[i]->name, name))
+			return set->pd[i];
+	return NULL;
+}
+
+const struct em_pd *em_pd_next(const struct em_registry *reg, const struct em_pd *prev)
+{
+	const struct em_pd_set *set = read_set(reg);
+
+	/* The set is sorted by registration sequence; a binary search would do, but
+	 * registries hold a handful of domains. */
+	for (unsigned int i = 0; set && i < set->nr; i++)
+		if (!prev || set->pd[i]->seq > prev->seq)
+			return set->pd[i];
+	return NULL;
+}
+
+unsigned int em_pd_count(const struct em_registry *reg)
+{
+	const struct em_pd_set *set = read_set(reg);
+
+	return set ? set->nr : 0;
+}
+
+unsigned int em_pd_id(const struct em_pd *pd)
+{
+	return pd->id;
+}
+
+const char *em_pd_name(const struct em_pd *pd)
+{
+	return pd->name;
+}
+
+unsigned long em_pd_flags(const struct em_pd *pd)
+{
+	return pd->flags;
+}
+
+bool em_pd_is_cpu(const struct em_pd *pd)
+{
+	return pd->is_cpu;
+}
+
+const struct em_cpumask *em_pd_cpus(const struct em_pd *pd)
+{
+	return pd->is_cpu ? &pd->cpus : NULL;
+}
+
+unsigned int em_pd_capacity(const struct em_pd *pd)
+{
+	return pd->capacity;
+}
+
+const struct em_perf_table *em_pd_table(const struct em_pd *pd)
+{
+	return em_deref(((struct em_pd *)pd)->table);
+}
