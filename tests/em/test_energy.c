@@ -222,6 +222,7 @@ static void test_place_greedy_never_beats_optimal(void **state)
 		}
 	}
 	print_message("# greedy above optimal in %u of 200 random cases\n", worse);
+	em_registry_free(reg);
 }
 
 static void test_place_errors(void **state)
