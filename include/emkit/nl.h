@@ -363,7 +363,9 @@ int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set
 /* Strict validation                                                           */
 /* ------------------------------------------------------------------------- */
 
-/* Deepest nesting accepted (the kernel's policy recursion limit). */
+/* The kernel's policy recursion limit: the top level is depth 0, each nest's
+ * payload one deeper, and a payload at this depth is refused (so at most
+ * EMNL_MAX_NEST_DEPTH - 1 nests inside each other). */
 #define EMNL_MAX_NEST_DEPTH 10
 
 /*
@@ -376,7 +378,7 @@ int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set
  * @op_out: if not NULL, receives the operation (NULL if the command is unknown)
  * Returns 0 or a negative errno, with @e filled: -EINVAL for framing, an
  * unknown or unsupported attribute, type 0, a wrong length, trailing bytes,
- * a non-zero reserved field, nesting deeper than EMNL_MAX_NEST_DEPTH, a
+ * a non-zero reserved field, nesting too deep (EMNL_MAX_NEST_DEPTH), a
  * missing required attribute (miss_type); -EOPNOTSUPP for an unknown command.
  * Offsets are from the start of the message (@nlh).
  */

@@ -187,11 +187,15 @@ char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec
 			e->attr_set ? emnl_set_attr_by_type(e->attr_set, (uint16_t)e->miss_type)
 				    : NULL;
 
-		if (at)
-			n += snprintf(buf + n, size - (size_t)n, " (missing attribute '%s', type %u)",
+		/* The kernel sends MISS_TYPE without text; emkit's peers add a
+		 * message naming the attribute, so only its number is added then. */
+		if (e->msg[0])
+			n += snprintf(buf + n, size - (size_t)n, " (missing type %u)", e->miss_type);
+		else if (at)
+			n += snprintf(buf + n, size - (size_t)n, ": missing attribute '%s' (type %u)",
 				      at->name, e->miss_type);
 		else
-			n += snprintf(buf + n, size - (size_t)n, " (missing attribute type %u)",
+			n += snprintf(buf + n, size - (size_t)n, ": missing attribute type %u",
 				      e->miss_type);
 	}
 	if (e->has_miss_nest && n >= 0 && (size_t)n < size)

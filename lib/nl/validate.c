@@ -6,7 +6,7 @@
  * field, an unknown command or one the operation does not support (do/dump),
  * an attribute of type 0, an unknown type, one the operation does not list,
  * a wrong length, an enum value or flag bit the spec does not define, a
- * missing NUL on a string, NLA_F_NESTED on a non-nest, nesting deeper than
+ * missing NUL on a string, NLA_F_NESTED on a non-nest, nesting as deep as
  * EMNL_MAX_NEST_DEPTH, trailing bytes, or an absent required attribute. The
  * result is a struct emnl_error whose offset counts from the start of the
  * message, ready for emnl_extack_put().
@@ -153,7 +153,7 @@ static int check_payload(struct vctx *c, const struct nlattr *na, const struct e
 					 lvl, name);
 				return bad_at(c, in, -EINVAL, msg);
 			}
-			if (depth + 1 + lvl > EMNL_MAX_NEST_DEPTH)
+			if (depth + 1 + lvl >= EMNL_MAX_NEST_DEPTH)
 				return bad_at(c, in, -EINVAL, "nesting too deep");
 			len = in->nla_len - MNL_ATTR_HDRLEN;
 			p += MNL_ATTR_HDRLEN;
@@ -182,7 +182,8 @@ static int check_list(struct vctx *c, const uint8_t *p, size_t len,
 	size_t off = 0;
 	char msg[120];
 
-	if (depth > EMNL_MAX_NEST_DEPTH)
+	/* As the kernel: the top level is depth 0, a nest's payload one deeper. */
+	if (depth >= EMNL_MAX_NEST_DEPTH)
 		return bad_at(c, p - MNL_ATTR_HDRLEN, -EINVAL, "nesting too deep");
 	while (off < len) {
 		const struct nlattr *na = (const struct nlattr *)(p + off);
@@ -300,7 +301,7 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 	if (!m)
 		return e ? e->err : -EOPNOTSUPP;
 	err = check_list(&c, (const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, op->set, NULL,
-			 m, 1, seen);
+			 m, 0, seen);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n_required; i++) {

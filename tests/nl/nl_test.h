@@ -14,6 +14,9 @@
 #error "EMNL_SPEC_DIR must name the spec/ directory"
 #endif
 
+/* Message buffers in tests are cast to struct nlmsghdr: keep them aligned. */
+#define MSGALIGN __attribute__((aligned(8)))
+
 /* Load spec/NAME.yaml or fail the current test. */
 static inline struct emnl_spec *load_spec(const char *name)
 {

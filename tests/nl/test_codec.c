@@ -68,14 +68,14 @@ static struct emnl_hdr hdr_of(uint16_t flags, uint32_t seq, uint8_t cmd)
 
 static void test_golden_request(void **state)
 {
-	static const uint8_t want[] = {
+	static const uint8_t want[] MSGALIGN = {
 		HDR(28, NLM_F_REQUEST | NLM_F_ACK, 7, 1),
 		U32A(2, 0),
 	};
 	const struct emnl_op *op = emnl_spec_op(em, "get-perf-domains");
 	struct emnl_attrs *a = emnl_attrs_new(op->set);
 	struct emnl_hdr h = hdr_of(NLM_F_REQUEST | NLM_F_ACK, 7, op->do_req.cmd);
-	uint8_t buf[256];
+	uint8_t buf[256] MSGALIGN;
 	int n;
 
 	(void)state;
@@ -102,20 +102,20 @@ static struct emnl_attrs *pd_reply(void)
 
 static void test_golden_pd_reply(void **state)
 {
-	static const uint8_t nopad[] = {
+	static const uint8_t nopad[] MSGALIGN = {
 		HDR(64, 0, 3, 1),
 		U32A(2, 0), U64A(3, 1), U64A(4, 0), U64A(4, 1),
 	};
 	/* Header at 20 → id; flags header at 28 (payload 32: aligned, no pad);
 	 * cpus header at 40 would leave its payload at 44: pad first, twice. */
-	static const uint8_t align8[] = {
+	static const uint8_t align8[] MSGALIGN = {
 		HDR(72, 0, 3, 1),
 		U32A(2, 0), U64A(3, 1), PADA(1), U64A(4, 0), PADA(1), U64A(4, 1),
 	};
 	struct emnl_attrs *a = pd_reply(), *back;
 	struct emnl_hdr h = hdr_of(0, 3, 1), hb;
 	struct emnl_error e;
-	uint8_t buf[256];
+	uint8_t buf[256] MSGALIGN;
 	int n;
 
 	(void)state;
@@ -137,7 +137,7 @@ static void test_golden_pd_reply(void **state)
 	/* The same message 4 bytes into a datagram: attributes start at datagram
 	 * offset 24, so every u64 header lands 8-aligned and gets a pad. */
 	{
-		static const uint8_t shifted[] = {
+		static const uint8_t shifted[] MSGALIGN = {
 			HDR(76, 0, 3, 1),
 			U32A(2, 0), PADA(1), U64A(3, 1), PADA(1), U64A(4, 0), PADA(1), U64A(4, 1),
 		};
@@ -164,7 +164,7 @@ static void add_state(struct emnl_attrs *t, uint64_t perf, uint64_t freq, uint64
 
 static void test_golden_perf_table(void **state)
 {
-	static const uint8_t nopad[] = {
+	static const uint8_t nopad[] MSGALIGN = {
 		HDR(20 + 8 + 64 * 2, 0, 9, 2),
 		U32A(1, 2),
 		NLA(64, 2 | NLA_F_NESTED),
@@ -175,7 +175,7 @@ static void test_golden_perf_table(void **state)
 	/* Nest header at 28, first state attribute at 32 (8-aligned): every
 	 * u64 of the nest gets a pad. The second nest starts at 28 + 84 = 112,
 	 * its first attribute at 116 needs none, the four after it do. */
-	static const uint8_t align8[] = {
+	static const uint8_t align8[] MSGALIGN = {
 		HDR(20 + 8 + 84 + 80, 0, 9, 2),
 		U32A(1, 2),
 		NLA(84, 2 | NLA_F_NESTED),
@@ -189,7 +189,7 @@ static void test_golden_perf_table(void **state)
 	struct emnl_attrs *t = emnl_attrs_new(op->set), *back;
 	struct emnl_hdr h = hdr_of(0, 9, 2);
 	struct emnl_error e;
-	uint8_t buf[512];
+	uint8_t buf[512] MSGALIGN;
 	int n;
 
 	(void)state;
@@ -216,11 +216,11 @@ static void test_golden_perf_table(void **state)
 
 static void test_golden_deleted_event(void **state)
 {
-	static const uint8_t want[] = {HDR(28, 0, 0, 5), U32A(1, 4)};
+	static const uint8_t want[] MSGALIGN = {HDR(28, 0, 0, 5), U32A(1, 4)};
 	const struct emnl_op *op = emnl_spec_op(em, "perf-domain-deleted");
 	struct emnl_attrs *t = emnl_attrs_new(op->set);
 	struct emnl_hdr h = hdr_of(0, 0, op->event.cmd);
-	uint8_t buf[64];
+	uint8_t buf[64] MSGALIGN;
 	int n;
 
 	(void)state;
@@ -235,7 +235,7 @@ static void test_too_small(void **state)
 {
 	struct emnl_attrs *a = pd_reply();
 	struct emnl_hdr h = hdr_of(0, 3, 1);
-	uint8_t buf[256];
+	uint8_t buf[256] MSGALIGN;
 	int full = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_ALIGN8);
 
 	(void)state;
@@ -355,7 +355,7 @@ static struct emnl_attrs *every_value(const struct emnl_spec *s, int variant)
 {
 	const struct emnl_attr_set *all = emnl_spec_set(s, "all");
 	struct emnl_attrs *a = emnl_attrs_new(all), *n, *arr;
-	static const uint8_t bin[] = {0, 1, 2, 0xff, 0xfe};
+	static const uint8_t bin[] MSGALIGN = {0, 1, 2, 0xff, 0xfe};
 
 	assert_int_equal(emnl_attrs_add_uint(a, "a-u8", variant ? 0xff : 0), 0);
 	assert_int_equal(emnl_attrs_add_uint(a, "a-u16", variant ? 0xffff : 1), 0);
@@ -405,7 +405,7 @@ static void test_round_trip_every_type(void **state)
 	for (int variant = 0; variant < 2; variant++)
 		for (int pad = EMNL_PAD_NEVER; pad <= EMNL_PAD_ALIGN8; pad++) {
 			struct emnl_attrs *a = every_value(s, variant), *back;
-			uint8_t buf[1024];
+			uint8_t buf[1024] MSGALIGN;
 			int len;
 
 			round_trip(a, (enum emnl_pad_mode)pad, buf, sizeof(buf), &len, &back);
@@ -424,12 +424,12 @@ static void test_wire_forms(void **state)
 	struct emnl_spec *s = emnl_spec_parse(every_spec, sizeof(every_spec) - 1, &e);
 	const struct emnl_attr_set *all = emnl_spec_set(s, "all");
 	struct emnl_hdr h = hdr_of(0, 0, 1);
-	uint8_t buf[256];
+	uint8_t buf[256] MSGALIGN;
 	int n;
 
 	(void)state;
 	{	/* big-endian u32, string with NUL padded to 4, uint as 4 or 8 bytes */
-		static const uint8_t want[] = {
+		static const uint8_t want[] MSGALIGN = {
 			HDR(20 + 8 + 8 + 8 + 12 + 8, 0, 0, 1),
 			NLA(8, 20), 1, 2, 3, 4,
 			NLA(7, 12), 'a', 'b', 0, 0,
@@ -449,7 +449,7 @@ static void test_wire_forms(void **state)
 		emnl_attrs_free(a);
 	}
 	{	/* indexed array numbered from 1; flag with no payload; bitfield32 */
-		static const uint8_t want[] = {
+		static const uint8_t want[] MSGALIGN = {
 			HDR(20 + 4 + 4 + 16 + 12, 0, 0, 1),
 			NLA(4, 14),
 			NLA(20, 16 | NLA_F_NESTED), NLA(8, 1), LE32(10), NLA(8, 2), LE32(20),
@@ -467,7 +467,7 @@ static void test_wire_forms(void **state)
 		emnl_attrs_free(a);
 	}
 	{	/* nest-type-value: one nest per level, the level's value as its type */
-		static const uint8_t want[] = {
+		static const uint8_t want[] MSGALIGN = {
 			HDR(20 + 4 + 4 + 4 + 8, 0, 0, 1),
 			NLA(20, 18 | NLA_F_NESTED), NLA(16, 3 | NLA_F_NESTED),
 			NLA(12, 9 | NLA_F_NESTED), U32A(1, 77),
@@ -499,7 +499,7 @@ static void test_decode_lenient_and_errors(void **state)
 
 	(void)state;
 	{
-		uint8_t msg[] = {HDR(36, 0, 0, 1), NLA(6, 99), 'h', 'i', 0, 0, U32A(2, 3)};
+		uint8_t msg[] MSGALIGN = {HDR(36, 0, 0, 1), NLA(6, 99), 'h', 'i', 0, 0, U32A(2, 3)};
 
 		assert_int_equal(emnl_decode((struct nlmsghdr *)msg, pd, NULL, &out, &e), 0);
 		assert_int_equal(out->n, 2);
@@ -510,20 +510,20 @@ static void test_decode_lenient_and_errors(void **state)
 		emnl_attrs_free(out);
 	}
 	{
-		uint8_t msg[] = {HDR(28, 0, 0, 1), NLA(12, 2), LE32(3)};
+		uint8_t msg[] MSGALIGN = {HDR(28, 0, 0, 1), NLA(12, 2), LE32(3)};
 
 		assert_int_equal(emnl_decode((struct nlmsghdr *)msg, pd, NULL, &out, &e), -EINVAL);
 		assert_string_equal(e.msg, "attribute length 12 out of bounds");
 		assert_null(out);
 	}
 	{
-		uint8_t msg[] = {HDR(32, 0, 0, 1), NLA(12, 2), LE64(3)};
+		uint8_t msg[] MSGALIGN = {HDR(32, 0, 0, 1), NLA(12, 2), LE64(3)};
 
 		assert_int_equal(emnl_decode((struct nlmsghdr *)msg, pd, NULL, &out, &e), -EINVAL);
 		assert_string_equal(e.msg, "attribute 2 (u32) has length 8, expected 4");
 	}
 	{
-		uint8_t msg[] = {HDR(16, 0, 0, 1)};
+		uint8_t msg[] MSGALIGN = {HDR(16, 0, 0, 1)};
 
 		assert_int_equal(emnl_decode((struct nlmsghdr *)msg, pd, NULL, &out, &e), -EINVAL);
 		assert_string_equal(e.msg, "message of 16 bytes is shorter than its headers");

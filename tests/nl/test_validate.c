@@ -1,0 +1,442 @@
+/*
+ * Tests of strict validation and extended acks. A table of malformed
+ * messages, each with the exact error it must produce (errno, message,
+ * offset of the offending attribute, missing type), run under ASan/UBSan by
+ * `make check` to show none of them reads out of bounds. Then the extended
+ * ack encoder against bytes the running kernel (6.18) sent for the same
+ * situation, its capped/uncapped and ack forms, the decoder on the kernel's
+ * own policy-failure ack, and the one-line formatting.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "nl_test.h"
+
+static struct emnl_spec *em, *ctrl, *deep;
+
+static const char deep_spec[] =
+	"name: deep\n"
+	"attribute-sets:\n"
+	"  - name: top\n"
+	"    attributes:\n"
+	"      - {name: n, type: nest, nested-attributes: inner}\n"
+	"  - name: inner\n"
+	"    attributes:\n"
+	"      - {name: n, type: nest, nested-attributes: inner}\n"
+	"      - {name: v, type: u8}\n"
+	"operations:\n"
+	"  list:\n"
+	"    - {name: op, attribute-set: top, do: {request: {attributes: [n]}}}\n";
+
+static int setup(void **state)
+{
+	struct emnl_error e;
+
+	(void)state;
+	em = load_spec("dev-energymodel");
+	ctrl = load_spec("nlctrl");
+	deep = emnl_spec_parse(deep_spec, sizeof(deep_spec) - 1, &e);
+	return deep ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	emnl_spec_free(em);
+	emnl_spec_free(ctrl);
+	emnl_spec_free(deep);
+	return 0;
+}
+
+#define LE16(x) (uint8_t)((x) & 0xff), (uint8_t)(((x) >> 8) & 0xff)
+#define LE32(x) LE16((x) & 0xffff), LE16(((uint32_t)(x) >> 16) & 0xffff)
+#define LE64(x) LE32((uint64_t)(x) & 0xffffffff), LE32((uint64_t)(x) >> 32)
+#define NLA(len, type) LE16(len), LE16(type)
+#define U32A(type, v) NLA(8, type), LE32(v)
+#define U64A(type, v) NLA(12, type), LE64(v)
+#define HDRF(len, flags, cmd, res) LE32(len), LE16(0x1a), LE16(flags), LE32(1), LE32(0), cmd, 1, LE16(res)
+#define REQ(len, cmd) HDRF(len, NLM_F_REQUEST | NLM_F_ACK, cmd, 0)
+
+enum which { EM, CTRL, DEEP };
+
+struct bad_msg {
+	const char *what;
+	enum which spec;
+	bool reply;
+	uint8_t bytes[96] MSGALIGN;
+	size_t len; /* datagram bytes; 0: nlmsg_len */
+	int err;
+	const char *msg;
+	int offset; /* -1: none */
+	int miss_type; /* -1: none */
+};
+
+static const uint16_t required_id[] = {2};
+
+static const struct bad_msg table[] = {
+	{"datagram shorter than nlmsghdr", EM, false, {LE32(10), 0}, 10, -EINVAL,
+	 "10 bytes are too short for a netlink header", -1, -1},
+	{"nlmsg_len past the datagram", EM, false, {REQ(100, 1), U32A(2, 0)}, 28, -EINVAL,
+	 "bad nlmsg_len 100 (28 bytes received)", -1, -1},
+	{"nlmsg_len below nlmsghdr", EM, false, {REQ(12, 1), U32A(2, 0)}, 28, -EINVAL,
+	 "bad nlmsg_len 12 (28 bytes received)", -1, -1},
+	{"no room for the genl header", EM, false, {REQ(18, 1)}, 20, -EINVAL,
+	 "message of 18 bytes is too short for the genetlink header", -1, -1},
+	{"non-zero reserved field", EM, false, {HDRF(28, NLM_F_REQUEST, 1, 1), U32A(2, 0)}, 0,
+	 -EINVAL, "reserved field of the genetlink header is 1, not 0", -1, -1},
+	{"unknown command", EM, false, {REQ(20, 9)}, 0, -EOPNOTSUPP, "unknown command 9", -1, -1},
+	{"notification sent as a request", EM, false, {REQ(20, 3)}, 0, -EOPNOTSUPP,
+	 "unknown command 3", -1, -1},
+	{"dump of a do-only command", EM, false,
+	 {HDRF(28, NLM_F_REQUEST | NLM_F_DUMP, 2, 0), U32A(1, 0)}, 0, -EOPNOTSUPP,
+	 "'get-perf-table' cannot be dumped", -1, -1},
+	{"attribute type 0", EM, false, {REQ(28, 1), U32A(0, 0)}, 0, -EINVAL,
+	 "attribute type 0 is not allowed", 20, -1},
+	{"unknown attribute type", EM, false, {REQ(36, 1), U32A(2, 0), U32A(9, 0)}, 0, -EINVAL,
+	 "unknown attribute type 9", 28, -1},
+	{"attribute the request does not list", EM, false, {REQ(40, 1), U32A(2, 0), U64A(3, 0)}, 0,
+	 -EINVAL, "attribute 'flags' is not expected here", 28, -1},
+	{"attribute in a dump request without attributes", EM, false,
+	 {HDRF(28, NLM_F_REQUEST | NLM_F_DUMP, 1, 0), U32A(2, 0)}, 0, -EINVAL,
+	 "attribute 'perf-domain-id' is not expected here", 20, -1},
+	{"u32 with 8 bytes", EM, false, {REQ(32, 1), NLA(12, 2), LE64(0)}, 0, -EINVAL,
+	 "'perf-domain-id' (u32) has length 8, expected 4", 20, -1},
+	{"u32 with 2 bytes", EM, false, {REQ(28, 1), NLA(6, 2), LE16(0), 0, 0}, 0, -EINVAL,
+	 "'perf-domain-id' (u32) has length 2, expected 4", 20, -1},
+	{"nla_len below the header", EM, false, {REQ(28, 1), NLA(3, 2), LE32(0)}, 0, -EINVAL,
+	 "attribute length 3 out of bounds", 20, -1},
+	{"nla_len past the message", EM, false, {REQ(28, 1), NLA(12, 2), LE32(0)}, 0, -EINVAL,
+	 "attribute length 12 out of bounds", 20, -1},
+	{"trailing bytes", EM, false, {REQ(30, 1), U32A(2, 0), 0, 0}, 0, -EINVAL,
+	 "2 trailing bytes after the attributes", 28, -1},
+	{"NLA_F_NESTED on a u32", EM, false, {REQ(28, 1), U32A(2 | NLA_F_NESTED, 0)}, 0, -EINVAL,
+	 "NLA_F_NESTED set on 'perf-domain-id', which is not a nest", 20, -1},
+	{"missing required id", EM, false, {REQ(20, 1)}, 0, -EINVAL,
+	 "missing attribute 'perf-domain-id'", -1, 2},
+	{"undefined flag bit in a reply", EM, true, {HDRF(40, 0, 1, 0), U32A(2, 0), U64A(3, 8)}, 0,
+	 -EINVAL, "'flags' has flag bits 0x8 that 'perf-domain-flags' does not define", 28, -1},
+	{"unknown type inside a nest", EM, true,
+	 {HDRF(52, 0, 2, 0), U32A(1, 0), NLA(24, 2 | NLA_F_NESTED), U64A(2, 1), U32A(7, 0)}, 0,
+	 -EINVAL, "unknown attribute type 7", 44, -1},
+	{"wrong length inside a nest", EM, true,
+	 {HDRF(40, 0, 2, 0), U32A(1, 0), NLA(12, 2 | NLA_F_NESTED), U32A(3, 1)}, 0, -EINVAL,
+	 "'frequency' (u64) has length 4, expected 8", 32, -1},
+	{"pad with a payload", EM, true,
+	 {HDRF(36, 0, 1, 0), U32A(2, 0), U32A(1, 0)}, 0, -EINVAL,
+	 "'pad' must have no payload, has 4 bytes", 28, -1},
+	{"string without NUL", CTRL, false,
+	 {LE32(30), LE16(0x10), LE16(NLM_F_REQUEST), LE32(1), LE32(0), 3, 1, 0, 0,
+	  NLA(10, 2), 'n', 'l', 'c', 't', 'r', 'l'}, 0, -EINVAL,
+	 "string 'family-name' is not NUL-terminated", 20, -1},
+	{"enum value not defined", CTRL, true,
+	 {LE32(48), LE16(0x10), LE16(NLM_F_MULTI), LE32(1), LE32(0), 10, 1, 0, 0,
+	  NLA(28, 8 | NLA_F_NESTED), NLA(24, 1 | NLA_F_NESTED), NLA(20, 2 | NLA_F_NESTED),
+	  U32A(1, 12), U32A(1, 99)}, 0, -EINVAL, "'type' value 99 is not in enum 'attr-type'", 40, -1},
+	{"nest-type-value level with two entries", CTRL, true,
+	 {LE32(48), LE16(0x10), LE16(NLM_F_MULTI), LE32(1), LE32(0), 10, 1, 0, 0,
+	  NLA(28, 9 | NLA_F_NESTED), NLA(12, 1 | NLA_F_NESTED), U32A(1, 0), NLA(12, 2), U32A(1, 0)},
+	 0, -EINVAL, "level 0 of 'op-policy' holds more than one entry", 24, -1},
+};
+
+/* @levels nests inside each other around one u8. */
+static size_t deep_msg(uint8_t *buf, int levels)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	size_t len = 16 + 4 + (size_t)levels * 4 + 8;
+	uint8_t *p = buf + 20;
+
+	memset(buf, 0, len);
+	nlh->nlmsg_len = (uint32_t)len;
+	nlh->nlmsg_type = 0x1a;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	buf[16] = 1;
+	for (int i = 0; i < levels; i++, p += 4) {
+		uint16_t l = (uint16_t)(len - (size_t)(p - buf)), t = 1 | NLA_F_NESTED;
+
+		memcpy(p, &l, 2);
+		memcpy(p + 2, &t, 2);
+	}
+	p[0] = 5; /* u8 v = 0 */
+	p[2] = 2;
+	return len;
+}
+
+static void check_one(const struct bad_msg *b)
+{
+	const struct emnl_spec *s = b->spec == EM ? em : b->spec == CTRL ? ctrl : deep;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->bytes;
+	size_t len = b->len ? b->len : nlh->nlmsg_len;
+	struct emnl_error e;
+	int err;
+
+	err = emnl_validate(s, nlh, len, b->reply, b->reply ? NULL : required_id,
+			    b->reply || b->spec != EM ? 0 : 1, NULL, &e);
+	if (err != b->err || e.err != b->err || strcmp(e.msg, b->msg) ||
+	    e.has_offset != (b->offset >= 0) || (b->offset >= 0 && e.offset != (uint32_t)b->offset) ||
+	    e.has_miss_type != (b->miss_type >= 0) ||
+	    (b->miss_type >= 0 && e.miss_type != (uint32_t)b->miss_type))
+		fail_msg("%s: got err %d '%s' offset %s%u miss %s%u", b->what, err, e.msg,
+			 e.has_offset ? "" : "none/", e.offset, e.has_miss_type ? "" : "none/",
+			 e.miss_type);
+}
+
+static void test_malformed_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		check_one(&table[i]);
+}
+
+/* Every truncation of a valid message is refused, never read past. */
+static void test_every_truncation(void **state)
+{
+	uint8_t good[] MSGALIGN = {HDRF(48, 0, 2, 0), U32A(1, 0), NLA(20, 2 | NLA_F_NESTED), U64A(2, 1),
+			  NLA(4, 1)};
+	struct emnl_error e;
+
+	(void)state;
+	assert_int_equal(emnl_validate(em, (struct nlmsghdr *)good, sizeof(good), true, NULL, 0,
+				       NULL, &e), 0);
+	for (size_t len = 0; len < sizeof(good); len++) {
+		uint8_t *copy = malloc(len ? len : 1);
+		uint32_t l32 = (uint32_t)len;
+
+		memcpy(copy, good, len);
+		if (len >= 4)
+			memcpy(copy, &l32, 4); /* nlmsg_len says the truncated length */
+		/* Cut at an attribute boundary the rest is a shorter valid reply. */
+		assert_int_equal(emnl_validate(em, (struct nlmsghdr *)copy, len, true, NULL, 0, NULL, &e),
+				 len == 20 || len == 28 ? 0 : -EINVAL);
+		free(copy);
+	}
+}
+
+static void test_nesting_depth(void **state)
+{
+	uint8_t buf[128] MSGALIGN;
+	struct emnl_error e;
+	size_t len;
+
+	(void)state;
+	len = deep_msg(buf, EMNL_MAX_NEST_DEPTH - 1);
+	assert_int_equal(emnl_validate(deep, (struct nlmsghdr *)buf, len, false, NULL, 0, NULL, &e), 0);
+	len = deep_msg(buf, EMNL_MAX_NEST_DEPTH);
+	assert_int_equal(emnl_validate(deep, (struct nlmsghdr *)buf, len, false, NULL, 0, NULL, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "nesting too deep");
+	assert_true(e.has_offset);
+	assert_int_equal(e.offset, 20 + 4 * (EMNL_MAX_NEST_DEPTH - 1)); /* the tenth nest */
+}
+
+static void test_valid_messages(void **state)
+{
+	static const uint8_t req[] MSGALIGN = {REQ(28, 1), U32A(2, 0)};
+	static const uint8_t dump[] MSGALIGN = {HDRF(20, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)};
+	static const uint8_t reply[] MSGALIGN = {HDRF(64, NLM_F_MULTI, 1, 0), U32A(2, 0), U64A(3, 7),
+					U64A(4, 0), U64A(4, 1)};
+	const struct emnl_op *op;
+	struct emnl_error e;
+
+	(void)state;
+	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)req, sizeof(req), false,
+				       required_id, 1, &op, &e), 0);
+	assert_string_equal(op->name, "get-perf-domains");
+	assert_int_equal(e.err, 0);
+	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)dump, sizeof(dump), false, NULL,
+				       0, &op, &e), 0);
+	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)reply, sizeof(reply), true, NULL,
+				       0, &op, &e), 0);
+}
+
+/* ---- extended acks ---------------------------------------------------------- */
+
+/* The request a getpolicy dump with op 99 makes, and the NLMSG_ERROR the
+ * kernel (6.18) answered it with on a socket with EXT_ACK and CAP_ACK. */
+static const uint8_t policy_req[] MSGALIGN = {
+	LE32(40), LE16(0x10), LE16(0x305), LE32(1), LE32(0), 10, 1, 0, 0,
+	NLA(11, 2), 'n', 'l', 'c', 't', 'r', 'l', 0, 0, U32A(10, 99),
+};
+static const uint8_t kernel_enoent[] MSGALIGN = {
+	LE32(44), LE16(NLMSG_ERROR), LE16(0x300), LE32(1), LE32(0),
+	LE32(-ENOENT), LE32(40), LE16(0x10), LE16(0x305), LE32(1), LE32(0),
+	U32A(NLMSGERR_ATTR_OFFS, 32),
+};
+
+static void test_extack_put_matches_kernel(void **state)
+{
+	struct emnl_error e = {.err = -ENOENT, .has_offset = true, .offset = 32};
+	uint8_t buf[256] MSGALIGN;
+	int n;
+
+	(void)state;
+	n = emnl_extack_put(buf, sizeof(buf), (const struct nlmsghdr *)policy_req, &e, true, true);
+	assert_int_equal(n, sizeof(kernel_enoent));
+	assert_memory_equal(buf, kernel_enoent, sizeof(kernel_enoent));
+	for (size_t size = 0; size < sizeof(kernel_enoent); size++)
+		assert_int_equal(emnl_extack_put(buf, size, (const struct nlmsghdr *)policy_req, &e,
+						 true, true), -EMSGSIZE);
+}
+
+static void test_extack_forms(void **state)
+{
+	const struct nlmsghdr *req = (const struct nlmsghdr *)policy_req, *echo;
+	struct emnl_error e = {.err = -EINVAL, .has_offset = true, .offset = 20,
+			       .has_miss_type = true, .miss_type = 2};
+	struct emnl_error back;
+	uint8_t buf[256] MSGALIGN;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int n;
+
+	(void)state;
+	strcpy(e.msg, "missing attribute 'perf-domain-id'");
+	/* Uncapped: the whole request is echoed, then the TLVs. */
+	n = emnl_extack_put(buf, sizeof(buf), req, &e, false, true);
+	assert_int_equal(n, 16 + 4 + 40 + 4 + 36 + 8 + 8);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_ACK_TLVS);
+	assert_memory_equal(buf + 20, policy_req, sizeof(policy_req));
+	assert_int_equal(emnl_extack_parse(nlh, &back, &echo), 0);
+	assert_int_equal(back.err, -EINVAL);
+	assert_string_equal(back.msg, e.msg);
+	assert_true(back.has_offset && back.offset == 20);
+	assert_true(back.has_miss_type && back.miss_type == 2);
+	assert_false(back.has_miss_nest);
+	assert_int_equal(echo->nlmsg_seq, 1);
+	/* Capped: header only, NLM_F_CAPPED. */
+	n = emnl_extack_put(buf, sizeof(buf), req, &e, true, true);
+	assert_int_equal(n, 16 + 4 + 16 + 4 + 36 + 8 + 8);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_ACK_TLVS | NLM_F_CAPPED);
+	assert_int_equal(emnl_extack_parse(nlh, &back, NULL), 0);
+	assert_string_equal(back.msg, e.msg);
+	/* Without NETLINK_EXT_ACK: no TLVs at all. */
+	n = emnl_extack_put(buf, sizeof(buf), req, &e, true, false);
+	assert_int_equal(n, 36);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_CAPPED);
+	/* An ack is always capped and carries no TLVs without a message. */
+	emnl_error_clear(&e);
+	n = emnl_extack_put(buf, sizeof(buf), req, &e, false, true);
+	assert_int_equal(n, 36);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_CAPPED);
+	assert_int_equal(emnl_extack_parse(nlh, &back, NULL), 0);
+	assert_int_equal(back.err, 0);
+	/* An offset beyond the request is not sent. */
+	e.err = -EINVAL;
+	e.has_offset = true;
+	e.offset = 400;
+	n = emnl_extack_put(buf, sizeof(buf), req, &e, true, true);
+	assert_int_equal(n, 36);
+}
+
+/* What the kernel sent for getfamily with an unterminated family name. */
+static const uint8_t kernel_policy_fail[] MSGALIGN = {
+	LE32(104), LE16(NLMSG_ERROR), LE16(0x300), LE32(1), LE32(0),
+	LE32(-EINVAL), LE32(32), LE16(0x10), LE16(0x5), LE32(1), LE32(0),
+	NLA(39, 1), 'A', 't', 't', 'r', 'i', 'b', 'u', 't', 'e', ' ', 'f', 'a', 'i', 'l', 'e', 'd',
+	' ', 'p', 'o', 'l', 'i', 'c', 'y', ' ', 'v', 'a', 'l', 'i', 'd', 'a', 't', 'i', 'o', 'n', 0, 0,
+	U32A(2, 20),
+	NLA(20, 4 | NLA_F_NESTED), U32A(7, 15), U32A(1, 12),
+};
+
+static void test_extack_parse_kernel(void **state)
+{
+	struct emnl_error e;
+	char line[256];
+
+	(void)state;
+	assert_int_equal(emnl_extack_parse((const struct nlmsghdr *)kernel_policy_fail, &e, NULL), 0);
+	assert_int_equal(e.err, -EINVAL);
+	assert_string_equal(e.msg, "Attribute failed policy validation");
+	assert_true(e.has_offset);
+	assert_int_equal(e.offset, 20);
+	assert_false(e.has_miss_type);
+	assert_string_equal(emnl_error_format(&e, NULL, line, sizeof(line)),
+			    "Invalid argument (EINVAL): Attribute failed policy validation (offset 20)");
+}
+
+static void test_extack_parse_malformed(void **state)
+{
+	struct emnl_error e;
+	uint8_t m[128] MSGALIGN;
+
+	(void)state;
+	/* Not an error message; too short. */
+	memcpy(m, kernel_enoent, sizeof(kernel_enoent));
+	m[4] = 3;
+	assert_int_equal(emnl_extack_parse((struct nlmsghdr *)m, &e, NULL), -EINVAL);
+	m[4] = 2;
+	m[0] = 20;
+	assert_int_equal(emnl_extack_parse((struct nlmsghdr *)m, &e, NULL), -EINVAL);
+	/* A message TLV without its NUL. */
+	memcpy(m, kernel_policy_fail, sizeof(kernel_policy_fail));
+	m[36 + 4 + 34] = 'X';
+	assert_int_equal(emnl_extack_parse((struct nlmsghdr *)m, &e, NULL), -EINVAL);
+	/* An offset TLV of the wrong size. */
+	memcpy(m, kernel_enoent, sizeof(kernel_enoent));
+	m[36] = 6;
+	assert_int_equal(emnl_extack_parse((struct nlmsghdr *)m, &e, NULL), -EINVAL);
+	/* A TLV running past the message. */
+	memcpy(m, kernel_enoent, sizeof(kernel_enoent));
+	m[36] = 12;
+	assert_int_equal(emnl_extack_parse((struct nlmsghdr *)m, &e, NULL), -EINVAL);
+	/* A positive error number. */
+	memcpy(m, kernel_enoent, sizeof(kernel_enoent));
+	m[16] = 2, m[17] = 0, m[18] = 0, m[19] = 0;
+	assert_int_equal(emnl_extack_parse((struct nlmsghdr *)m, &e, NULL), -EINVAL);
+}
+
+static void test_error_format(void **state)
+{
+	struct emnl_error e;
+	char line[256];
+	const struct bad_msg *miss = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].miss_type >= 0)
+			miss = &table[i];
+	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)miss->bytes, 20, false,
+				       required_id, 1, NULL, &e), -EINVAL);
+	assert_string_equal(emnl_error_format(&e, em, line, sizeof(line)),
+			    "Invalid argument (EINVAL): missing attribute 'perf-domain-id' (missing type 2)");
+	/* As it would arrive from the kernel: a type, no text, no set. */
+	emnl_error_clear(&e);
+	e.err = -EINVAL;
+	e.has_miss_type = true;
+	e.miss_type = 1;
+	assert_string_equal(emnl_error_format(&e, NULL, line, sizeof(line)),
+			    "Invalid argument (EINVAL): missing attribute type 1");
+	e.attr_set = emnl_spec_set(em, "perf-table");
+	assert_string_equal(emnl_error_format(&e, NULL, line, sizeof(line)),
+			    "Invalid argument (EINVAL): missing attribute 'perf-domain-id' (type 1)");
+	emnl_error_set(&e, -EOPNOTSUPP, "unknown command %d", 9);
+	assert_string_equal(emnl_error_format(&e, NULL, line, sizeof(line)),
+			    "Operation not supported (EOPNOTSUPP): unknown command 9");
+	emnl_error_set(&e, -EXDEV, NULL);
+	assert_string_equal(emnl_error_format(&e, NULL, line, sizeof(line)),
+			    "Invalid cross-device link (errno 18)");
+	/* A small buffer is filled, terminated, never overrun. */
+	emnl_error_set(&e, -EINVAL, "a long message that will not fit");
+	assert_string_equal(emnl_error_format(&e, NULL, line, 10), "Invalid a");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_malformed_table),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_nesting_depth),
+		cmocka_unit_test(test_valid_messages),
+		cmocka_unit_test(test_extack_put_matches_kernel),
+		cmocka_unit_test(test_extack_forms),
+		cmocka_unit_test(test_extack_parse_kernel),
+		cmocka_unit_test(test_extack_parse_malformed),
+		cmocka_unit_test(test_error_format),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
