@@ -1,0 +1,570 @@
+/*
+ * emctl's offline Energy Model commands: model show / check / export, estimate and
+ * place. They need no daemon: each loads a model (a file, the embedded RK3399
+ * default, or a debugfs energy_model directory) into a private registry and works on
+ * it with lib/em. JSON output uses the dev-energymodel spec's attribute and flag
+ * names, so it reads like what emd serves. Exit codes: 0 ok, 1 failure (bad model,
+ * impossible placement), 2 usage.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "emctl.h"
+#include "emkit/em.h"
+
+/* Where a command's model comes from. */
+struct source {
+	const char *file;
+	const char *debugfs;
+	bool def;
+};
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report a command-line mistake; returns EMCTL_EXIT_USAGE. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "emctl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(try 'emctl %s --help')\n", cmd);
+	return EMCTL_EXIT_USAGE;
+}
+
+/*
+ * Take a source option at argv[*i] if there is one: --default, --debugfs DIR,
+ * --model FILE or, if allow_bare, a bare FILE. Returns 1 if taken, 0 if not, -1 on
+ * a usage error (already reported).
+ */
+static int take_source(const char *cmd, int argc, char **argv, int *i, struct source *src,
+		       bool allow_bare)
+{
+	const char *a = argv[*i];
+	int n = (src->file != NULL) + (src->debugfs != NULL) + src->def;
+
+	if (!strcmp(a, "--default")) {
+		src->def = true;
+	} else if (!strcmp(a, "--debugfs") || !strcmp(a, "--model")) {
+		if (*i + 1 >= argc) {
+			usage_error(cmd, "%s needs an argument", a);
+			return -1;
+		}
+		if (!strcmp(a, "--debugfs"))
+			src->debugfs = argv[++*i];
+		else
+			src->file = argv[++*i];
+	} else if (allow_bare && a[0] != '-') {
+		src->file = a;
+	} else {
+		return 0;
+	}
+	if (n) {
+		usage_error(cmd, "%s: give one model source only", a);
+		return -1;
+	}
+	return 1;
+}
+
+static int load(const struct source *src, struct em_model *m, struct em_error *err)
+{
+	if (src->file)
+		return em_model_load_file(m, src->file, err);
+	if (src->debugfs)
+		return em_model_load_debugfs(m, src->debugfs, err);
+	return em_model_default(m) ? -ENOMEM : 0;
+}
+
+static struct em_registry *load_registry(const char *cmd, const struct source *src)
+{
+	struct em_model m;
+	struct em_error err;
+	struct em_registry *reg;
+
+	if (load(src, &m, &err)) {
+		fprintf(stderr, "emctl %s: %s\n", cmd, err.msg);
+		return NULL;
+	}
+	reg = em_registry_new();
+	if (!reg || em_model_register(&m, reg, &err)) {
+		fprintf(stderr, "emctl %s: %s\n", cmd, reg ? err.msg : "out of memory");
+		em_registry_free(reg);
+		reg = NULL;
+	}
+	em_model_release(&m);
+	return reg;
+}
+
+/* ---- model show ---------------------------------------------------------------- */
+
+static void print_pd_flags(FILE *out, unsigned long flags)
+{
+	const char *sep = "";
+
+	if (flags & EM_PD_MICROWATTS) {
+		fprintf(out, "microwatts");
+		sep = ",";
+	}
+	if (flags & EM_PD_ARTIFICIAL) {
+		fprintf(out, "%sartificial", sep);
+		sep = ",";
+	}
+	if (flags & EM_PD_SKIP_INEFFICIENCIES)
+		fprintf(out, "%sskip-inefficiencies", sep);
+}
+
+static void show_text(const struct em_registry *reg)
+{
+	const struct em_pd *pd;
+
+	em_read_lock();
+	em_for_each_pd(pd, reg) {
+		const struct em_perf_table *t = em_pd_table(pd);
+
+		printf("perf-domain %u '%s'", em_pd_id(pd), em_pd_name(pd));
+		if (em_pd_is_cpu(pd)) {
+			char cpus[256];
+
+			em_cpumask_format(em_pd_cpus(pd), cpus, sizeof(cpus));
+			printf("  cpus %s  capacity %u", cpus, em_pd_capacity(pd));
+		} else {
+			printf("  device");
+		}
+		printf("  flags ");
+		print_pd_flags(stdout, em_pd_flags(pd));
+		printf("\n  %5s %10s %11s %10s %8s  %s\n", "state", "freq-kHz", "performance",
+		       "power-uW", "cost", "flags");
+		for (unsigned int i = 0; i < t->nr_states; i++) {
+			const struct em_perf_state *ps = &t->states[i];
+
+			printf("  %5u %10lu %11lu %10lu %8lu%s\n", i, ps->frequency,
+			       ps->performance, ps->power, ps->cost,
+			       ps->flags & EM_PS_INEFFICIENT ? "  inefficient" : "");
+		}
+	}
+	em_read_unlock();
+}
+
+static struct json_object *flag_list(unsigned long flags, const char *const *names,
+				     unsigned int n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned int b = 0; b < n; b++)
+		if (flags & (1UL << b))
+			json_object_array_add(a, json_object_new_string(names[b]));
+	return a;
+}
+
+static const char *const pd_flag_names[] = {
+	"perf-domain-microwatts", "perf-domain-skip-inefficiencies", "perf-domain-artificial"};
+static const char *const ps_flag_names[] = {"perf-state-inefficient"};
+
+static void show_json(const struct em_registry *reg)
+{
+	struct json_object *list = json_object_new_array();
+	const struct em_pd *pd;
+
+	em_read_lock();
+	em_for_each_pd(pd, reg) {
+		const struct em_perf_table *t = em_pd_table(pd);
+		struct json_object *o = json_object_new_object(), *cpus = json_object_new_array();
+		struct json_object *states = json_object_new_array();
+		unsigned int c;
+
+		json_object_object_add(o, "perf-domain-id", json_object_new_uint64(em_pd_id(pd)));
+		json_object_object_add(o, "flags", flag_list(em_pd_flags(pd), pd_flag_names, 3));
+		if (em_pd_is_cpu(pd))
+			em_cpumask_for_each(c, em_pd_cpus(pd))
+				json_object_array_add(cpus, json_object_new_uint64(c));
+		json_object_object_add(o, "cpus", cpus);
+		for (unsigned int i = 0; i < t->nr_states; i++) {
+			const struct em_perf_state *ps = &t->states[i];
+			struct json_object *s = json_object_new_object();
+
+			json_object_object_add(s, "performance", json_object_new_uint64(ps->performance));
+			json_object_object_add(s, "frequency", json_object_new_uint64(ps->frequency));
+			json_object_object_add(s, "power", json_object_new_uint64(ps->power));
+			json_object_object_add(s, "cost", json_object_new_uint64(ps->cost));
+			json_object_object_add(s, "flags", flag_list(ps->flags, ps_flag_names, 1));
+			json_object_array_add(states, s);
+		}
+		json_object_object_add(o, "perf-state", states);
+		json_object_array_add(list, o);
+	}
+	em_read_unlock();
+	printf("%s\n", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_SPACED |
+								    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(list);
+}
+
+static const char model_help[] =
+	"usage: emctl model show [FILE | --default | --debugfs DIR] [--json]\n"
+	"       emctl model check FILE\n"
+	"       emctl model export [FILE | --default | --debugfs DIR]\n"
+	"\n"
+	"  show    print the model's domains and states (inefficient states marked);\n"
+	"          --json prints the dev-energymodel view: a list of {perf-domain-id,\n"
+	"          flags, cpus, perf-state: [{performance, frequency, power, cost, flags}]}\n"
+	"  check   validate a model file (YAML or JSON); errors name file, line and field\n"
+	"  export  write the model as a YAML model file on standard output\n"
+	"\n"
+	"Without a source, the embedded default is used: the Rockchip RK3399.\n"
+	"DIR is the kernel's debugfs energy_model directory\n"
+	"(usually /sys/kernel/debug/energy_model).\n";
+
+static int model_show(int argc, char **argv)
+{
+	struct source src = {0};
+	struct em_registry *reg;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(model_help, stdout);
+			return EMCTL_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		r = take_source("model show", argc, argv, &i, &src, true);
+		if (r < 0)
+			return EMCTL_EXIT_USAGE;
+		if (r == 0)
+			return usage_error("model show", "unknown option '%s'", argv[i]);
+	}
+	reg = load_registry("model show", &src);
+	if (!reg)
+		return EMCTL_EXIT_FAIL;
+	if (json)
+		show_json(reg);
+	else
+		show_text(reg);
+	em_registry_free(reg);
+	return EMCTL_EXIT_OK;
+}
+
+static int model_check(int argc, char **argv)
+{
+	struct em_model m;
+	struct em_error err;
+	unsigned int states = 0;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(model_help, stdout);
+		return EMCTL_EXIT_OK;
+	}
+	if (argc != 2)
+		return usage_error("model check", "%s", "expected exactly one FILE");
+	if (argv[1][0] == '-')
+		return usage_error("model check", "unknown option '%s'", argv[1]);
+	if (em_model_load_file(&m, argv[1], &err)) {
+		fprintf(stderr, "emctl model check: %s\n", err.msg);
+		return EMCTL_EXIT_FAIL;
+	}
+	for (unsigned int i = 0; i < m.nr_domains; i++)
+		states += m.domains[i].nr_states;
+	printf("%s: ok: %u domains, %u states\n", argv[1], m.nr_domains, states);
+	em_model_release(&m);
+	return EMCTL_EXIT_OK;
+}
+
+static int model_export(int argc, char **argv)
+{
+	struct source src = {0};
+	struct em_registry *reg;
+	struct em_model m;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(model_help, stdout);
+			return EMCTL_EXIT_OK;
+		}
+		r = take_source("model export", argc, argv, &i, &src, true);
+		if (r < 0)
+			return EMCTL_EXIT_USAGE;
+		if (r == 0)
+			return usage_error("model export", "unknown option '%s'", argv[i]);
+	}
+	/* Through a registry, so that what is exported is what was registered. */
+	reg = load_registry("model export", &src);
+	if (!reg)
+		return EMCTL_EXIT_FAIL;
+	ret = em_model_from_registry(&m, reg);
+	em_registry_free(reg);
+	if (ret) {
+		fprintf(stderr, "emctl model export: out of memory\n");
+		return EMCTL_EXIT_FAIL;
+	}
+	ret = em_model_write_yaml(&m, stdout);
+	em_model_release(&m);
+	if (ret) {
+		fprintf(stderr, "emctl model export: write error\n");
+		return EMCTL_EXIT_FAIL;
+	}
+	return EMCTL_EXIT_OK;
+}
+
+int emctl_cmd_model(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(model_help, stderr);
+		return EMCTL_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(model_help, stdout);
+		return EMCTL_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "show"))
+		return model_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return model_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return model_export(argc - 1, argv + 1);
+	return usage_error("model", "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---- estimate ------------------------------------------------------------------ */
+
+/* Parse an unsigned decimal number that must end at *end_char. */
+static bool parse_num(const char *s, char end_char, unsigned long max, unsigned long *v,
+		      const char **rest)
+{
+	unsigned long x = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		x = x * 10 + (unsigned long)(*p - '0');
+		if (x > max)
+			return false;
+	}
+	if (*p != end_char && !(end_char == ',' && *p == '\0'))
+		return false;
+	*v = x;
+	*rest = p;
+	return true;
+}
+
+static const char estimate_help[] =
+	"usage: emctl estimate [--model FILE | --default | --debugfs DIR] --util CPU=UTIL,...\n"
+	"\n"
+	"The kernel's energy estimate for the given per-CPU utilizations (0..1024; CPUs\n"
+	"not listed are idle): per CPU domain, the state EAS would pick for the busiest\n"
+	"CPU, its cost times the domain's summed utilization, and the total.\n"
+	"Without a model, the embedded RK3399 default is used.\n";
+
+int emctl_cmd_estimate(int argc, char **argv)
+{
+	struct source src = {0};
+	unsigned long util[EM_MAX_CPUS] = {0};
+	unsigned int nr_cpus = 0;
+	const char *spec = NULL;
+	struct em_registry *reg;
+	struct em_error err;
+	const struct em_pd *pd;
+	uint64_t total;
+
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(estimate_help, stdout);
+			return EMCTL_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--util")) {
+			if (i + 1 >= argc)
+				return usage_error("estimate", "%s needs an argument", "--util");
+			spec = argv[++i];
+			continue;
+		}
+		r = take_source("estimate", argc, argv, &i, &src, false);
+		if (r < 0)
+			return EMCTL_EXIT_USAGE;
+		if (r == 0)
+			return usage_error("estimate", "unknown option '%s'", argv[i]);
+	}
+	if (!spec)
+		return usage_error("estimate", "%s", "--util CPU=UTIL,... is required");
+	for (const char *p = spec; *p;) {
+		unsigned long cpu, u;
+		const char *rest;
+
+		if (!parse_num(p, '=', EM_MAX_CPUS - 1, &cpu, &rest) ||
+		    !parse_num(rest + 1, ',', 1024, &u, &rest))
+			return usage_error("estimate",
+					   "--util: '%s' is not a list of CPU=UTIL (CPU < 1024, UTIL 0..1024)",
+					   spec);
+		util[cpu] = u;
+		if (cpu + 1 > nr_cpus)
+			nr_cpus = (unsigned int)cpu + 1;
+		p = *rest ? rest + 1 : rest;
+	}
+	reg = load_registry("estimate", &src);
+	if (!reg)
+		return EMCTL_EXIT_FAIL;
+	if (em_estimate_energy(reg, util, nr_cpus, &total, &err)) {
+		fprintf(stderr, "emctl estimate: %s\n", err.msg);
+		em_registry_free(reg);
+		return EMCTL_EXIT_FAIL;
+	}
+	em_read_lock();
+	em_for_each_pd(pd, reg) {
+		const struct em_perf_table *t = em_pd_table(pd);
+		unsigned long max = 0, sum = 0, cap = t->states[t->max_state].performance;
+		unsigned int c, s;
+
+		if (!em_pd_is_cpu(pd))
+			continue;
+		em_cpumask_for_each(c, em_pd_cpus(pd)) {
+			unsigned long u = util[c] > cap ? cap : util[c];
+
+			sum += u;
+			if (u > max)
+				max = u;
+		}
+		s = em_perf_table_state_for(t, em_pd_flags(pd), max);
+		printf("perf-domain %u '%s': max_util %lu sum_util %lu -> state %u (%lu kHz, cost %lu): energy %llu\n",
+		       em_pd_id(pd), em_pd_name(pd), max, sum, s, t->states[s].frequency,
+		       t->states[s].cost,
+		       (unsigned long long)em_perf_table_energy(t, em_pd_flags(pd), max, sum, cap));
+	}
+	em_read_unlock();
+	printf("total energy %llu\n", (unsigned long long)total);
+	em_registry_free(reg);
+	return EMCTL_EXIT_OK;
+}
+
+/* ---- place --------------------------------------------------------------------- */
+
+static const char place_help[] =
+	"usage: emctl place [--model FILE | --default | --debugfs DIR] --tasks UTIL,UTIL,...\n"
+	"\n"
+	"Assign tasks (utilizations 1..1024) to CPUs: the energy-optimal placement by\n"
+	"exhaustive search (up to 12 tasks) and the EAS-like greedy one, with the gap\n"
+	"between them. A CPU's total utilization may not exceed its capacity.\n"
+	"Without a model, the embedded RK3399 default is used.\n";
+
+static void print_placement(const char *what, const unsigned long *tasks, unsigned int n,
+			    const unsigned int *cpu, uint64_t energy)
+{
+	printf("%s: energy %llu\n", what, (unsigned long long)energy);
+	for (unsigned int i = 0; i < n; i++)
+		printf("  task %u (util %lu) -> CPU %u\n", i, tasks[i], cpu[i]);
+}
+
+int emctl_cmd_place(int argc, char **argv)
+{
+	struct source src = {0};
+	const char *spec = NULL;
+	unsigned long *tasks = NULL;
+	unsigned int *cpu = NULL, n = 0;
+	struct em_registry *reg;
+	struct em_error err;
+	uint64_t opt = 0, greedy;
+	int ret = EMCTL_EXIT_OK, ro;
+
+	for (int i = 1; i < argc; i++) {
+		int r;
+
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(place_help, stdout);
+			return EMCTL_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--tasks")) {
+			if (i + 1 >= argc)
+				return usage_error("place", "%s needs an argument", "--tasks");
+			spec = argv[++i];
+			continue;
+		}
+		r = take_source("place", argc, argv, &i, &src, false);
+		if (r < 0)
+			return EMCTL_EXIT_USAGE;
+		if (r == 0)
+			return usage_error("place", "unknown option '%s'", argv[i]);
+	}
+	if (!spec)
+		return usage_error("place", "%s", "--tasks UTIL,... is required");
+	for (const char *p = spec; *p; p++)
+		n += *p == ',';
+	n++;
+	tasks = calloc(n, sizeof(*tasks));
+	cpu = calloc(n, sizeof(*cpu));
+	if (!tasks || !cpu) {
+		free(tasks);
+		free(cpu);
+		fprintf(stderr, "emctl place: out of memory\n");
+		return EMCTL_EXIT_FAIL;
+	}
+	n = 0;
+	for (const char *p = spec; *p || n == 0;) {
+		const char *rest;
+
+		if (!parse_num(p, ',', 1024, &tasks[n], &rest) || tasks[n] == 0) {
+			free(tasks);
+			free(cpu);
+			return usage_error("place",
+					   "--tasks: '%s' is not a list of utilizations (1..1024)",
+					   spec);
+		}
+		n++;
+		p = *rest ? rest + 1 : rest;
+		if (*rest && !*p) {
+			free(tasks);
+			free(cpu);
+			return usage_error("place",
+					   "--tasks: '%s' is not a list of utilizations (1..1024)",
+					   spec);
+		}
+	}
+	reg = load_registry("place", &src);
+	if (!reg) {
+		free(tasks);
+		free(cpu);
+		return EMCTL_EXIT_FAIL;
+	}
+	ro = n <= EM_PLACE_OPTIMAL_MAX_TASKS ? em_place_optimal(reg, tasks, n, cpu, &opt, &err)
+					     : -E2BIG;
+	if (ro == 0) {
+		print_placement("optimal", tasks, n, cpu, opt);
+	} else if (ro == -E2BIG) {
+		printf("optimal: not searched (%u tasks; the exhaustive search takes at most %u)\n",
+		       n, EM_PLACE_OPTIMAL_MAX_TASKS);
+	} else {
+		fprintf(stderr, "emctl place: %s\n", err.msg);
+		ret = EMCTL_EXIT_FAIL;
+		goto out;
+	}
+	if (em_place_greedy(reg, tasks, n, cpu, &greedy, &err)) {
+		fprintf(stderr, "emctl place: greedy: %s\n", err.msg);
+		ret = EMCTL_EXIT_FAIL;
+		goto out;
+	}
+	print_placement("greedy", tasks, n, cpu, greedy);
+	if (ro == 0) {
+		double gap = opt ? 100.0 * (double)(greedy - opt) / (double)opt : 0.0;
+
+		printf("gap: greedy is %.2f%% above optimal (%llu)\n", gap,
+		       (unsigned long long)(greedy - opt));
+	}
+out:
+	em_registry_free(reg);
+	free(tasks);
+	free(cpu);
+	return ret;
+}

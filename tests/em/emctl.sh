@@ -1,0 +1,129 @@
+#!/bin/sh
+# emctl's offline model commands, end to end, as TAP.
+# Usage: emctl.sh EMCTL SRCDIR
+set -u
+EMCTL=$1
+T=$(mktemp -d /tmp/em-emctl-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
+
+# check NAME EXPECTED-EXIT CMD... : runs CMD, stdout in $T/out, stderr in $T/err
+check() {
+    name=$1; want=$2; shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok "$name"; else
+        not_ok "$name (exit $got, want $want)"; sed 's/^/# /' "$T/err"; fi
+}
+
+# same NAME FILE EXPECTED-TEXT : FILE must hold exactly EXPECTED-TEXT
+same() {
+    printf '%s\n' "$3" >"$T/want"
+    if cmp -s "$2" "$T/want"; then ok "$1"; else
+        not_ok "$1"; diff "$T/want" "$2" | sed 's/^/# /'; fi
+}
+
+has() {
+    if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$2"; fi
+}
+
+echo "1..36"
+
+check "model show --default" 0 "$EMCTL" model show --default
+has "show: little cluster line" "$T/out" "perf-domain 0 'little'  cpus 0-3  capacity 381  flags microwatts"
+has "show: inefficient state marked" "$T/out" "      0     408000         109      27769     2547  inefficient"
+check "model show (no source = default)" 0 "$EMCTL" model show
+has "show: big cluster line" "$T/out" "perf-domain 1 'big'  cpus 4-5  capacity 1024  flags microwatts"
+
+check "model show --json" 0 "$EMCTL" model show --default --json
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [p["perf-domain-id"] for p in d] == [0, 1]
+assert d[0]["flags"] == ["perf-domain-microwatts"]
+assert d[1]["cpus"] == [4, 5]
+s = d[1]["perf-state"][0]
+assert sorted(s) == ["cost", "flags", "frequency", "performance", "power"]
+assert s == {"performance": 232, "frequency": 408000, "power": 121075, "cost": 5218,
+             "flags": ["perf-state-inefficient"]}
+assert d[0]["perf-state"][5]["flags"] == []
+' "$T/out"; then ok "json: shape and spec flag names"; else not_ok "json: shape and spec flag names"; fi
+
+check "model export --default" 0 "$EMCTL" model export --default
+cp "$T/out" "$T/rk3399.yaml"
+check "model check exported file" 0 "$EMCTL" model check "$T/rk3399.yaml"
+same "check: summary" "$T/out" "$T/rk3399.yaml: ok: 2 domains, 14 states"
+check "export of the export" 0 "$EMCTL" model export "$T/rk3399.yaml"
+if cmp -s "$T/out" "$T/rk3399.yaml"; then ok "load -> export -> load is identical"; else not_ok "load -> export -> load is identical"; fi
+
+cat >"$T/bad.yaml" <<'Y'
+domains:
+  - name: x
+    flags: [microwatts]
+    states:
+      - { frequency: 2000, power: 5 }
+      - { frequency: 2000, power: 6 }
+Y
+check "model check bad file fails" 1 "$EMCTL" model check "$T/bad.yaml"
+same "check: error names file, line, domain, state" "$T/err" \
+    "emctl model check: $T/bad.yaml:6: domain 'x': state 1: frequency 2000 kHz is not above state 0's 2000 kHz"
+check "model show missing file" 1 "$EMCTL" model show "$T/none.yaml"
+same "show: missing file message" "$T/err" "emctl model show: $T/none.yaml: No such file or directory"
+check "model unknown subcommand" 2 "$EMCTL" model frob
+has "model: usage message" "$T/err" "emctl model: unknown subcommand 'frob'"
+check "model show two sources" 2 "$EMCTL" model show --default "$T/rk3399.yaml"
+same "show: two sources message" "$T/err" "emctl model show: $T/rk3399.yaml: give one model source only
+(try 'emctl model show --help')"
+
+# Hand-computed on the RK3399: little max 200 -> 816 MHz (perf 219, cost 2692): 538400;
+# big 300 -> 600 MHz (perf 341, cost 5221): 1566300.
+check "estimate" 0 "$EMCTL" estimate --util 0=200,4=300
+has "estimate: total" "$T/out" "total energy 2104700"
+check "estimate bad --util" 2 "$EMCTL" estimate --util 0=x
+same "estimate: usage message" "$T/err" "emctl estimate: --util: '0=x' is not a list of CPU=UTIL (CPU < 1024, UTIL 0..1024)
+(try 'emctl estimate --help')"
+check "estimate CPU outside the model" 1 "$EMCTL" estimate --util 7=10
+same "estimate: no-domain message" "$T/err" "emctl estimate: CPU 7 has utilization 10 but is in no performance domain"
+check "estimate without --util" 2 "$EMCTL" estimate --default
+
+cat >"$T/small.yaml" <<'Y'
+domains:
+  - name: a
+    cpus: [0, 1]
+    capacity: 512
+    flags: [microwatts]
+    states:
+      - { frequency: 500000, power: 100000 }
+      - { frequency: 800000, power: 150000 }
+      - { frequency: 1000000, power: 300000 }
+  - name: b
+    cpus: [2]
+    capacity: 1024
+    flags: [microwatts]
+    states:
+      - { frequency: 1000000, power: 200000 }
+      - { frequency: 2000000, power: 800000 }
+Y
+# Both tasks on a's two CPUs: max 300 -> perf 409, cost 3667; 3667 * 600 = 2200200.
+check "place" 0 "$EMCTL" place --model "$T/small.yaml" --tasks 300,300
+has "place: optimal energy" "$T/out" "optimal: energy 2200200"
+has "place: gap line" "$T/out" "gap: greedy is 0.00% above optimal (0)"
+check "place bad --tasks" 2 "$EMCTL" place --tasks 0,5
+check "place impossible" 1 "$EMCTL" place --model "$T/small.yaml" --tasks 600,600
+same "place: impossible message" "$T/err" "emctl place: no placement fits every task within CPU capacities"
+
+mkdir -p "$T/dbg/cpu0/ps:500000" "$T/dbg/cpu0/ps:1000000"
+echo "0-1" >"$T/dbg/cpu0/cpus"; echo "0x1" >"$T/dbg/cpu0/flags"
+for f in 500000:100:512 1000000:300:1024; do
+    fr=${f%%:*}; rest=${f#*:}; p=${rest%%:*}; perf=${rest#*:}
+    echo "$fr" >"$T/dbg/cpu0/ps:$fr/frequency"; echo "$p" >"$T/dbg/cpu0/ps:$fr/power"
+    echo 0 >"$T/dbg/cpu0/ps:$fr/cost"; echo "$perf" >"$T/dbg/cpu0/ps:$fr/performance"
+done
+check "model show --debugfs" 0 "$EMCTL" model show --debugfs "$T/dbg"
+has "debugfs: domain read" "$T/out" "perf-domain 0 'cpu0'  cpus 0-1  capacity 1024  flags microwatts"
+
+check "--help" 0 "$EMCTL" place --help
