@@ -447,6 +447,11 @@ struct emnl_family {
 #define EMNL_SEQPACKET_CMD_JOIN 0x70
 #define EMNL_SEQPACKET_ATTR_GROUP 1
 
+/* Largest datagram a peer may send. The kernel caps its dump datagrams at
+ * 32 KiB; a seqpacket server keeps to the same bound (a larger packet is
+ * reported as -EMSGSIZE, not silently cut). */
+#define EMNL_DGRAM_MAX 32768
+
 /* emnl_sock_open_kernel - a NETLINK_GENERIC socket with extended acks and
  * capped acks turned on. NULL on failure (@e says why). */
 struct emnl_sock *emnl_sock_open_kernel(struct emnl_error *e);
@@ -458,8 +463,9 @@ struct emnl_sock *emnl_sock_open_fd(int fd, struct emnl_error *e);
 void emnl_sock_close(struct emnl_sock *sk);
 /* emnl_sock_fd - the file descriptor, for poll(). */
 int emnl_sock_fd(const struct emnl_sock *sk);
-/* emnl_sock_set_rcvbuf_len - size of the receive buffer used per recv() (the
- * kernel fits its dump datagrams to the largest seen). Default 32 KiB. */
+/* emnl_sock_set_rcvbuf_len - size of the receive buffer used per recv()
+ * (at least 4096; default EMNL_DGRAM_MAX). The kernel sizes its dump
+ * datagrams from the largest receive it has seen, up to 32 KiB. */
 int emnl_sock_set_rcvbuf_len(struct emnl_sock *sk, size_t len);
 /* emnl_sock_datagrams - how many datagrams this socket has received. */
 uint64_t emnl_sock_datagrams(const struct emnl_sock *sk);
@@ -513,7 +519,7 @@ int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam,
 			   int timeout_ms, emnl_msg_cb cb, void *data, struct emnl_error *e);
 
 /*
- * emnl_request_raw - send @len bytes (one or more messages) as one datagram.
+ * emnl_send_raw - send @len bytes (one or more messages) as one datagram.
  * For callers that build their own messages (tests, benchmarks).
  */
 int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len);

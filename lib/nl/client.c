@@ -1,0 +1,614 @@
+/*
+ * The client: requests out, replies, acks and notifications in, over one of
+ * two transports with the same datagram semantics. The kernel transport is
+ * an AF_NETLINK/NETLINK_GENERIC socket with extended acks (NETLINK_EXT_ACK)
+ * and capped acks (NETLINK_CAP_ACK) turned on; the seqpacket transport is a
+ * connected AF_UNIX SOCK_SEQPACKET socket carrying exactly the same bytes,
+ * one netlink datagram per packet, to a user-space server (emd) that also
+ * answers CTRL_CMD_GETFAMILY for its family. Only opening and joining a
+ * multicast group differ between them; everything else (family resolution,
+ * do, dump across any number of datagrams, notifications) is one code path.
+ * The socket owns one receive buffer; replies are decoded into value trees
+ * before the next receive reuses it.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "emkit/nl.h"
+#include "nl_internal.h"
+
+enum transport { TRANSPORT_KERNEL, TRANSPORT_SEQPACKET };
+
+struct emnl_sock {
+	int fd;
+	enum transport kind;
+	uint32_t portid;
+	uint32_t seq;
+	uint8_t *buf;
+	size_t buflen;
+	uint64_t datagrams;
+	uint8_t *txbuf;
+	size_t txlen;
+};
+
+/* Allocate the socket structure around @fd. */
+static struct emnl_sock *sock_new(int fd, enum transport kind, struct emnl_error *e)
+{
+	struct emnl_sock *sk = calloc(1, sizeof(*sk));
+
+	if (sk) {
+		sk->buflen = EMNL_DGRAM_MAX;
+		sk->buf = malloc(sk->buflen);
+		sk->txlen = 8192;
+		sk->txbuf = malloc(sk->txlen);
+	}
+	if (!sk || !sk->buf || !sk->txbuf) {
+		if (sk) {
+			free(sk->buf);
+			free(sk->txbuf);
+		}
+		free(sk);
+		close(fd);
+		emnl_error_set(e, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	sk->fd = fd;
+	sk->kind = kind;
+	/* Sequence numbers start from a per-socket value so that replies to an
+	 * earlier socket on the same port are never mistaken for ours. */
+	sk->seq = (uint32_t)getpid() << 8;
+	return sk;
+}
+
+/* emnl_sock_open_kernel - NETLINK_GENERIC with extended and capped acks. */
+struct emnl_sock *emnl_sock_open_kernel(struct emnl_error *e)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	socklen_t salen = sizeof(sa);
+	int one = 1, fd;
+	struct emnl_sock *sk;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0) {
+		emnl_error_set(e, -errno, "socket(AF_NETLINK, NETLINK_GENERIC): %s", strerror(errno));
+		return NULL;
+	}
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &salen)) {
+		int err = errno;
+
+		close(fd);
+		emnl_error_set(e, -err, "setting up the netlink socket: %s", strerror(err));
+		return NULL;
+	}
+	sk = sock_new(fd, TRANSPORT_KERNEL, e);
+	if (sk)
+		sk->portid = sa.nl_pid;
+	return sk;
+}
+
+/* emnl_sock_open_fd - take over a connected SOCK_SEQPACKET socket. */
+struct emnl_sock *emnl_sock_open_fd(int fd, struct emnl_error *e)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_SEQPACKET) {
+		close(fd);
+		emnl_error_set(e, -EINVAL, "descriptor is not a SOCK_SEQPACKET socket");
+		return NULL;
+	}
+	return sock_new(fd, TRANSPORT_SEQPACKET, e);
+}
+
+/* emnl_sock_open_unix - connect to a seqpacket server at @path. */
+struct emnl_sock *emnl_sock_open_unix(const char *path, struct emnl_error *e)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		emnl_error_set(e, -ENAMETOOLONG, "socket path too long: %s", path);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		emnl_error_set(e, -errno, "socket(AF_UNIX, SOCK_SEQPACKET): %s", strerror(errno));
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = errno;
+
+		close(fd);
+		emnl_error_set(e, -err, "connect %s: %s", path, strerror(err));
+		return NULL;
+	}
+	return sock_new(fd, TRANSPORT_SEQPACKET, e);
+}
+
+/* emnl_sock_close - close and free. */
+void emnl_sock_close(struct emnl_sock *sk)
+{
+	if (!sk)
+		return;
+	close(sk->fd);
+	free(sk->buf);
+	free(sk->txbuf);
+	free(sk);
+}
+
+/* emnl_sock_fd - for poll(). */
+int emnl_sock_fd(const struct emnl_sock *sk)
+{
+	return sk->fd;
+}
+
+/* emnl_sock_set_rcvbuf_len - resize the receive buffer. */
+int emnl_sock_set_rcvbuf_len(struct emnl_sock *sk, size_t len)
+{
+	uint8_t *b;
+
+	if (len < 4096)
+		return -EINVAL;
+	b = realloc(sk->buf, len);
+	if (!b)
+		return -ENOMEM;
+	sk->buf = b;
+	sk->buflen = len;
+	return 0;
+}
+
+/* emnl_sock_datagrams - datagrams received so far. */
+uint64_t emnl_sock_datagrams(const struct emnl_sock *sk)
+{
+	return sk->datagrams;
+}
+
+/* emnl_send_raw - one datagram out. */
+int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (sk->kind == TRANSPORT_KERNEL) {
+		struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+
+		n = sendto(sk->fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	} else {
+		n = send(sk->fd, buf, len, MSG_NOSIGNAL);
+	}
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+/* emnl_recv_raw - one datagram in, into the socket's buffer. */
+ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms)
+{
+	ssize_t n;
+
+	if (timeout_ms >= 0) {
+		struct pollfd p = {.fd = sk->fd, .events = POLLIN};
+		int r = poll(&p, 1, timeout_ms);
+
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+	}
+	do {
+		n = recv(sk->fd, sk->buf, sk->buflen, MSG_TRUNC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0 && sk->kind == TRANSPORT_SEQPACKET)
+		return -ECONNRESET; /* the server closed the connection */
+	if ((size_t)n > sk->buflen)
+		return -EMSGSIZE; /* truncated: the peer broke the size bound */
+	sk->datagrams++;
+	*out = sk->buf;
+	return n;
+}
+
+/* Build and send one request of @op's @m direction with @flags. */
+static int send_request(struct emnl_sock *sk, uint16_t family, uint32_t version, uint8_t cmd,
+			uint16_t flags, const struct emnl_attrs *req, uint32_t *seq,
+			struct emnl_error *e)
+{
+	struct emnl_hdr h = {.nlmsg_type = family, .nlmsg_flags = flags, .nlmsg_seq = ++sk->seq,
+			     .cmd = cmd, .version = (uint8_t)version};
+	int n;
+
+	for (;;) {
+		n = emnl_encode(sk->txbuf, sk->txlen, NULL, &h, req, EMNL_PAD_NEVER);
+		if (n != -EMSGSIZE || sk->txlen >= EMNL_DGRAM_MAX)
+			break;
+		/* Requests are small; grow the send buffer when one is not. */
+		{
+			uint8_t *b = realloc(sk->txbuf, sk->txlen * 2);
+
+			if (!b)
+				return emnl_error_set(e, -ENOMEM, "out of memory");
+			sk->txbuf = b;
+			sk->txlen *= 2;
+		}
+	}
+	if (n < 0)
+		return emnl_error_set(e, n, "encoding the request: %s", strerror(-n));
+	*seq = h.nlmsg_seq;
+	n = emnl_send_raw(sk, sk->txbuf, (size_t)n);
+	if (n < 0)
+		return emnl_error_set(e, n, "send: %s", strerror(-n));
+	return 0;
+}
+
+/* Turn an NLMSG_ERROR into our error; returns its errno (0 for an ack). */
+static int take_error(const struct nlmsghdr *nlh, const struct emnl_attr_set *set,
+		      struct emnl_error *e)
+{
+	struct emnl_error tmp;
+
+	if (emnl_extack_parse(nlh, &tmp, NULL))
+		return emnl_error_set(e, -EPROTO, "malformed NLMSG_ERROR from the peer");
+	if (tmp.has_miss_type && !tmp.has_miss_nest)
+		tmp.attr_set = set;
+	if (e)
+		*e = tmp;
+	return tmp.err;
+}
+
+/* An NLMSG_DONE ends a dump; it carries an int status and may carry TLVs. */
+static int take_done(const struct nlmsghdr *nlh, struct emnl_error *e)
+{
+	int status = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
+		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(int));
+	if (status >= 0)
+		return 0;
+	emnl_error_set(e, status, NULL);
+	if (e && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
+		const struct nlattr *a;
+
+		mnl_attr_for_each(a, nlh, sizeof(int)) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+				snprintf(e->msg, sizeof(e->msg), "%s", mnl_attr_get_str(a));
+		}
+	}
+	return status;
+}
+
+/* What a receive loop is collecting. */
+struct collect {
+	const struct emnl_op *op;
+	const struct emnl_attr_set *set;
+	uint16_t family;
+	uint32_t seq;
+	bool dump;
+	emnl_msg_cb cb;
+	void *data;
+	struct emnl_attrs *reply; /* do: the first reply */
+};
+
+/* Handle one reply message; returns 1 when the exchange is over, 0 to go on,
+ * negative on error. */
+static int handle(struct collect *c, const struct nlmsghdr *nlh, struct emnl_error *e)
+{
+	struct emnl_attrs *msg;
+	int err;
+
+	if (nlh->nlmsg_seq != c->seq)
+		return 0; /* a notification or a stale reply */
+	switch (nlh->nlmsg_type) {
+	case NLMSG_ERROR:
+		err = take_error(nlh, c->set, e);
+		return err ? err : 1;
+	case NLMSG_DONE:
+		err = take_done(nlh, e);
+		return err ? err : (c->dump ? 1 : 0);
+	case NLMSG_NOOP:
+	case NLMSG_OVERRUN:
+		return 0;
+	default:
+		break;
+	}
+	if (nlh->nlmsg_type != c->family)
+		return 0;
+	err = emnl_decode(nlh, c->set, NULL, &msg, e);
+	if (err)
+		return err;
+	if (c->dump) {
+		err = c->cb ? c->cb(nlh, msg, c->data) : 0;
+		emnl_attrs_free(msg);
+		if (err < 0)
+			return emnl_error_set(e, err, "stopped by the callback");
+		return 0;
+	}
+	if (c->reply)
+		emnl_attrs_free(msg); /* a do has one reply; ignore extras */
+	else
+		c->reply = msg;
+	return 0;
+}
+
+/* Receive until handle() says the exchange is over. */
+static int exchange(struct emnl_sock *sk, struct collect *c, struct emnl_error *e)
+{
+	for (;;) {
+		const void *buf;
+		ssize_t n = emnl_recv_raw(sk, &buf, -1);
+		const struct nlmsghdr *nlh = buf;
+		int len, r;
+
+		if (n < 0)
+			return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
+		len = (int)n;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			r = handle(c, nlh, e);
+			if (r)
+				return r < 0 ? r : 0;
+		}
+		if (len)
+			return emnl_error_set(e, -EPROTO, "%d stray bytes after the messages", len);
+	}
+}
+
+/* ---- family resolution ---------------------------------------------------- */
+
+/* Read the groups of a CTRL_ATTR_MCAST_GROUPS array. */
+static void read_groups(struct emnl_family *fam, const struct nlattr *arr)
+{
+	const struct nlattr *g, *a;
+
+	mnl_attr_for_each_nested(g, arr) {
+		const char *name = NULL;
+		uint32_t id = 0;
+		bool have_id = false;
+
+		mnl_attr_for_each_nested(a, g) {
+			if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME &&
+			    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+				name = mnl_attr_get_str(a);
+			else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID &&
+				 !mnl_attr_validate(a, MNL_TYPE_U32)) {
+				id = mnl_attr_get_u32(a);
+				have_id = true;
+			}
+		}
+		if (name && have_id && fam->n_mcgrps < sizeof(fam->mcgrp_ids) / sizeof(fam->mcgrp_ids[0])) {
+			fam->mcgrp_names[fam->n_mcgrps] = strdup(name);
+			if (fam->mcgrp_names[fam->n_mcgrps])
+				fam->mcgrp_ids[fam->n_mcgrps++] = id;
+		}
+	}
+}
+
+/* emnl_family_resolve - CTRL_CMD_GETFAMILY by name. */
+int emnl_family_resolve(struct emnl_sock *sk, const struct emnl_spec *spec,
+			struct emnl_family *fam, struct emnl_error *e)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	uint32_t seq = ++sk->seq;
+	bool got = false;
+	int err;
+
+	memset(fam, 0, sizeof(*fam));
+	fam->spec = spec;
+	emnl_error_clear(e);
+	nlh = mnl_nlmsg_put_header(sk->txbuf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	if (!mnl_attr_put_strz_check(nlh, sk->txlen, CTRL_ATTR_FAMILY_NAME, spec->name))
+		return emnl_error_set(e, -EINVAL, "family name too long: %s", spec->name);
+	err = emnl_send_raw(sk, nlh, nlh->nlmsg_len);
+	if (err)
+		return emnl_error_set(e, err, "send: %s", strerror(-err));
+	for (;;) {
+		const void *buf;
+		ssize_t n = emnl_recv_raw(sk, &buf, -1);
+		const struct nlmsghdr *r = buf;
+		int len;
+
+		if (n < 0)
+			return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
+		len = (int)n;
+		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
+			const struct nlattr *a;
+
+			if (r->nlmsg_seq != seq)
+				continue;
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				err = take_error(r, NULL, e);
+				if (err == -ENOENT && e && !e->msg[0])
+					snprintf(e->msg, sizeof(e->msg), "no family '%s'", spec->name);
+				if (err)
+					return err;
+				return got ? 0 : emnl_error_set(e, -EPROTO, "no reply for '%s'",
+								spec->name);
+			}
+			if (r->nlmsg_type != GENL_ID_CTRL ||
+			    mnl_nlmsg_get_payload_len(r) < sizeof(struct genlmsghdr))
+				continue;
+			mnl_attr_for_each(a, r, sizeof(struct genlmsghdr)) {
+				switch (mnl_attr_get_type(a)) {
+				case CTRL_ATTR_FAMILY_ID:
+					if (!mnl_attr_validate(a, MNL_TYPE_U16)) {
+						fam->id = mnl_attr_get_u16(a);
+						got = true;
+					}
+					break;
+				case CTRL_ATTR_VERSION:
+					if (!mnl_attr_validate(a, MNL_TYPE_U32))
+						fam->version = mnl_attr_get_u32(a);
+					break;
+				case CTRL_ATTR_MCAST_GROUPS:
+					read_groups(fam, a);
+					break;
+				default:
+					break;
+				}
+			}
+		}
+	}
+}
+
+/* emnl_family_group_id - a group's id by name. */
+int64_t emnl_family_group_id(const struct emnl_family *fam, const char *name)
+{
+	for (size_t i = 0; i < fam->n_mcgrps; i++)
+		if (!strcmp(fam->mcgrp_names[i], name))
+			return fam->mcgrp_ids[i];
+	return -ENOENT;
+}
+
+/* emnl_family_release - free group names. */
+void emnl_family_release(struct emnl_family *fam)
+{
+	for (size_t i = 0; i < fam->n_mcgrps; i++)
+		free(fam->mcgrp_names[i]);
+	fam->n_mcgrps = 0;
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+/* The set a reply of @m is decoded with. */
+static const struct emnl_attr_set *reply_set(const struct emnl_op *op)
+{
+	return op->set;
+}
+
+/* emnl_do - request, reply, ack. */
+int emnl_do(struct emnl_sock *sk, const struct emnl_family *fam, const struct emnl_op *op,
+	    const struct emnl_attrs *req, struct emnl_attrs **reply, struct emnl_error *e)
+{
+	struct collect c = {.op = op, .set = reply_set(op), .family = fam->id};
+	int err;
+
+	if (reply)
+		*reply = NULL;
+	emnl_error_clear(e);
+	if (!op->has_do)
+		return emnl_error_set(e, -EOPNOTSUPP, "'%s' has no do request", op->name);
+	err = send_request(sk, fam->id, fam->spec->version, op->do_req.cmd,
+			   NLM_F_REQUEST | NLM_F_ACK, req, &c.seq, e);
+	if (err)
+		return err;
+	err = exchange(sk, &c, e);
+	if (err || !reply)
+		emnl_attrs_free(c.reply);
+	else
+		*reply = c.reply;
+	return err;
+}
+
+/* emnl_dump - request, many replies, done. */
+int emnl_dump(struct emnl_sock *sk, const struct emnl_family *fam, const struct emnl_op *op,
+	      const struct emnl_attrs *req, emnl_msg_cb cb, void *data, struct emnl_error *e)
+{
+	struct collect c = {.op = op, .set = reply_set(op), .family = fam->id, .dump = true,
+			    .cb = cb, .data = data};
+	int err;
+
+	emnl_error_clear(e);
+	if (!op->has_dump)
+		return emnl_error_set(e, -EOPNOTSUPP, "'%s' cannot be dumped", op->name);
+	err = send_request(sk, fam->id, fam->spec->version, op->dump_req.cmd,
+			   NLM_F_REQUEST | NLM_F_DUMP, req, &c.seq, e);
+	if (err)
+		return err;
+	return exchange(sk, &c, e);
+}
+
+/* ---- notifications -------------------------------------------------------- */
+
+/* emnl_subscribe - join a multicast group. */
+int emnl_subscribe(struct emnl_sock *sk, const struct emnl_family *fam, const char *group,
+		   struct emnl_error *e)
+{
+	int64_t id = emnl_family_group_id(fam, group);
+	uint32_t gid;
+
+	emnl_error_clear(e);
+	if (id < 0)
+		return emnl_error_set(e, -ENOENT, "family '%s' has no multicast group '%s'",
+				      fam->spec->name, group);
+	gid = (uint32_t)id;
+	if (sk->kind == TRANSPORT_KERNEL) {
+		if (setsockopt(sk->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &gid, sizeof(gid)))
+			return emnl_error_set(e, -errno, "joining group '%s': %s", group,
+					      strerror(errno));
+		return 0;
+	} else {
+		struct collect c = {.family = GENL_ID_CTRL};
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(sk->txbuf);
+		struct genlmsghdr *g;
+		int err;
+
+		nlh->nlmsg_type = GENL_ID_CTRL;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		nlh->nlmsg_seq = c.seq = ++sk->seq;
+		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+		g->cmd = EMNL_SEQPACKET_CMD_JOIN;
+		g->version = 1;
+		mnl_attr_put_u32(nlh, EMNL_SEQPACKET_ATTR_GROUP, gid);
+		err = emnl_send_raw(sk, nlh, nlh->nlmsg_len);
+		if (err)
+			return emnl_error_set(e, err, "send: %s", strerror(-err));
+		return exchange(sk, &c, e);
+	}
+}
+
+/* emnl_recv_notification - one datagram of notifications. */
+int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam, int timeout_ms,
+			   emnl_msg_cb cb, void *data, struct emnl_error *e)
+{
+	const void *buf;
+	const struct nlmsghdr *nlh;
+	ssize_t n;
+	int len, count = 0;
+
+	emnl_error_clear(e);
+	n = emnl_recv_raw(sk, &buf, timeout_ms);
+	if (n == -ETIMEDOUT)
+		return 0;
+	if (n < 0)
+		return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
+	len = (int)n;
+	for (nlh = buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		const struct emnl_op *op;
+		const struct genlmsghdr *g;
+		struct emnl_attrs *msg;
+		int err;
+
+		if (nlh->nlmsg_type != fam->id || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*g))
+			continue;
+		g = mnl_nlmsg_get_payload(nlh);
+		op = emnl_spec_op_by_cmd(fam->spec, g->cmd, true, NULL);
+		err = emnl_decode(nlh, op ? op->set : NULL, NULL, &msg, e);
+		if (err)
+			return err;
+		err = cb ? cb(nlh, msg, data) : 0;
+		emnl_attrs_free(msg);
+		if (err < 0)
+			return emnl_error_set(e, err, "stopped by the callback");
+		count++;
+	}
+	return count;
+}

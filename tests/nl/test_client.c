@@ -1,0 +1,666 @@
+/*
+ * Tests of the client, against the running kernel and against a small
+ * seqpacket peer written here. Kernel: resolve nlctrl, dump every family and
+ * compare names and ids with `genl ctrl list`, do getfamily, the kernel's own
+ * extended acks decoded (a policy failure with its text and offset; a missing
+ * attribute on netdev, which the kernel reports by type), subscribe to a
+ * group. Peer: the same API over AF_UNIX SOCK_SEQPACKET, serving
+ * dev-energymodel from this library's validator and extack encoder: family
+ * resolution, a dump spread over many datagrams, do with errors, joining the
+ * event group and receiving notifications, and the peer going away.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+
+#include "nl_test.h"
+
+static struct emnl_spec *em, *ctrl;
+
+static int setup(void **state)
+{
+	(void)state;
+	em = load_spec("dev-energymodel");
+	ctrl = load_spec("nlctrl");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	emnl_spec_free(em);
+	emnl_spec_free(ctrl);
+	return 0;
+}
+
+/* ---- kernel ----------------------------------------------------------------- */
+
+struct fam_list {
+	size_t n;
+	char names[128][32];
+	unsigned ids[128];
+};
+
+/* `genl ctrl list`: "Name: X" then "\tID: 0xNN ...". */
+static void genl_list(struct fam_list *l)
+{
+	FILE *p = popen("genl ctrl list 2>/dev/null", "r");
+	char line[512], name[32] = "";
+
+	assert_non_null(p);
+	l->n = 0;
+	while (fgets(line, sizeof(line), p)) {
+		unsigned id;
+
+		if (sscanf(line, "Name: %31s", name) == 1)
+			continue;
+		if (sscanf(line, " ID: 0x%x", &id) == 1 && name[0] && l->n < 128) {
+			snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+			l->ids[l->n++] = id;
+			name[0] = '\0';
+		}
+	}
+	assert_int_equal(pclose(p), 0);
+	assert_true(l->n >= 1);
+}
+
+static int collect_family(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+{
+	struct fam_list *l = data;
+	const struct emnl_value *id = emnl_attrs_get(msg, "family-id");
+	const struct emnl_value *name = emnl_attrs_get(msg, "family-name");
+
+	assert_true(nlh->nlmsg_flags & NLM_F_MULTI);
+	assert_non_null(id);
+	assert_non_null(name);
+	if (l->n < 128) {
+		snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name->bytes.ptr);
+		l->ids[l->n++] = (unsigned)id->u;
+	}
+	return 0;
+}
+
+static struct emnl_sock *kernel_sock(struct emnl_family *fam, const struct emnl_spec *spec)
+{
+	struct emnl_error e;
+	struct emnl_sock *sk = emnl_sock_open_kernel(&e);
+
+	if (!sk)
+		fail_msg("%s", e.msg);
+	if (emnl_family_resolve(sk, spec, fam, &e))
+		fail_msg("resolving %s: %s", spec->name, e.msg);
+	return sk;
+}
+
+static void test_kernel_resolve(void **state)
+{
+	struct emnl_family fam;
+	struct emnl_sock *sk = kernel_sock(&fam, ctrl);
+	struct emnl_family none;
+	struct emnl_error e;
+	struct emnl_spec fake = {.name = "no-such-fam"};
+
+	(void)state;
+	assert_int_equal(fam.id, GENL_ID_CTRL);
+	assert_int_equal(fam.version, 2);
+	assert_int_equal(emnl_family_group_id(&fam, "notify"), 0x10);
+	assert_int_equal(emnl_family_group_id(&fam, "nope"), -ENOENT);
+	/* dev-energymodel arrived in 6.19; this kernel is older. */
+	assert_int_equal(emnl_family_resolve(sk, &fake, &none, &e), -ENOENT);
+	emnl_family_release(&fam);
+	emnl_sock_close(sk);
+}
+
+static void test_kernel_dump_matches_genl(void **state)
+{
+	struct emnl_family fam;
+	struct emnl_sock *sk = kernel_sock(&fam, ctrl);
+	struct fam_list *ours = calloc(1, sizeof(*ours)), *genl = calloc(1, sizeof(*genl));
+	struct emnl_error e;
+	uint64_t before = emnl_sock_datagrams(sk);
+
+	(void)state;
+	if (emnl_dump(sk, &fam, emnl_spec_op(ctrl, "getfamily"), NULL, collect_family, ours, &e))
+		fail_msg("dump: %s", e.msg);
+	assert_true(emnl_sock_datagrams(sk) - before >= 1);
+	genl_list(genl);
+	assert_int_equal(ours->n, genl->n);
+	for (size_t i = 0; i < genl->n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < ours->n && !found; j++)
+			found = !strcmp(genl->names[i], ours->names[j]) && genl->ids[i] == ours->ids[j];
+		if (!found)
+			fail_msg("genl lists %s (0x%x), the dump does not", genl->names[i], genl->ids[i]);
+	}
+	/* A smaller receive buffer: the same families, maybe more datagrams. */
+	memset(ours, 0, sizeof(*ours));
+	assert_int_equal(emnl_sock_set_rcvbuf_len(sk, 4096), 0);
+	if (emnl_dump(sk, &fam, emnl_spec_op(ctrl, "getfamily"), NULL, collect_family, ours, &e))
+		fail_msg("dump: %s", e.msg);
+	assert_int_equal(ours->n, genl->n);
+	free(ours);
+	free(genl);
+	emnl_family_release(&fam);
+	emnl_sock_close(sk);
+}
+
+static void test_kernel_do_getfamily(void **state)
+{
+	struct emnl_family fam;
+	struct emnl_sock *sk = kernel_sock(&fam, ctrl);
+	const struct emnl_op *op = emnl_spec_op(ctrl, "getfamily");
+	struct emnl_attrs *req = emnl_attrs_new(op->set), *reply;
+	const struct emnl_value *v;
+	struct emnl_error e;
+
+	(void)state;
+	assert_int_equal(emnl_attrs_add_str(req, "family-name", "nlctrl"), 0);
+	if (emnl_do(sk, &fam, op, req, &reply, &e))
+		fail_msg("do: %s", e.msg);
+	assert_int_equal(emnl_attrs_get(reply, "family-id")->u, GENL_ID_CTRL);
+	assert_string_equal(emnl_attrs_get(reply, "family-name")->bytes.ptr, "nlctrl");
+	assert_int_equal(emnl_attrs_get(reply, "version")->u, 2);
+	v = emnl_attrs_get(reply, "ops");
+	assert_non_null(v);
+	assert_int_equal(v->kind, EMNL_T_INDEXED_ARRAY);
+	assert_true(v->nest->n >= 2);
+	assert_int_equal(v->nest->v[0].type, 1);
+	assert_int_equal(emnl_attrs_get(v->nest->v[0].nest, "id")->u, CTRL_CMD_GETFAMILY);
+	v = emnl_attrs_get(reply, "mcast-groups");
+	assert_string_equal(emnl_attrs_get(v->nest->v[0].nest, "name")->bytes.ptr, "notify");
+	emnl_attrs_free(reply);
+	emnl_attrs_free(req);
+
+	/* An unknown name: the kernel says ENOENT. */
+	req = emnl_attrs_new(op->set);
+	assert_int_equal(emnl_attrs_add_str(req, "family-name", "no-such-family"), 0);
+	assert_int_equal(emnl_do(sk, &fam, op, req, &reply, &e), -ENOENT);
+	assert_null(reply);
+	emnl_attrs_free(req);
+	emnl_family_release(&fam);
+	emnl_sock_close(sk);
+}
+
+/* The kernel's own extended ack for a family name without its NUL. */
+static void test_kernel_extack_policy(void **state)
+{
+	struct emnl_family fam;
+	struct emnl_sock *sk = kernel_sock(&fam, ctrl);
+	const struct emnl_op *op = emnl_spec_op(ctrl, "getfamily");
+	struct emnl_attrs *req = emnl_attrs_new(op->set), *reply;
+	struct emnl_value v = {.attr = emnl_set_attr(op->set, "family-name"), .type = 2,
+			       .kind = EMNL_T_BINARY, .bytes = {.ptr = "nlctrl", .len = 6}};
+	struct emnl_error e;
+	char line[256];
+
+	(void)state;
+	assert_int_equal(emnl_attrs_add_value(req, &v), 0);
+	assert_int_equal(emnl_do(sk, &fam, op, req, &reply, &e), -EINVAL);
+	assert_string_equal(e.msg, "Attribute failed policy validation");
+	assert_true(e.has_offset);
+	assert_int_equal(e.offset, 20);
+	assert_string_equal(emnl_error_format(&e, ctrl, line, sizeof(line)),
+			    "Invalid argument (EINVAL): Attribute failed policy validation (offset 20)");
+	emnl_attrs_free(req);
+	emnl_family_release(&fam);
+	emnl_sock_close(sk);
+}
+
+/* netdev, as much of it as this test needs, from the kernel's uapi numbers. */
+static const char netdev_spec[] =
+	"name: netdev\n"
+	"attribute-sets:\n"
+	"  - name: dev\n"
+	"    attributes:\n"
+	"      - {name: ifindex, type: u32}\n"
+	"operations:\n"
+	"  list:\n"
+	"    - name: dev-get\n"
+	"      attribute-set: dev\n"
+	"      do: {request: {attributes: [ifindex]}, reply: {attributes: [ifindex]}}\n";
+
+/* The kernel reports a missing required attribute by type, without text. */
+static void test_kernel_extack_missing(void **state)
+{
+	struct emnl_error e;
+	struct emnl_spec *nd = emnl_spec_parse(netdev_spec, sizeof(netdev_spec) - 1, &e);
+	struct emnl_family fam;
+	struct emnl_sock *sk = emnl_sock_open_kernel(&e);
+	struct emnl_attrs *req, *reply;
+	char line[256];
+
+	(void)state;
+	assert_non_null(nd);
+	assert_non_null(sk);
+	if (emnl_family_resolve(sk, nd, &fam, &e)) {
+		emnl_sock_close(sk);
+		emnl_spec_free(nd);
+		skip(); /* a kernel without netdev */
+	}
+	assert_int_equal(emnl_do(sk, &fam, emnl_spec_op(nd, "dev-get"), NULL, &reply, &e), -EINVAL);
+	assert_true(e.has_miss_type);
+	assert_int_equal(e.miss_type, 1);
+	assert_false(e.has_offset);
+	assert_string_equal(emnl_error_format(&e, nd, line, sizeof(line)),
+			    "Invalid argument (EINVAL): missing attribute 'ifindex' (type 1)");
+	/* And an index no device has. */
+	req = emnl_attrs_new(emnl_spec_set(nd, "dev"));
+	assert_int_equal(emnl_attrs_add_uint(req, "ifindex", 0x7ffffff0), 0);
+	assert_int_equal(emnl_do(sk, &fam, emnl_spec_op(nd, "dev-get"), req, &reply, &e), -ENODEV);
+	emnl_attrs_free(req);
+	emnl_family_release(&fam);
+	emnl_sock_close(sk);
+	emnl_spec_free(nd);
+}
+
+static void test_kernel_subscribe(void **state)
+{
+	struct emnl_family fam;
+	struct emnl_sock *sk = kernel_sock(&fam, ctrl);
+	struct emnl_error e;
+
+	(void)state;
+	assert_int_equal(emnl_subscribe(sk, &fam, "notify", &e), 0);
+	assert_int_equal(emnl_subscribe(sk, &fam, "nope", &e), -ENOENT);
+	assert_string_equal(e.msg, "family 'nlctrl' has no multicast group 'nope'");
+	/* Nothing registers families during the test: a timeout, not an error. */
+	assert_int_equal(emnl_recv_notification(sk, &fam, 0, NULL, NULL, &e), 0);
+	emnl_family_release(&fam);
+	emnl_sock_close(sk);
+}
+
+/* ---- seqpacket peer ----------------------------------------------------------- */
+
+#define PEER_FAMILY 0x20
+#define PEER_GROUP 7
+#define PEER_PDS 3
+
+struct peer {
+	int fd;
+	pthread_t thread;
+	int requests;
+};
+
+static void peer_send(struct peer *p, const void *buf, size_t len)
+{
+	assert_int_equal(send(p->fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void peer_error(struct peer *p, const struct nlmsghdr *req, const struct emnl_error *err)
+{
+	uint8_t out[512] MSGALIGN;
+	int n = emnl_extack_put(out, sizeof(out), req, err, true, true);
+
+	assert_true(n > 0);
+	peer_send(p, out, (size_t)n);
+}
+
+/* Encode a perf-domain message for PD @id at @buf. */
+static int pd_msg(uint8_t *buf, size_t size, const uint8_t *dgram, uint32_t seq, uint16_t flags,
+		  uint32_t id)
+{
+	struct emnl_attrs *a = emnl_attrs_new(emnl_spec_set(em, "perf-domain"));
+	struct emnl_hdr h = {.nlmsg_type = PEER_FAMILY, .nlmsg_flags = flags, .nlmsg_seq = seq,
+			     .cmd = 1, .version = 1};
+	int n;
+
+	emnl_attrs_add_uint(a, "perf-domain-id", id);
+	emnl_attrs_add_uint(a, "flags", 1);
+	emnl_attrs_add_uint(a, "cpus", 2 * id);
+	emnl_attrs_add_uint(a, "cpus", 2 * id + 1);
+	n = emnl_encode(buf, size, dgram, &h, a, EMNL_PAD_NEVER);
+	emnl_attrs_free(a);
+	assert_true(n > 0);
+	return n;
+}
+
+static void peer_ctrl(struct peer *p, const struct nlmsghdr *nlh)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	uint8_t out[512] MSGALIGN;
+	struct nlmsghdr *r;
+	struct emnl_error ack = {0};
+	const struct nlattr *a;
+	bool ours = false;
+
+	if (g->cmd == EMNL_SEQPACKET_CMD_JOIN) {
+		peer_error(p, nlh, &ack);
+		/* Two notifications in one datagram: a deletion and a creation. */
+		{
+			const struct emnl_op *del = emnl_spec_op(em, "perf-domain-deleted");
+			const struct emnl_op *cre = emnl_spec_op(em, "perf-domain-created");
+			struct emnl_attrs *x = emnl_attrs_new(del->set), *st;
+			struct emnl_hdr h = {.nlmsg_type = PEER_FAMILY, .cmd = del->event.cmd,
+					     .version = 1};
+			int n, m;
+
+			emnl_attrs_add_uint(x, "perf-domain-id", 2);
+			n = emnl_encode(out, sizeof(out), NULL, &h, x, EMNL_PAD_NEVER);
+			emnl_attrs_free(x);
+			x = emnl_attrs_new(cre->set);
+			emnl_attrs_add_uint(x, "perf-domain-id", 5);
+			emnl_attrs_add_nest(x, "perf-state", &st);
+			emnl_attrs_add_uint(st, "frequency", 1000);
+			h.cmd = cre->event.cmd;
+			m = emnl_encode(out + n, sizeof(out) - (size_t)n, out, &h, x, EMNL_PAD_NEVER);
+			emnl_attrs_free(x);
+			peer_send(p, out, (size_t)(n + m));
+		}
+		return;
+	}
+	mnl_attr_for_each(a, nlh, sizeof(*g))
+		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_NAME &&
+		    !strcmp(mnl_attr_get_str(a), "dev-energymodel"))
+			ours = true;
+	if (g->cmd != CTRL_CMD_GETFAMILY || !ours) {
+		emnl_error_set(&ack, -ENOENT, NULL);
+		peer_error(p, nlh, &ack);
+		return;
+	}
+	r = mnl_nlmsg_put_header(out);
+	r->nlmsg_type = GENL_ID_CTRL;
+	r->nlmsg_seq = nlh->nlmsg_seq;
+	{
+		struct genlmsghdr *rg = mnl_nlmsg_put_extra_header(r, sizeof(*rg));
+		struct nlattr *arr, *grp;
+
+		rg->cmd = CTRL_CMD_NEWFAMILY;
+		rg->version = 2;
+		mnl_attr_put_strz(r, CTRL_ATTR_FAMILY_NAME, "dev-energymodel");
+		mnl_attr_put_u16(r, CTRL_ATTR_FAMILY_ID, PEER_FAMILY);
+		mnl_attr_put_u32(r, CTRL_ATTR_VERSION, 1);
+		arr = mnl_attr_nest_start(r, CTRL_ATTR_MCAST_GROUPS);
+		grp = mnl_attr_nest_start(r, 1);
+		mnl_attr_put_strz(r, CTRL_ATTR_MCAST_GRP_NAME, "event");
+		mnl_attr_put_u32(r, CTRL_ATTR_MCAST_GRP_ID, PEER_GROUP);
+		mnl_attr_nest_end(r, grp);
+		mnl_attr_nest_end(r, arr);
+	}
+	/* Reply and ack in one datagram, as the kernel usually sends them. */
+	{
+		int n = emnl_extack_put(out + r->nlmsg_len, sizeof(out) - r->nlmsg_len, nlh, &ack,
+					true, true);
+
+		assert_true(n > 0);
+		peer_send(p, out, r->nlmsg_len + (size_t)n);
+	}
+}
+
+static void peer_em(struct peer *p, const struct nlmsghdr *nlh, size_t len)
+{
+	static const uint16_t need_pd[] = {2}, need_table[] = {1};
+	uint8_t out[1024] MSGALIGN;
+	const struct emnl_op *op;
+	struct emnl_error err;
+	struct emnl_attrs *req;
+	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	int n;
+
+	if (emnl_validate(em, nlh, len, false, NULL, 0, &op, &err) ||
+	    (!dump && emnl_validate(em, nlh, len, false,
+				    op->do_req.cmd == 1 ? need_pd : need_table, 1, NULL, &err))) {
+		peer_error(p, nlh, &err);
+		return;
+	}
+	if (dump) {
+		/* PD 0 alone, PDs 1 and 2 together, then DONE alone. */
+		n = pd_msg(out, sizeof(out), NULL, nlh->nlmsg_seq, NLM_F_MULTI, 0);
+		peer_send(p, out, (size_t)n);
+		n = pd_msg(out, sizeof(out), NULL, nlh->nlmsg_seq, NLM_F_MULTI, 1);
+		n += pd_msg(out + n, sizeof(out) - (size_t)n, out, nlh->nlmsg_seq, NLM_F_MULTI, 2);
+		peer_send(p, out, (size_t)n);
+		{
+			struct nlmsghdr *d = mnl_nlmsg_put_header(out);
+			int *status = mnl_nlmsg_put_extra_header(d, sizeof(int));
+
+			d->nlmsg_type = NLMSG_DONE;
+			d->nlmsg_flags = NLM_F_MULTI;
+			d->nlmsg_seq = nlh->nlmsg_seq;
+			*status = 0;
+			peer_send(p, out, d->nlmsg_len);
+		}
+		return;
+	}
+	assert_int_equal(emnl_decode(nlh, op->set, NULL, &req, &err), 0);
+	{
+		const struct emnl_value *id = &req->v[0];
+		uint32_t pd = (uint32_t)id->u;
+
+		if (pd >= PEER_PDS) {
+			emnl_error_set(&err, -ENOENT, "no performance domain %u", pd);
+			err.has_offset = true;
+			err.offset = 20;
+			peer_error(p, nlh, &err);
+		} else {
+			struct emnl_error ack = {0};
+
+			n = pd_msg(out, sizeof(out), NULL, nlh->nlmsg_seq, 0, pd);
+			peer_send(p, out, (size_t)n);
+			peer_error(p, nlh, &ack);
+		}
+	}
+	emnl_attrs_free(req);
+}
+
+static void *peer_main(void *arg)
+{
+	struct peer *p = arg;
+	uint8_t buf[4096] MSGALIGN;
+	ssize_t n;
+
+	while ((n = recv(p->fd, buf, sizeof(buf), 0)) > 0) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+
+		p->requests++;
+		if ((size_t)n >= sizeof(*nlh) && nlh->nlmsg_type == GENL_ID_CTRL)
+			peer_ctrl(p, nlh);
+		else if ((size_t)n >= sizeof(*nlh))
+			peer_em(p, nlh, (size_t)n);
+		if (p->requests == 100)
+			break;
+	}
+	close(p->fd);
+	return NULL;
+}
+
+static struct emnl_sock *peer_start(struct peer *p)
+{
+	int sv[2];
+	struct emnl_error e;
+	struct emnl_sock *sk;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	p->fd = sv[1];
+	p->requests = 0;
+	assert_int_equal(pthread_create(&p->thread, NULL, peer_main, p), 0);
+	sk = emnl_sock_open_fd(sv[0], &e);
+	assert_non_null(sk);
+	return sk;
+}
+
+static void peer_stop(struct peer *p, struct emnl_sock *sk)
+{
+	emnl_sock_close(sk); /* the peer sees end of file and leaves */
+	assert_int_equal(pthread_join(p->thread, NULL), 0);
+}
+
+struct pd_seen {
+	int n;
+	uint32_t ids[8];
+	uint64_t cpus[8];
+};
+
+static int collect_pd(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+{
+	struct pd_seen *s = data;
+
+	(void)nlh;
+	if (s->n < 8) {
+		s->ids[s->n] = (uint32_t)emnl_attrs_get(msg, "perf-domain-id")->u;
+		s->cpus[s->n] = emnl_attrs_count(msg, "cpus");
+		s->n++;
+	}
+	return 0;
+}
+
+static void test_seqpacket_resolve_dump_do(void **state)
+{
+	struct peer p;
+	struct emnl_sock *sk = peer_start(&p);
+	struct emnl_family fam;
+	struct emnl_error e;
+	struct pd_seen seen = {0};
+	const struct emnl_op *op = emnl_spec_op(em, "get-perf-domains");
+	struct emnl_attrs *req, *reply;
+	char line[256];
+
+	(void)state;
+	if (emnl_family_resolve(sk, em, &fam, &e))
+		fail_msg("resolve: %s", e.msg);
+	assert_int_equal(fam.id, PEER_FAMILY);
+	assert_int_equal(fam.version, 1);
+	assert_int_equal(emnl_family_group_id(&fam, "event"), PEER_GROUP);
+
+	/* The dump arrives in three datagrams. */
+	assert_int_equal(emnl_sock_datagrams(sk), 1);
+	if (emnl_dump(sk, &fam, op, NULL, collect_pd, &seen, &e))
+		fail_msg("dump: %s", e.msg);
+	assert_int_equal(emnl_sock_datagrams(sk), 4);
+	assert_int_equal(seen.n, PEER_PDS);
+	for (int i = 0; i < PEER_PDS; i++) {
+		assert_int_equal(seen.ids[i], (uint32_t)i);
+		assert_int_equal(seen.cpus[i], 2);
+	}
+
+	/* do: found, unknown id, missing id. */
+	req = emnl_attrs_new(op->set);
+	assert_int_equal(emnl_attrs_add_uint(req, "perf-domain-id", 1), 0);
+	assert_int_equal(emnl_do(sk, &fam, op, req, &reply, &e), 0);
+	assert_int_equal(emnl_attrs_get(reply, "perf-domain-id")->u, 1);
+	assert_int_equal(emnl_attrs_count(reply, "cpus"), 2);
+	emnl_attrs_free(reply);
+	emnl_attrs_free(req);
+
+	req = emnl_attrs_new(op->set);
+	assert_int_equal(emnl_attrs_add_uint(req, "perf-domain-id", 7), 0);
+	assert_int_equal(emnl_do(sk, &fam, op, req, &reply, &e), -ENOENT);
+	assert_null(reply);
+	assert_string_equal(emnl_error_format(&e, em, line, sizeof(line)),
+			    "No such file or directory (ENOENT): no performance domain 7 (offset 20)");
+	emnl_attrs_free(req);
+
+	assert_int_equal(emnl_do(sk, &fam, op, NULL, &reply, &e), -EINVAL);
+	assert_string_equal(emnl_error_format(&e, em, line, sizeof(line)),
+			    "Invalid argument (EINVAL): missing attribute 'perf-domain-id' (missing type 2)");
+	assert_ptr_equal(e.attr_set, op->set);
+
+	/* A request the spec does not allow never reaches a handler. */
+	req = emnl_attrs_new(op->set);
+	assert_int_equal(emnl_attrs_add_uint(req, "perf-domain-id", 0), 0);
+	assert_int_equal(emnl_attrs_add_uint(req, "flags", 1), 0);
+	assert_int_equal(emnl_do(sk, &fam, op, req, &reply, &e), -EINVAL);
+	assert_string_equal(e.msg, "attribute 'flags' is not expected here");
+	assert_int_equal(e.offset, 28);
+	emnl_attrs_free(req);
+
+	/* get-perf-table cannot be dumped: the client says so without asking. */
+	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-table"), NULL, NULL, NULL, &e),
+			 -EOPNOTSUPP);
+	emnl_family_release(&fam);
+	peer_stop(&p, sk);
+}
+
+struct notes {
+	int n;
+	uint8_t cmds[4];
+	uint32_t ids[4];
+	size_t states[4];
+};
+
+static int collect_note(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+{
+	struct notes *s = data;
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+
+	if (s->n < 4) {
+		s->cmds[s->n] = g->cmd;
+		s->ids[s->n] = (uint32_t)emnl_attrs_get(msg, "perf-domain-id")->u;
+		s->states[s->n] = emnl_attrs_count(msg, "perf-state");
+		s->n++;
+	}
+	return 0;
+}
+
+static void test_seqpacket_notifications(void **state)
+{
+	struct peer p;
+	struct emnl_sock *sk = peer_start(&p);
+	struct emnl_family fam;
+	struct emnl_error e;
+	struct notes got = {0};
+
+	(void)state;
+	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
+	assert_int_equal(emnl_subscribe(sk, &fam, "event", &e), 0);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 5000, collect_note, &got, &e), 2);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.cmds[0], 5);
+	assert_int_equal(got.ids[0], 2);
+	assert_int_equal(got.cmds[1], 3);
+	assert_int_equal(got.ids[1], 5);
+	assert_int_equal(got.states[1], 1);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 0, collect_note, &got, &e), 0);
+	emnl_family_release(&fam);
+	peer_stop(&p, sk);
+}
+
+/* The server going away is an error, not a hang. */
+static void test_seqpacket_peer_gone(void **state)
+{
+	int sv[2];
+	struct emnl_error e;
+	struct emnl_sock *sk;
+	struct emnl_family fam;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	sk = emnl_sock_open_fd(sv[0], &e);
+	close(sv[1]);
+	assert_true(emnl_family_resolve(sk, em, &fam, &e) < 0);
+	emnl_sock_close(sk);
+	/* Not a seqpacket socket. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_null(emnl_sock_open_fd(sv[0], &e));
+	assert_int_equal(e.err, -EINVAL);
+	close(sv[1]);
+	assert_null(emnl_sock_open_unix("/nonexistent/emkit.sock", &e));
+	assert_int_equal(e.err, -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_resolve),
+		cmocka_unit_test(test_kernel_dump_matches_genl),
+		cmocka_unit_test(test_kernel_do_getfamily),
+		cmocka_unit_test(test_kernel_extack_policy),
+		cmocka_unit_test(test_kernel_extack_missing),
+		cmocka_unit_test(test_kernel_subscribe),
+		cmocka_unit_test(test_seqpacket_resolve_dump_do),
+		cmocka_unit_test(test_seqpacket_notifications),
+		cmocka_unit_test(test_seqpacket_peer_gone),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
