@@ -1,0 +1,83 @@
+#!/bin/sh
+# Drives the real emctl binary against the running kernel's nlctrl family
+# and checks output, error text and exit codes. Prints TAP.
+# Usage: emctl-nl.sh EMCTL SPEC_DIR
+set -u
+EMCTL=$1
+SPEC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/err" "$T/out" 2>/dev/null; }
+# check DESCRIPTION EXPECTED_STATUS COMMAND...: run, compare the exit status.
+run() { "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; }
+status_is() { [ "$(cat "$T/rc")" = "$1" ]; }
+
+echo "1..13"
+
+run "$EMCTL" nl --help
+if status_is 0 && grep -q "usage: emctl nl --spec FILE" "$T/out"; then ok "--help prints usage, exits 0"; else not_ok "--help"; fi
+
+run "$EMCTL" nl
+if status_is 2 && grep -q -- "--spec is required" "$T/err"; then ok "no arguments: usage error 2"; else not_ok "no arguments"; fi
+
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --dump getfamily
+if status_is 2; then ok "--do with --dump: usage error 2"; else not_ok "--do with --dump"; fi
+
+# Dump every family and compare names and ids with genl.
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --dump getfamily
+if status_is 0; then ok "dump getfamily succeeds"; else not_ok "dump getfamily"; fi
+python3 -c '
+import json, sys
+for f in json.load(open(sys.argv[1])):
+    print("%s 0x%x" % (f["family-name"], f["family-id"]))
+' "$T/out" | sort >"$T/ours" 2>"$T/err"
+genl ctrl list | awk '/^Name:/ {name=$2} /^\tID:/ {print name, $2}' | sort >"$T/genl"
+if [ -s "$T/genl" ] && cmp -s "$T/ours" "$T/genl"; then
+    ok "dump lists the same families and ids as genl ctrl list ($(wc -l <"$T/genl"))"
+else
+    diff "$T/ours" "$T/genl" >"$T/err"; not_ok "dump matches genl ctrl list"
+fi
+if python3 -c '
+import json, sys
+f = [x for x in json.load(open(sys.argv[1])) if x["family-name"] == "nlctrl"][0]
+assert f["version"] == 2
+assert f["mcast-groups"] == [{"1": {"name": "notify", "id": 16}}]
+assert "cmd-cap-dump" in f["ops"][0]["1"]["flags"]
+' "$T/out" 2>"$T/err"; then ok "nlctrl entry: version, groups, op flags by name"; else not_ok "nlctrl entry shape"; fi
+
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "nlctrl"}'
+if status_is 0 && python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))
+assert f["family-id"] == 16 and f["family-name"] == "nlctrl", f
+' "$T/out" 2>>"$T/err"; then ok "do getfamily nlctrl"; else not_ok "do getfamily nlctrl"; fi
+
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "no-such-fam"}'
+if status_is 1 && grep -q "getfamily: No such file or directory (ENOENT)" "$T/err"; then
+    ok "unknown family: ENOENT, exit 1"; else not_ok "unknown family"; fi
+
+# A name longer than the kernel's limit: its own extended ack, decoded.
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "a-family-name-longer-than-sixteen"}'
+if status_is 1 && grep -qx "emctl nl: getfamily: Invalid argument (EINVAL): Attribute failed policy validation (offset 20)" "$T/err"; then
+    ok "kernel extack decoded: policy failure at offset 20"; else not_ok "kernel extack"; fi
+
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-nam": "x"}'
+if status_is 2 && grep -q "'family-nam' is not an attribute of 'ctrl-attrs'" "$T/err"; then
+    ok "bad --json key: usage error 2"; else not_ok "bad --json key"; fi
+
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": '
+if status_is 2 && grep -q "not valid JSON" "$T/err"; then ok "malformed --json: usage error 2"; else not_ok "malformed --json"; fi
+
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --subscribe notify --duration 0
+if status_is 0 && [ ! -s "$T/out" ]; then ok "subscribe to nlctrl notify for 0 s"; else not_ok "subscribe"; fi
+
+# This kernel predates dev-energymodel (6.19): resolution fails cleanly.
+run "$EMCTL" nl --spec "$SPEC/dev-energymodel.yaml" --dump get-perf-domains
+if status_is 1 && grep -q "resolving the family: No such file or directory (ENOENT): no family 'dev-energymodel'" "$T/err"; then
+    ok "dev-energymodel absent from this kernel: exit 1 with the reason"; else not_ok "dev-energymodel absent"; fi
+
+exit $((failed > 0))
