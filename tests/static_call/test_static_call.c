@@ -1,0 +1,489 @@
+/*
+ * The static-call test suite. The same file is built once per backend (the default
+ * trampolines of the host architecture, and generic with EMKIT_STATIC_CALL_GENERIC),
+ * and every build configuration runs both: gcc, ASan+UBSan, clang kCFI, aarch64 under
+ * qemu-user, aarch64 kCFI.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "emkit/static_call.h"
+#include "far.h"
+
+/* ---- targets ---------------------------------------------------------------- */
+
+static int add_one(int x)
+{
+	return x + 1;
+}
+
+static int add_two(int x)
+{
+	return x + 2;
+}
+
+static int times_ten(int x)
+{
+	return x * 10;
+}
+
+static int hooks_seen;
+static long hook_sum;
+
+static void hook_record(int a, long b)
+{
+	hooks_seen++;
+	hook_sum += a + b;
+}
+
+/* perf's guest-state callback has this shape: unsigned int (void), not long (void). */
+static unsigned int probe_state(void)
+{
+	return 42;
+}
+
+DEFINE_STATIC_CALL(sc_math, add_one);
+DEFINE_STATIC_CALL(sc_refused, add_one);
+DEFINE_STATIC_CALL_NULL(sc_hook, hook_record);
+DEFINE_STATIC_CALL_RET0(sc_probe, probe_state);
+DEFINE_STATIC_CALL(sc_far, add_one);
+
+/* ---- basic semantics ---------------------------------------------------------- */
+
+static void test_backend_name(void **state)
+{
+	(void)state;
+#ifdef EMKIT_STATIC_CALL_GENERIC
+	assert_string_equal(static_call_backend_name(), "generic");
+#elif defined(__x86_64__)
+	assert_string_equal(static_call_backend_name(), "x86-64 trampolines");
+#elif defined(__aarch64__)
+	assert_string_equal(static_call_backend_name(), "aarch64 trampolines");
+#endif
+	print_message("# backend: %s\n", static_call_backend_name());
+}
+
+static void test_initial_targets(void **state)
+{
+	(void)state;
+	assert_int_equal(static_call(sc_math)(1), 2);
+	assert_ptr_equal(static_call_query(sc_math), add_one);
+
+	hooks_seen = 0;
+	static_call_cond(sc_hook)(1, 2);
+	assert_int_equal(hooks_seen, 0);
+	assert_null(static_call_query(sc_hook));
+
+	assert_int_equal(static_call(sc_probe)(), 0);
+	assert_ptr_equal(static_call_query(sc_probe), STATIC_CALL_STUB_RET0(sc_probe));
+}
+
+static void test_update_retargets(void **state)
+{
+	(void)state;
+	assert_int_equal(static_call_update(sc_math, add_two), 0);
+	assert_int_equal(static_call(sc_math)(1), 3);
+	assert_ptr_equal(static_call_query(sc_math), add_two);
+
+	assert_int_equal(static_call_update(sc_math, times_ten), 0);
+	assert_int_equal(static_call(sc_math)(7), 70);
+
+	assert_int_equal(static_call_update(sc_math, STATIC_CALL_STUB_RET0(sc_math)), 0);
+	assert_int_equal(static_call(sc_math)(7), 0);
+	assert_ptr_equal(static_call_query(sc_math), STATIC_CALL_STUB_RET0(sc_math));
+
+	assert_int_equal(static_call_update(sc_math, add_one), 0);
+	assert_int_equal(static_call(sc_math)(41), 42);
+}
+
+static void test_ret0_to_real_and_back(void **state)
+{
+	(void)state;
+	assert_int_equal(static_call_update(sc_probe, probe_state), 0);
+	assert_int_equal(static_call(sc_probe)(), 42);
+	assert_int_equal(static_call_update(sc_probe, STATIC_CALL_STUB_RET0(sc_probe)), 0);
+	assert_int_equal(static_call(sc_probe)(), 0);
+}
+
+static void test_null_call(void **state)
+{
+	(void)state;
+	hooks_seen = 0;
+	hook_sum = 0;
+	assert_int_equal(static_call_update(sc_hook, hook_record), 0);
+	static_call_cond(sc_hook)(3, 4);
+	static_call(sc_hook)(1, 1);
+	assert_int_equal(hooks_seen, 2);
+	assert_int_equal(hook_sum, 9);
+
+	assert_int_equal(static_call_update(sc_hook, NULL), 0);
+	assert_null(static_call_query(sc_hook));
+	static_call_cond(sc_hook)(5, 6);
+	assert_int_equal(hooks_seen, 2);
+}
+
+static void test_null_refused_when_not_nullable(void **state)
+{
+	(void)state;
+	assert_int_equal(static_call_update(sc_math, add_two), 0);
+	assert_int_equal(static_call_update(sc_math, NULL), -EINVAL);
+	/* The old target stays in force. */
+	assert_ptr_equal(static_call_query(sc_math), add_two);
+	assert_int_equal(static_call(sc_math)(1), 3);
+	assert_int_equal(static_call_update(sc_probe, NULL), -EINVAL);
+	assert_int_equal(static_call(sc_probe)(), 0);
+}
+
+static void test_uninitialised_key(void **state)
+{
+	struct static_call_key zero = {0};
+
+	(void)state;
+	assert_int_equal(static_call_update_key(&zero, (void *)add_one), -EINVAL);
+	assert_null(zero.func);
+	assert_null(zero.call);
+	assert_int_equal(static_call_update_key(NULL, (void *)add_one), -EINVAL);
+}
+
+static void test_far_target(void **state)
+{
+	(void)state;
+	assert_int_equal(static_call_update(sc_far, far_triple), 0);
+	assert_int_equal(static_call(sc_far)(5), 15);
+	assert_int_equal(static_call_update(sc_far, add_two), 0); /* near again */
+	assert_int_equal(static_call(sc_far)(5), 7);
+	assert_int_equal(static_call_update(sc_far, far_negate), 0);
+	assert_int_equal(static_call(sc_far)(5), -5);
+#if STATIC_CALL_HAVE_TRAMP && defined(__x86_64__)
+	{
+		const uint8_t *t = (const uint8_t *)&STATIC_CALL_TRAMP(sc_far);
+		long d = (long)((intptr_t)far_negate - (intptr_t)(t + 5));
+
+		/* Beyond rel32: the trampoline must have taken its slot path. */
+		if (d > INT32_MAX || d < INT32_MIN)
+			assert_int_equal(t[0], 0xeb);
+		else
+			assert_int_equal(t[0], 0xe9);
+	}
+#endif
+}
+
+/* ---- W^X --------------------------------------------------------------------- */
+
+static void test_never_writable_and_executable(void **state)
+{
+	char line[512];
+	FILE *f;
+	int tramp_exec_seen = 0;
+	uintptr_t tramp = 0;
+
+	(void)state;
+#if STATIC_CALL_HAVE_TRAMP
+	tramp = (uintptr_t)&STATIC_CALL_TRAMP(sc_math);
+#endif
+	assert_int_equal(static_call_update(sc_math, times_ten), 0);
+	f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3)
+			continue;
+		if (perms[1] == 'w' && perms[2] == 'x')
+			fail_msg("mapping both writable and executable: %s", line);
+		if (tramp >= lo && tramp < hi) {
+			assert_int_equal(perms[0], 'r');
+			assert_int_equal(perms[1], '-');
+			assert_int_equal(perms[2], 'x');
+			tramp_exec_seen = 1;
+		}
+	}
+	fclose(f);
+	if (tramp)
+		assert_true(tramp_exec_seen);
+}
+
+/* ---- patching refused --------------------------------------------------------- */
+
+#if STATIC_CALL_HAVE_TRAMP
+/*
+ * Runs first, in a child, before any trampoline page of this program was aliased.
+ * With no file descriptor left (RLIMIT_NOFILE 0) the code page cannot be aliased: the
+ * update must fail with -EMFILE and the old target stay in force; once the limit is
+ * back, the same update succeeds. Exit code 0 means all of that held.
+ */
+static int refused_child(void)
+{
+	struct rlimit old, none;
+	int rc;
+
+	if (getrlimit(RLIMIT_NOFILE, &old))
+		return 9;
+	none = (struct rlimit){.rlim_cur = 0, .rlim_max = old.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &none))
+		return 9;
+	rc = static_call_update(sc_refused, add_two);
+	if (rc != -EMFILE)
+		return 10;
+	if (static_call_query(sc_refused) != add_one || static_call(sc_refused)(1) != 2)
+		return 11;
+	if (setrlimit(RLIMIT_NOFILE, &old))
+		return 9;
+	if (static_call_update(sc_refused, add_two) || static_call(sc_refused)(1) != 3)
+		return 12;
+	return 0;
+}
+
+static void test_patch_refused(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(refused_child());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* In this process nothing was refused. */
+	assert_int_equal(static_call_update(sc_refused, add_two), 0);
+	assert_int_equal(static_call(sc_refused)(1), 3);
+}
+#endif
+
+/* ---- CFI -------------------------------------------------------------------- */
+
+/* Run fn in a child; return the signal that killed it, or 0 if it exited normally. */
+static int run_in_child(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* cmocka catches these to report a crash; here the crash is the result. */
+		signal(SIGILL, SIG_DFL);
+		signal(SIGTRAP, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))
+		return WTERMSIG(st);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	return 0;
+}
+
+DECLARE_STATIC_CALL(sc_probe, probe_state);
+
+#ifdef STATIC_CALL_KCFI
+static void call_untyped_through_query(void)
+{
+	long (*volatile untyped)(void) = static_call_return0_untyped;
+	unsigned int (*typed)(void);
+
+	/* What the kernel did: the shared untyped stub as a typed call's target. */
+	static_call_update_key(&STATIC_CALL_KEY(sc_probe), (void *)untyped);
+	typed = static_call_query(sc_probe);
+	if (typed() != 0)
+		_exit(3);
+	/* And through the call itself: an indirect call in the generic backend. */
+	if (static_call(sc_probe)() != 0)
+		_exit(4);
+}
+#endif
+
+static void call_typed_through_query(void)
+{
+	unsigned int (*typed)(void);
+
+	if (static_call_update(sc_probe, STATIC_CALL_STUB_RET0(sc_probe)))
+		_exit(2);
+	typed = static_call_query(sc_probe);
+	if (typed() != 0 || static_call(sc_probe)() != 0)
+		_exit(3);
+	if (static_call_update(sc_probe, probe_state))
+		_exit(2);
+	typed = static_call_query(sc_probe);
+	if (typed() != 42)
+		_exit(3);
+}
+
+#if STATIC_CALL_HAVE_TRAMP
+static void call_trampoline_indirectly(void)
+{
+	int (*volatile t)(int) = &STATIC_CALL_TRAMP(sc_math);
+
+	/* The trampoline carries its prototype's hash: an indirect call to it passes. */
+	if (static_call_update(sc_math, add_two) || t(1) != 3)
+		_exit(3);
+}
+#endif
+
+#ifdef STATIC_CALL_KCFI
+static void test_kcfi_untyped_stub_traps(void **state)
+{
+	int sig;
+
+	(void)state;
+	sig = run_in_child(call_untyped_through_query);
+	print_message("# untyped RET0 stub through a typed call: signal %d\n", sig);
+	assert_true(sig == SIGILL || sig == SIGTRAP);
+}
+#endif
+
+static void test_kcfi_typed_stub_passes(void **state)
+{
+	(void)state;
+	assert_int_equal(run_in_child(call_typed_through_query), 0);
+#if STATIC_CALL_HAVE_TRAMP
+	assert_int_equal(run_in_child(call_trampoline_indirectly), 0);
+#endif
+}
+
+/* ---- live patching under load ------------------------------------------------ */
+
+#define STRESS_UPDATES 100000
+#define STRESS_CALLERS 3
+
+static unsigned long target_hits[4];
+
+static int stress_t1(int x)
+{
+	__atomic_fetch_add(&target_hits[1], 1, __ATOMIC_RELAXED);
+	return x + 1;
+}
+
+static int stress_t2(int x)
+{
+	__atomic_fetch_add(&target_hits[2], 1, __ATOMIC_RELAXED);
+	return x + 2;
+}
+
+static int stress_t3(int x)
+{
+	__atomic_fetch_add(&target_hits[3], 1, __ATOMIC_RELAXED);
+	return x + 3;
+}
+
+DEFINE_STATIC_CALL(sc_stress, stress_t1);
+
+struct caller {
+	pthread_t thread;
+	unsigned long seen[4]; /* [0]: the RET0 stub */
+	unsigned long bad;
+};
+
+static int stress_stop;
+static unsigned long stress_calls; /* advanced by callers, awaited by the updater */
+
+static void *stress_caller(void *arg)
+{
+	struct caller *c = arg;
+
+	while (!__atomic_load_n(&stress_stop, __ATOMIC_ACQUIRE)) {
+		int r = static_call(sc_stress)(0);
+
+		if (r >= 0 && r <= 3)
+			c->seen[r]++;
+		else
+			c->bad++;
+		__atomic_fetch_add(&stress_calls, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_stress_live_updates(void **state)
+{
+	int (*const targets[])(int) = {STATIC_CALL_STUB_RET0(sc_stress), stress_t1, stress_t2,
+				       stress_t3};
+	struct caller callers[STRESS_CALLERS];
+	unsigned long total_seen[4] = {0}, calls = 0;
+	int i, k;
+
+	(void)state;
+	memset(callers, 0, sizeof(callers));
+	memset(target_hits, 0, sizeof(target_hits));
+	for (i = 0; i < STRESS_CALLERS; i++)
+		assert_int_equal(pthread_create(&callers[i].thread, NULL, stress_caller, &callers[i]),
+				 0);
+	for (i = 0; i < STRESS_UPDATES; i++) {
+		unsigned long before = __atomic_load_n(&stress_calls, __ATOMIC_ACQUIRE);
+
+		assert_int_equal(static_call_update(sc_stress, targets[(i + 1) % 4]), 0);
+		/* Now and then (63 is prime to the 4 targets, so each gets its turn),
+		 * let the callers catch up, so that calls interleave
+		 * with updates on every backend, however fast its updates are. */
+		while (i % 63 == 0 && __atomic_load_n(&stress_calls, __ATOMIC_ACQUIRE) == before)
+			sched_yield();
+	}
+	__atomic_store_n(&stress_stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < STRESS_CALLERS; i++) {
+		assert_int_equal(pthread_join(callers[i].thread, NULL), 0);
+		assert_int_equal(callers[i].bad, 0);
+		for (k = 0; k < 4; k++) {
+			total_seen[k] += callers[i].seen[k];
+			calls += callers[i].seen[k];
+		}
+	}
+	for (k = 1; k < 4; k++)
+		assert_int_equal(total_seen[k], target_hits[k]);
+	for (k = 0; k < 4; k++)
+		assert_true(total_seen[k] > 0);
+	assert_int_equal(calls, stress_calls);
+	print_message("# %d updates, %lu calls: ret0 %lu, t1 %lu, t2 %lu, t3 %lu\n", STRESS_UPDATES,
+		      calls, total_seen[0], total_seen[1], total_seen[2], total_seen[3]);
+	/* The last update (index STRESS_UPDATES-1) set targets[STRESS_UPDATES % 4]. */
+	assert_ptr_equal(static_call_query(sc_stress), targets[STRESS_UPDATES % 4]);
+}
+
+int main(void)
+{
+#ifndef STATIC_CALL_KCFI
+	printf("# this build has no -fsanitize=kcfi: the trap test is in the kcfi builds\n");
+#endif
+	const struct CMUnitTest tests[] = {
+#if STATIC_CALL_HAVE_TRAMP
+		/* First: it needs the trampoline pages not yet aliased. (Generic keys
+		 * are plain data: there is no code whose patching could be refused.) */
+		cmocka_unit_test(test_patch_refused),
+#endif
+		cmocka_unit_test(test_backend_name),
+		cmocka_unit_test(test_initial_targets),
+		cmocka_unit_test(test_update_retargets),
+		cmocka_unit_test(test_ret0_to_real_and_back),
+		cmocka_unit_test(test_null_call),
+		cmocka_unit_test(test_null_refused_when_not_nullable),
+		cmocka_unit_test(test_uninitialised_key),
+		cmocka_unit_test(test_far_target),
+		cmocka_unit_test(test_never_writable_and_executable),
+#ifdef STATIC_CALL_KCFI
+		cmocka_unit_test(test_kcfi_untyped_stub_traps),
+#endif
+		cmocka_unit_test(test_kcfi_typed_stub_passes),
+		cmocka_unit_test(test_stress_live_updates),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
