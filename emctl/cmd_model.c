@@ -16,11 +16,14 @@
 
 #include "emctl.h"
 #include "emkit/em.h"
+#include "model_netlink.h"
 
 /* Where a command's model comes from. */
 struct source {
 	const char *file;
 	const char *debugfs;
+	const char *netlink; /* YNL spec of dev-energymodel */
+	const char *socket;  /* emd's UNIX socket; NULL: the kernel */
 	bool def;
 };
 
@@ -41,24 +44,34 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 
 /*
  * Take a source option at argv[*i] if there is one: --default, --debugfs DIR,
- * --model FILE or, if allow_bare, a bare FILE. Returns 1 if taken, 0 if not, -1 on
- * a usage error (already reported).
+ * --netlink SPEC (with --socket PATH), --model FILE or, if allow_bare, a bare FILE.
+ * Returns 1 if taken, 0 if not, -1 on a usage error (already reported).
  */
 static int take_source(const char *cmd, int argc, char **argv, int *i, struct source *src,
 		       bool allow_bare)
 {
 	const char *a = argv[*i];
-	int n = (src->file != NULL) + (src->debugfs != NULL) + src->def;
+	int n = (src->file != NULL) + (src->debugfs != NULL) + (src->netlink != NULL) + src->def;
 
+	if (!strcmp(a, "--socket")) {
+		if (*i + 1 >= argc) {
+			usage_error(cmd, "%s needs an argument", a);
+			return -1;
+		}
+		src->socket = argv[++*i];
+		return 1;
+	}
 	if (!strcmp(a, "--default")) {
 		src->def = true;
-	} else if (!strcmp(a, "--debugfs") || !strcmp(a, "--model")) {
+	} else if (!strcmp(a, "--debugfs") || !strcmp(a, "--model") || !strcmp(a, "--netlink")) {
 		if (*i + 1 >= argc) {
 			usage_error(cmd, "%s needs an argument", a);
 			return -1;
 		}
 		if (!strcmp(a, "--debugfs"))
 			src->debugfs = argv[++*i];
+		else if (!strcmp(a, "--netlink"))
+			src->netlink = argv[++*i];
 		else
 			src->file = argv[++*i];
 	} else if (allow_bare && a[0] != '-') {
@@ -73,8 +86,18 @@ static int take_source(const char *cmd, int argc, char **argv, int *i, struct so
 	return 1;
 }
 
+/* Sources that parse but do not go together; returns 0 or EMCTL_EXIT_USAGE. */
+static int source_usage(const char *cmd, const struct source *src)
+{
+	if (src->socket && !src->netlink)
+		return usage_error(cmd, "%s", "--socket goes with --netlink");
+	return 0;
+}
+
 static int load(const struct source *src, struct em_model *m, struct em_error *err)
 {
+	if (src->netlink)
+		return emctl_model_load_netlink(m, src->netlink, src->socket, err);
 	if (src->file)
 		return em_model_load_file(m, src->file, err);
 	if (src->debugfs)
@@ -87,6 +110,7 @@ static struct em_registry *load_registry(const char *cmd, const struct source *s
 	struct em_model m;
 	struct em_error err;
 	struct em_registry *reg;
+
 
 	if (load(src, &m, &err)) {
 		fprintf(stderr, "emctl %s: %s\n", cmd, err.msg);
@@ -207,9 +231,18 @@ static void show_json(const struct em_registry *reg)
 }
 
 static const char model_help[] =
-	"usage: emctl model show [FILE | --default | --debugfs DIR] [--json]\n"
+	"usage: emctl model show [SOURCE] [--json]\n"
 	"       emctl model check FILE\n"
-	"       emctl model export [FILE | --default | --debugfs DIR]\n"
+	"       emctl model export [SOURCE]\n"
+	"\n"
+	"SOURCE is one of:\n"
+	"  FILE | --model FILE       a model file (YAML or JSON; docs/em-model-format.md)\n"
+	"  --default                 the embedded Rockchip RK3399 model (the default)\n"
+	"  --debugfs DIR             the kernel's debugfs energy_model directory\n"
+	"  --netlink SPEC [--socket PATH]\n"
+	"                            ask a dev-energymodel peer: the kernel (6.19+), or\n"
+	"                            emd at its UNIX socket PATH; SPEC is the family's\n"
+	"                            YNL spec (e.g. spec/dev-energymodel.yaml)\n"
 	"\n"
 	"  show    print the model's domains and states (inefficient states marked);\n"
 	"          --json prints the dev-energymodel view: a list of {perf-domain-id,\n"
@@ -217,9 +250,7 @@ static const char model_help[] =
 	"  check   validate a model file (YAML or JSON); errors name file, line and field\n"
 	"  export  write the model as a YAML model file on standard output\n"
 	"\n"
-	"Without a source, the embedded default is used: the Rockchip RK3399.\n"
-	"DIR is the kernel's debugfs energy_model directory\n"
-	"(usually /sys/kernel/debug/energy_model).\n";
+	"DIR is usually /sys/kernel/debug/energy_model.\n";
 
 static int model_show(int argc, char **argv)
 {
@@ -244,6 +275,8 @@ static int model_show(int argc, char **argv)
 		if (r == 0)
 			return usage_error("model show", "unknown option '%s'", argv[i]);
 	}
+	if (source_usage("model show", &src))
+		return EMCTL_EXIT_USAGE;
 	reg = load_registry("model show", &src);
 	if (!reg)
 		return EMCTL_EXIT_FAIL;
@@ -301,6 +334,8 @@ static int model_export(int argc, char **argv)
 			return usage_error("model export", "unknown option '%s'", argv[i]);
 	}
 	/* Through a registry, so that what is exported is what was registered. */
+	if (source_usage("model export", &src))
+		return EMCTL_EXIT_USAGE;
 	reg = load_registry("model export", &src);
 	if (!reg)
 		return EMCTL_EXIT_FAIL;
@@ -362,12 +397,13 @@ static bool parse_num(const char *s, char end_char, unsigned long max, unsigned 
 }
 
 static const char estimate_help[] =
-	"usage: emctl estimate [--model FILE | --default | --debugfs DIR] --util CPU=UTIL,...\n"
+	"usage: emctl estimate [SOURCE] --util CPU=UTIL,...\n"
 	"\n"
 	"The kernel's energy estimate for the given per-CPU utilizations (0..1024; CPUs\n"
 	"not listed are idle): per CPU domain, the state EAS would pick for the busiest\n"
 	"CPU, its cost times the domain's summed utilization, and the total.\n"
-	"Without a model, the embedded RK3399 default is used.\n";
+	"SOURCE: --model FILE, --default (the RK3399, used when none is given),\n"
+	"--debugfs DIR or --netlink SPEC [--socket PATH] (see 'emctl model --help').\n";
 
 int emctl_cmd_estimate(int argc, char **argv)
 {
@@ -401,6 +437,8 @@ int emctl_cmd_estimate(int argc, char **argv)
 	}
 	if (!spec)
 		return usage_error("estimate", "%s", "--util CPU=UTIL,... is required");
+	if (source_usage("estimate", &src))
+		return EMCTL_EXIT_USAGE;
 	for (const char *p = spec; *p;) {
 		unsigned long cpu, u;
 		const char *rest;
@@ -453,12 +491,13 @@ int emctl_cmd_estimate(int argc, char **argv)
 /* ---- place --------------------------------------------------------------------- */
 
 static const char place_help[] =
-	"usage: emctl place [--model FILE | --default | --debugfs DIR] --tasks UTIL,UTIL,...\n"
+	"usage: emctl place [SOURCE] --tasks UTIL,UTIL,...\n"
 	"\n"
 	"Assign tasks (utilizations 1..1024) to CPUs: the energy-optimal placement by\n"
 	"exhaustive search (up to 12 tasks) and the EAS-like greedy one, with the gap\n"
 	"between them. A CPU's total utilization may not exceed its capacity.\n"
-	"Without a model, the embedded RK3399 default is used.\n";
+	"SOURCE: --model FILE, --default (the RK3399, used when none is given),\n"
+	"--debugfs DIR or --netlink SPEC [--socket PATH] (see 'emctl model --help').\n";
 
 static void print_placement(const char *what, const unsigned long *tasks, unsigned int n,
 			    const unsigned int *cpu, uint64_t energy)
@@ -500,6 +539,8 @@ int emctl_cmd_place(int argc, char **argv)
 	}
 	if (!spec)
 		return usage_error("place", "%s", "--tasks UTIL,... is required");
+	if (source_usage("place", &src))
+		return EMCTL_EXIT_USAGE;
 	for (const char *p = spec; *p; p++)
 		n += *p == ',';
 	n++;

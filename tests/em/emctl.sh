@@ -31,7 +31,7 @@ has() {
     if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$2"; fi
 }
 
-echo "1..36"
+echo "1..39"
 
 check "model show --default" 0 "$EMCTL" model show --default
 has "show: little cluster line" "$T/out" "perf-domain 0 'little'  cpus 0-3  capacity 381  flags microwatts"
@@ -125,5 +125,10 @@ for f in 500000:100:512 1000000:300:1024; do
 done
 check "model show --debugfs" 0 "$EMCTL" model show --debugfs "$T/dbg"
 has "debugfs: domain read" "$T/out" "perf-domain 0 'cpu0'  cpus 0-1  capacity 1024  flags microwatts"
+
+check "--socket without --netlink" 2 "$EMCTL" model show --socket "$T/emd.sock"
+same "socket: usage message" "$T/err" "emctl model show: --socket goes with --netlink
+(try 'emctl model show --help')"
+check "--netlink with a missing spec" 1 "$EMCTL" model show --netlink "$T/none.yaml"
 
 check "--help" 0 "$EMCTL" place --help
