@@ -185,7 +185,7 @@ static int read_domain(const char *dir, const char *name, struct em_model_domain
 			struct dstate *ns;
 
 			cap = cap ? cap * 2 : 16;
-			ns = realloc(st, cap * sizeof(*st));
+			ns = em_realloc(st, cap * sizeof(*st));
 			if (!ns) {
 				ret = em_err(err, -ENOMEM, "out of memory");
 				break;
@@ -218,7 +218,7 @@ static int read_domain(const char *dir, const char *name, struct em_model_domain
 		return ret;
 	}
 	qsort(st, n, sizeof(*st), cmp_state);
-	d->states = calloc(n, sizeof(*d->states));
+	d->states = em_calloc(n, sizeof(*d->states));
 	if (!d->states) {
 		free(st);
 		return em_err(err, -ENOMEM, "out of memory");
@@ -262,7 +262,7 @@ int em_model_load_debugfs(struct em_model *m, const char *dir, struct em_error *
 			struct em_model_domain *nd;
 
 			cap = cap ? cap * 2 : 8;
-			nd = realloc(m->domains, cap * sizeof(*nd));
+			nd = em_realloc(m->domains, cap * sizeof(*nd));
 			if (!nd) {
 				ret = em_err(err, -ENOMEM, "out of memory");
 				break;

@@ -99,9 +99,9 @@ int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_err
 			ncpu += em_cpumask_weight(em_pd_cpus(pd));
 		}
 	}
-	v->pds = calloc(n ? n : 1, sizeof(*v->pds));
-	v->cpu = calloc(ncpu ? ncpu : 1, sizeof(*v->cpu));
-	v->cpu_pd = calloc(ncpu ? ncpu : 1, sizeof(*v->cpu_pd));
+	v->pds = em_calloc(n ? n : 1, sizeof(*v->pds));
+	v->cpu = em_calloc(ncpu ? ncpu : 1, sizeof(*v->cpu));
+	v->cpu_pd = em_calloc(ncpu ? ncpu : 1, sizeof(*v->cpu_pd));
 	if (!v->pds || !v->cpu || !v->cpu_pd) {
 		ret = -ENOMEM;
 		goto out;
@@ -119,8 +119,8 @@ int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_err
 		vp = &v->pds[v->nr_pds];
 		t = em_pd_table(pd);
 		sz = sizeof(*t) + t->nr_states * sizeof(t->states[0]);
-		vp->table = malloc(sz);
-		vp->cpus = calloc(em_cpumask_weight(em_pd_cpus(pd)), sizeof(*vp->cpus));
+		vp->table = em_malloc(sz);
+		vp->cpus = em_calloc(em_cpumask_weight(em_pd_cpus(pd)), sizeof(*vp->cpus));
 		if (!vp->table || !vp->cpus) {
 			free(vp->table);
 			free(vp->cpus);
@@ -171,7 +171,7 @@ static uint64_t view_pd_energy(const struct em_view *v, unsigned int p, const un
 /* Index in v->cpu of each domain's first CPU (CPUs are stored domain by domain). */
 static unsigned int *view_first_cpu(const struct em_view *v)
 {
-	unsigned int *first = calloc(v->nr_pds ? v->nr_pds : 1, sizeof(*first));
+	unsigned int *first = em_calloc(v->nr_pds ? v->nr_pds : 1, sizeof(*first));
 	unsigned int at = 0;
 
 	if (!first)
@@ -289,7 +289,7 @@ static void search(struct search *s, unsigned int task)
 /* Task indexes ordered by decreasing utilization (stable). */
 static unsigned int *order_tasks(const unsigned long *util, unsigned int n)
 {
-	unsigned int *ord = calloc(n ? n : 1, sizeof(*ord));
+	unsigned int *ord = em_calloc(n ? n : 1, sizeof(*ord));
 
 	if (!ord)
 		return NULL;
@@ -341,10 +341,10 @@ static int place_prepare(struct place_ctx *pc, const struct em_registry *reg,
 	}
 	pc->first = view_first_cpu(&pc->v);
 	pc->ord = order_tasks(task_util, nr_tasks);
-	pc->sorted = calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->sorted));
-	pc->load = calloc(pc->v.nr_cpus, sizeof(*pc->load));
-	pc->at = calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->at));
-	pc->best_at = calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->best_at));
+	pc->sorted = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->sorted));
+	pc->load = em_calloc(pc->v.nr_cpus, sizeof(*pc->load));
+	pc->at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->at));
+	pc->best_at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->best_at));
 	if (!pc->first || !pc->ord || !pc->sorted || !pc->load || !pc->at || !pc->best_at) {
 		place_release(pc);
 		return em_err(err, -ENOMEM, "out of memory");

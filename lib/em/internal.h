@@ -48,6 +48,20 @@ struct em_registry {
 	unsigned int nr_dead;
 };
 
+/*
+ * Every allocation of lib/em goes through these, so that tests can make the n-th
+ * one fail (fault injection, as SQLite's test harness does): em_fault_countdown = n
+ * makes the n-th allocation from now return NULL, once. 0 (the default) disables it.
+ * Tests reach the counter through em_test_fail_allocation() below.
+ */
+void *em_malloc(size_t size);
+void *em_calloc(size_t n, size_t size);
+void *em_realloc(void *p, size_t size);
+/* Test hook: make the n-th allocation from now fail (0: none). Not in em.h. */
+void em_test_fail_allocation(long n);
+/* Test hook: allocations still to go before the injected failure (0: it happened). */
+long em_test_allocation_countdown(void);
+
 /* printf into err->msg if err is not NULL; returns code (a negative errno). */
 int em_err(struct em_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

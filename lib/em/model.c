@@ -70,7 +70,7 @@ int em_model_from_registry(struct em_model *m, const struct em_registry *reg)
 	snprintf(m->source, sizeof(m->source), "registry");
 	em_read_lock();
 	n = em_pd_count(reg);
-	m->domains = calloc(n ? n : 1, sizeof(*m->domains));
+	m->domains = em_calloc(n ? n : 1, sizeof(*m->domains));
 	if (!m->domains) {
 		ret = -ENOMEM;
 		goto out;
@@ -88,7 +88,7 @@ int em_model_from_registry(struct em_model *m, const struct em_registry *reg)
 		if (d->is_cpu)
 			d->cpus = *em_pd_cpus(pd);
 		d->capacity = em_pd_capacity(pd);
-		d->states = calloc(t->nr_states, sizeof(*d->states));
+		d->states = em_calloc(t->nr_states, sizeof(*d->states));
 		if (!d->states) {
 			ret = -ENOMEM;
 			goto out;
@@ -255,7 +255,7 @@ int em_model_default(struct em_model *m)
 		if (raw > largest)
 			largest = raw;
 	}
-	m->domains = calloc(n, sizeof(*m->domains));
+	m->domains = em_calloc(n, sizeof(*m->domains));
 	if (!m->domains)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < n; i++) {
@@ -270,7 +270,7 @@ int em_model_default(struct em_model *m)
 			em_cpumask_set(&d->cpus, cl->first_cpu + c);
 		d->capacity = em_capacity_from_dmips(cl->dmips_mhz,
 						     cl->opp[cl->nr_opp - 1].hz / 1000, largest);
-		d->states = calloc(cl->nr_opp, sizeof(*d->states));
+		d->states = em_calloc(cl->nr_opp, sizeof(*d->states));
 		if (!d->states) {
 			em_model_release(m);
 			return -ENOMEM;

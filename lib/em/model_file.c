@@ -273,8 +273,8 @@ static int read_domain(struct loader *ld, const yaml_node_t *n, unsigned int idx
 		return fail(ld, states, "needs at least one state");
 	if (ns > EM_MAX_STATES)
 		return fail(ld, states, "%zu states: at most %u", ns, EM_MAX_STATES);
-	d->states = calloc(ns, sizeof(*d->states));
-	d->state_line = calloc(ns, sizeof(*d->state_line));
+	d->states = em_calloc(ns, sizeof(*d->states));
+	d->state_line = em_calloc(ns, sizeof(*d->state_line));
 	if (!d->states || !d->state_line)
 		return em_err(ld->err, -ENOMEM, "out of memory");
 	d->nr_states = (unsigned int)ns;
@@ -337,7 +337,7 @@ static int walk(struct loader *ld, struct em_model *m)
 		return fail(ld, domains, "expected a list of domains, got %s", kind(domains));
 	size_t n = (size_t)(domains->data.sequence.items.top - domains->data.sequence.items.start);
 
-	m->domains = calloc(n ? n : 1, sizeof(*m->domains));
+	m->domains = em_calloc(n ? n : 1, sizeof(*m->domains));
 	if (!m->domains)
 		return em_err(ld->err, -ENOMEM, "out of memory");
 	for (unsigned int i = 0; i < n; i++) {
@@ -469,7 +469,7 @@ int em_model_load_file(struct em_model *m, const char *path, struct em_error *er
 				fclose(f);
 				return em_err(err, -EFBIG, "%s: larger than 64 MiB", path);
 			}
-			nb = realloc(buf, cap);
+			nb = em_realloc(buf, cap);
 			if (!nb) {
 				free(buf);
 				fclose(f);

@@ -67,6 +67,42 @@ void em_err_prefix(struct em_error *err, const char *fmt, ...)
 		memcpy(err->msg + sizeof(err->msg) - 4, "...", 4); /* mark the cut */
 }
 
+/* ---- allocation (with fault injection for tests) ------------------------------ */
+
+static long em_fault_countdown;
+
+void em_test_fail_allocation(long n)
+{
+	__atomic_store_n(&em_fault_countdown, n, __ATOMIC_RELAXED);
+}
+
+long em_test_allocation_countdown(void)
+{
+	return __atomic_load_n(&em_fault_countdown, __ATOMIC_RELAXED);
+}
+
+static bool injected_failure(void)
+{
+	long n = __atomic_load_n(&em_fault_countdown, __ATOMIC_RELAXED);
+
+	return n > 0 && __atomic_sub_fetch(&em_fault_countdown, 1, __ATOMIC_RELAXED) == 0;
+}
+
+void *em_malloc(size_t size)
+{
+	return injected_failure() ? NULL : malloc(size);
+}
+
+void *em_calloc(size_t n, size_t size)
+{
+	return injected_failure() ? NULL : calloc(n, size);
+}
+
+void *em_realloc(void *p, size_t size)
+{
+	return injected_failure() ? NULL : realloc(p, size);
+}
+
 /* ---- cpumasks ------------------------------------------------------------------ */
 
 void em_cpumask_set(struct em_cpumask *m, unsigned int cpu)
@@ -329,7 +365,7 @@ int em_registry_synchronize(struct em_registry *reg)
 
 struct em_registry *em_registry_new(void)
 {
-	struct em_registry *reg = calloc(1, sizeof(*reg));
+	struct em_registry *reg = em_calloc(1, sizeof(*reg));
 	pthread_mutexattr_t a;
 
 	if (!reg)
@@ -460,7 +496,7 @@ int em_pd_desc_validate(const struct em_pd_desc *d, struct em_error *err, int *b
 static struct em_perf_table *build_table(const struct em_pd *pd, const struct em_state_desc *st,
 					 unsigned int n)
 {
-	struct em_perf_table *t = calloc(1, sizeof(*t) + n * sizeof(t->states[0]));
+	struct em_perf_table *t = em_calloc(1, sizeof(*t) + n * sizeof(t->states[0]));
 	unsigned long fmax = st[n - 1].frequency;
 	unsigned long prev_cost = (unsigned long)-1;
 
@@ -561,8 +597,8 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 				}
 		}
 	}
-	pd = calloc(1, sizeof(*pd));
-	set = calloc(1, sizeof(*set) + ((old ? old->nr : 0) + 1) * sizeof(set->pd[0]));
+	pd = em_calloc(1, sizeof(*pd));
+	set = em_calloc(1, sizeof(*set) + ((old ? old->nr : 0) + 1) * sizeof(set->pd[0]));
 	if (!pd || !set) {
 		free(pd);
 		free(set);
@@ -660,7 +696,7 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 			     pd->name, id);
 		goto out;
 	}
-	set = calloc(1, sizeof(*set) + old->nr * sizeof(set->pd[0]));
+	set = em_calloc(1, sizeof(*set) + old->nr * sizeof(set->pd[0]));
 	if (!set) {
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
@@ -771,7 +807,7 @@ int em_pd_set_perf_limits(struct em_registry *reg, unsigned int id, unsigned lon
 		goto out;
 	}
 	size_t sz = sizeof(*cur) + cur->nr_states * sizeof(cur->states[0]);
-	t = malloc(sz);
+	t = em_malloc(sz);
 	if (!t) {
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
