@@ -174,6 +174,7 @@ struct emnl_attr_set {
 	struct emnl_attr *attrs;
 	uint16_t max_type;
 	const struct emnl_attr *pad; /* the set's pad attribute, if it has one */
+	const struct emnl_attr **by_type; /* max_type + 1 entries: look-up by number */
 };
 
 /* One direction of an operation: command number and attribute list. */
@@ -262,19 +263,39 @@ struct emnl_value {
 		struct emnl_attrs *nest; /* nest, array, nest-type-value */
 	};
 	uint32_t tv[4]; /* nest-type-value: the type numbers at each level */
+	bool borrowed;  /* bytes belong to the tree's arena, not to this value */
 };
 
-/* A list of attributes: a message body or a nest's payload. */
+/*
+ * A list of attributes: a message body or a nest's payload. Memory: a list
+ * built with emnl_attrs_new() holds its first values inline and grows on the
+ * heap; a decoded tree lives in one arena owned by its root (a handful of
+ * allocations per message instead of one per string and nest). Either way
+ * emnl_attrs_free() on the root releases everything, and adding values to
+ * any list of a decoded tree is allowed.
+ */
 struct emnl_attrs {
 	const struct emnl_attr_set *set; /* set the attributes belong to (NULL: array) */
 	const struct emnl_attr *array_of; /* for an indexed array: its attribute */
 	size_t n, cap;
 	struct emnl_value *v;
+	bool v_owned;    /* v was allocated on its own (else inline or arena) */
+	bool self_owned; /* the list was allocated on its own (else arena) */
+	void *arena;     /* root of a decoded tree: the arena's chunks */
 };
 
 /* emnl_attrs_new - an empty list for @set. NULL on allocation failure. */
 struct emnl_attrs *emnl_attrs_new(const struct emnl_attr_set *set);
-/* emnl_attrs_free - free a list and every nest in it. */
+/*
+ * emnl_attrs_init - make @a an empty list in caller-owned storage: @cap
+ * values at @storage are used before anything is allocated. For requests
+ * built on the stack on a hot path. emnl_attrs_free() then releases only what
+ * the list allocated itself.
+ */
+void emnl_attrs_init(struct emnl_attrs *a, const struct emnl_attr_set *set,
+		     struct emnl_value *storage, size_t cap);
+/* emnl_attrs_free - free a list and every nest in it (and the list itself
+ * when it came from emnl_attrs_new or a decoder). */
 void emnl_attrs_free(struct emnl_attrs *a);
 /* emnl_attrs_get - first attribute named @name in @a, or NULL. */
 const struct emnl_value *emnl_attrs_get(const struct emnl_attrs *a, const char *name);
@@ -290,6 +311,9 @@ size_t emnl_attrs_count(const struct emnl_attrs *a, const char *name);
 int emnl_attrs_add_uint(struct emnl_attrs *a, const char *name, uint64_t v);
 int emnl_attrs_add_sint(struct emnl_attrs *a, const char *name, int64_t v);
 int emnl_attrs_add_str(struct emnl_attrs *a, const char *name, const char *s);
+/* emnl_attrs_add_str_ref - as emnl_attrs_add_str, without a copy: @s must
+ * outlive the list. */
+int emnl_attrs_add_str_ref(struct emnl_attrs *a, const char *name, const char *s);
 int emnl_attrs_add_bin(struct emnl_attrs *a, const char *name, const void *p, size_t len);
 int emnl_attrs_add_flag(struct emnl_attrs *a, const char *name);
 /* emnl_attrs_add_nest - append a nest (or array, or nest-type-value); its

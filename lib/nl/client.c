@@ -82,10 +82,13 @@ struct emnl_sock *emnl_sock_open_kernel(struct emnl_error *e)
 		emnl_error_set(e, -errno, "socket(AF_NETLINK, NETLINK_GENERIC): %s", strerror(errno));
 		return NULL;
 	}
+	/* Connected to the kernel (port 0), so sends need no address. */
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &salen)) {
+	    getsockname(fd, (struct sockaddr *)&sa, &salen) ||
+	    connect(fd, (struct sockaddr *)&(struct sockaddr_nl){.nl_family = AF_NETLINK},
+		    sizeof(struct sockaddr_nl))) {
 		int err = errno;
 
 		close(fd);
@@ -181,13 +184,7 @@ int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len)
 {
 	ssize_t n;
 
-	if (sk->kind == TRANSPORT_KERNEL) {
-		struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-
-		n = sendto(sk->fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
-	} else {
-		n = send(sk->fd, buf, len, MSG_NOSIGNAL);
-	}
+	n = send(sk->fd, buf, len, sk->kind == TRANSPORT_KERNEL ? 0 : MSG_NOSIGNAL);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EMSGSIZE;

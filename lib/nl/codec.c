@@ -7,8 +7,8 @@
  * attribute preceded by a pad exactly when nla_put_u64_64bit() would put one
  * (see enum emnl_pad_mode). Nothing is left half-written: on -EMSGSIZE the
  * caller gets an error, not a truncated message. Decoding is the lenient
- * mirror (unknown attributes kept as binaries); the strict checks live in
- * validate.c.
+ * mirror (unknown attributes kept as binaries) and builds the whole tree
+ * in one arena sized from the message; the strict checks live in validate.c.
  */
 #include <endian.h>
 #include <errno.h>
@@ -202,9 +202,16 @@ int emnl_encode(void *buf, size_t size, const void *dgram_start, const struct em
 
 /* ---- decoding ------------------------------------------------------------- */
 
-static int decode_list(const uint8_t *p, size_t len, const struct emnl_attr_set *set,
-		       const struct emnl_attr *array_of, struct emnl_attrs **out,
-		       unsigned depth, struct emnl_error *e);
+/* A decode in progress: the arena every list, value and byte string of the
+ * tree is carved from, sized from the message. */
+struct dec {
+	void *arena;
+	size_t hint;
+};
+
+static int decode_list(struct dec *d, const uint8_t *p, size_t len,
+		       const struct emnl_attr_set *set, const struct emnl_attr *array_of,
+		       struct emnl_attrs **out, unsigned depth, struct emnl_error *e);
 
 /* Read an integer payload of @len bytes as @kind. */
 static int read_int(struct emnl_value *v, enum emnl_type kind, bool be, const void *p,
@@ -258,9 +265,26 @@ static int read_int(struct emnl_value *v, enum emnl_type kind, bool be, const vo
 	return 0;
 }
 
+/* Copy @len bytes into the arena, NUL-terminated. */
+static int take_bytes(struct dec *d, struct emnl_value *v, const uint8_t *p, size_t len,
+		      struct emnl_error *e)
+{
+	char *copy = emnl_arena_alloc(&d->arena, len + 1, d->hint);
+
+	if (!copy)
+		return emnl_error_set(e, -ENOMEM, "out of memory");
+	memcpy(copy, p, len);
+	copy[len] = '\0';
+	v->bytes.ptr = copy;
+	v->bytes.len = len;
+	v->borrowed = true;
+	return 0;
+}
+
 /* Decode the payload of one attribute of spec kind @kind into @v. */
-static int decode_payload(struct emnl_value *v, const struct emnl_attr *at, enum emnl_type kind,
-			  const uint8_t *p, size_t len, unsigned depth, struct emnl_error *e)
+static int decode_payload(struct dec *d, struct emnl_value *v, const struct emnl_attr *at,
+			  enum emnl_type kind, const uint8_t *p, size_t len, unsigned depth,
+			  struct emnl_error *e)
 {
 	v->kind = kind;
 	switch (kind) {
@@ -271,16 +295,13 @@ static int decode_payload(struct emnl_value *v, const struct emnl_attr *at, enum
 		return 0;
 	case EMNL_T_STRING: {
 		const void *nul = memchr(p, '\0', len);
-		v->bytes.ptr = (char *)p;
-		v->bytes.len = nul ? (size_t)((const uint8_t *)nul - p) : len;
-		return 0;
+
+		return take_bytes(d, v, p, nul ? (size_t)((const uint8_t *)nul - p) : len, e);
 	}
 	case EMNL_T_BINARY:
 	case EMNL_T_UNUSED:
 		v->kind = EMNL_T_BINARY;
-		v->bytes.ptr = (char *)p;
-		v->bytes.len = len;
-		return 0;
+		return take_bytes(d, v, p, len, e);
 	case EMNL_T_BITFIELD32: {
 		uint32_t bf[2];
 		if (len != sizeof(bf))
@@ -291,9 +312,9 @@ static int decode_payload(struct emnl_value *v, const struct emnl_attr *at, enum
 		return 0;
 	}
 	case EMNL_T_NEST:
-		return decode_list(p, len, at ? at->nested : NULL, NULL, &v->nest, depth + 1, e);
+		return decode_list(d, p, len, at ? at->nested : NULL, NULL, &v->nest, depth + 1, e);
 	case EMNL_T_INDEXED_ARRAY:
-		return decode_list(p, len, NULL, at, &v->nest, depth + 1, e);
+		return decode_list(d, p, len, NULL, at, &v->nest, depth + 1, e);
 	case EMNL_T_NEST_TYPE_VALUE: {
 		/* Follow the first attribute of each level; its type is the value. */
 		for (size_t lvl = 0; at && lvl < at->n_type_value; lvl++) {
@@ -308,81 +329,114 @@ static int decode_payload(struct emnl_value *v, const struct emnl_attr *at, enum
 			len = in->nla_len - MNL_ATTR_HDRLEN;
 			p += MNL_ATTR_HDRLEN;
 		}
-		return decode_list(p, len, at ? at->nested : NULL, NULL, &v->nest, depth + 1, e);
+		return decode_list(d, p, len, at ? at->nested : NULL, NULL, &v->nest, depth + 1, e);
 	}
 	default:
 		return read_int(v, kind, at && at->byte_order_be, p, len, e);
 	}
 }
 
-/* Decode a run of attributes. For an indexed array (@array_of), each entry is
- * an element numbered by its type, of the array's sub-type. */
-static int decode_list(const uint8_t *p, size_t len, const struct emnl_attr_set *set,
-		       const struct emnl_attr *array_of, struct emnl_attrs **out,
-		       unsigned depth, struct emnl_error *e)
+/* How many attribute headers a run holds (framing errors end the count;
+ * the decoding pass reports them). */
+static size_t count_attrs(const uint8_t *p, size_t len)
 {
+	size_t n = 0, off = 0;
+
+	while (len - off >= MNL_ATTR_HDRLEN) {
+		const struct nlattr *na = (const struct nlattr *)(p + off);
+
+		if (na->nla_len < MNL_ATTR_HDRLEN || na->nla_len > len - off)
+			break;
+		n++;
+		off += MNL_ALIGN(na->nla_len);
+		if (off > len)
+			break;
+	}
+	return n;
+}
+
+/* Decode a run of attributes into a list sized exactly for it. For an
+ * indexed array (@array_of), each entry is an element numbered by its type,
+ * of the array's sub-type. */
+static int decode_list(struct dec *d, const uint8_t *p, size_t len,
+		       const struct emnl_attr_set *set, const struct emnl_attr *array_of,
+		       struct emnl_attrs **out, unsigned depth, struct emnl_error *e)
+{
+	size_t off = 0, count;
 	struct emnl_attrs *a;
-	size_t off = 0;
-	int err = 0;
 
 	*out = NULL;
 	if (depth > DECODE_MAX_DEPTH)
 		return emnl_error_set(e, -EINVAL, "nesting deeper than %d", DECODE_MAX_DEPTH);
-	a = emnl_attrs_new(set);
+	count = count_attrs(p, len);
+	a = emnl_arena_alloc(&d->arena, sizeof(*a) + count * sizeof(struct emnl_value), d->hint);
 	if (!a)
 		return emnl_error_set(e, -ENOMEM, "out of memory");
+	memset(a, 0, sizeof(*a));
+	a->set = set;
 	a->array_of = array_of;
+	a->v = (struct emnl_value *)(a + 1);
+	a->cap = count;
+	*out = a;
 	while (len - off >= MNL_ATTR_HDRLEN) {
 		const struct nlattr *na = (const struct nlattr *)(p + off);
-		struct emnl_value v = {0};
+		const uint8_t *payload = p + off + MNL_ATTR_HDRLEN;
 		const struct emnl_attr *at = NULL;
+		struct emnl_value *v;
 		enum emnl_type kind;
+		int err;
 
-		if (na->nla_len < MNL_ATTR_HDRLEN || na->nla_len > len - off) {
-			err = emnl_error_set(e, -EINVAL, "attribute length %u out of bounds",
-					     na->nla_len);
-			break;
-		}
-		v.type = na->nla_type & NLA_TYPE_MASK;
+		if (na->nla_len < MNL_ATTR_HDRLEN || na->nla_len > len - off)
+			return emnl_error_set(e, -EINVAL, "attribute length %u out of bounds",
+					      na->nla_len);
+		v = &a->v[a->n];
+		memset(v, 0, sizeof(*v));
+		v->type = na->nla_type & NLA_TYPE_MASK;
 		if (array_of) {
 			kind = array_of->sub_kind;
 			at = array_of;
 		} else {
-			at = set ? emnl_set_attr_by_type(set, v.type) : NULL;
+			at = set ? emnl_set_attr_by_type(set, v->type) : NULL;
 			kind = at ? at->kind : EMNL_T_BINARY;
-			v.attr = at;
+			v->attr = at;
 		}
-		if (kind == EMNL_T_PAD) {
-			off += MNL_ALIGN(na->nla_len);
-			continue;
-		}
-		if (array_of && kind == EMNL_T_NEST) {
-			v.kind = EMNL_T_NEST;
-			err = decode_list(p + off + MNL_ATTR_HDRLEN, na->nla_len - MNL_ATTR_HDRLEN,
-					  array_of->nested, NULL, &v.nest, depth + 1, e);
-		} else
-			err = decode_payload(&v, at, kind, p + off + MNL_ATTR_HDRLEN,
-					     na->nla_len - MNL_ATTR_HDRLEN, depth, e);
-		if (!err) {
-			err = emnl_attrs_add_value(a, &v);
-			if (err) {
-				emnl_error_set(e, err, "out of memory");
-				if (v.kind == EMNL_T_NEST || v.kind == EMNL_T_INDEXED_ARRAY ||
-				    v.kind == EMNL_T_NEST_TYPE_VALUE)
-					emnl_attrs_free(v.nest);
-			}
-		}
-		if (err)
-			break;
 		off += MNL_ALIGN(na->nla_len);
 		if (off > len)
 			off = len;
+		if (kind == EMNL_T_PAD)
+			continue;
+		if (array_of && kind == EMNL_T_NEST) {
+			v->kind = EMNL_T_NEST;
+			err = decode_list(d, payload, na->nla_len - MNL_ATTR_HDRLEN, array_of->nested,
+					  NULL, &v->nest, depth + 1, e);
+		} else {
+			err = decode_payload(d, v, at, kind, payload, na->nla_len - MNL_ATTR_HDRLEN,
+					     depth, e);
+		}
+		if (err)
+			return err;
+		a->n++;
 	}
+	return 0;
+}
+
+/* Run a decode and hand the arena to the root, or free it on failure. */
+static int decode_root(const uint8_t *p, size_t len, const struct emnl_attr_set *set,
+		       struct emnl_attrs **out, struct emnl_error *e)
+{
+	/* A value takes up to 18 times the wire size of the smallest attribute:
+	 * size the first chunk for that (one allocation per message), but stay
+	 * below malloc's mmap threshold and add chunks beyond it. */
+	size_t hint = len * 18 + 512;
+	struct dec d = {.arena = NULL, .hint = hint < 65536 ? hint : 65536};
+	int err = decode_list(&d, p, len, set, NULL, out, 0, e);
+
 	if (err) {
-		emnl_attrs_free(a);
+		emnl_arena_free(d.arena);
+		*out = NULL;
 		return err;
 	}
-	*out = a;
+	(*out)->arena = d.arena;
 	return 0;
 }
 
@@ -390,7 +444,7 @@ static int decode_list(const uint8_t *p, size_t len, const struct emnl_attr_set 
 int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set,
 		      struct emnl_attrs **out, struct emnl_error *e)
 {
-	return decode_list(p, len, set, NULL, out, 0, e);
+	return decode_root(p, len, set, out, e);
 }
 
 /* emnl_decode - decode one message. */
@@ -413,5 +467,5 @@ int emnl_decode(const struct nlmsghdr *nlh, const struct emnl_attr_set *set, str
 		hdr->cmd = g->cmd;
 		hdr->version = g->version;
 	}
-	return decode_list((const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, set, NULL, out, 0, e);
+	return decode_root((const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, set, out, e);
 }

@@ -21,4 +21,8 @@ bool emnl_kind_signed(enum emnl_type k);
 /* Does @a render as a list of flag names? */
 bool emnl_attr_is_flags(const struct emnl_attr *a);
 
+/* Bump allocation for decoded trees: chunks of at least @hint bytes. */
+void *emnl_arena_alloc(void **head, size_t size, size_t hint);
+void emnl_arena_free(void *head);
+
 #endif

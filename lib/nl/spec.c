@@ -412,6 +412,10 @@ static void resolve_sets(struct loader *l, struct emnl_spec *s)
 	for (size_t i = 0; i < s->n_sets && !l->failed; i++) {
 		struct emnl_attr_set *set = &s->sets[i];
 
+		/* The decoder and validator look attributes up by number. */
+		set->by_type = zalloc(l, (size_t)set->max_type + 1, sizeof(*set->by_type));
+		for (size_t j = set->n; set->by_type && j-- > 0;)
+			set->by_type[set->attrs[j].type] = &set->attrs[j];
 		for (size_t j = 0; j < set->n; j++) {
 			struct emnl_attr *a = &set->attrs[j];
 
@@ -675,6 +679,7 @@ void emnl_spec_free(struct emnl_spec *s)
 			free(a->type_value);
 		}
 		free(set->attrs);
+		free(set->by_type);
 		free(set->name);
 		free(set->subset_of);
 	}
@@ -742,6 +747,8 @@ const struct emnl_attr *emnl_set_attr(const struct emnl_attr_set *set, const cha
 /* emnl_set_attr_by_type - the attribute of @set numbered @type. */
 const struct emnl_attr *emnl_set_attr_by_type(const struct emnl_attr_set *set, uint16_t type)
 {
+	if (set && set->by_type)
+		return type <= set->max_type ? set->by_type[type] : NULL;
 	for (size_t i = 0; set && i < set->n; i++)
 		if (set->attrs[i].type == type)
 			return &set->attrs[i];

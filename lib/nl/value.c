@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,17 @@ int emnl_error_set(struct emnl_error *e, int err, const char *fmt, ...)
 	return err;
 }
 
-/* emnl_error_clear - no error. */
+/* emnl_error_clear - no error. Only the fields that say what is present
+ * are reset: this runs on every request, the message buffer need not. */
 void emnl_error_clear(struct emnl_error *e)
 {
-	if (e)
-		memset(e, 0, sizeof(*e));
+	if (!e)
+		return;
+	e->err = 0;
+	e->msg[0] = '\0';
+	e->has_offset = e->has_miss_type = e->has_miss_nest = false;
+	e->offset = e->miss_type = e->miss_nest = 0;
+	e->attr_set = NULL;
 }
 
 /* emnl_kind_width - bytes of a fixed-width integer kind. */
@@ -65,14 +72,77 @@ bool emnl_attr_is_flags(const struct emnl_attr *a)
 	return a && a->def && (a->def->kind == EMNL_DEF_FLAGS || a->enum_as_flags);
 }
 
-/* emnl_attrs_new - an empty list. */
+/* Values a new list holds before it needs a second allocation. */
+#define INLINE_VALUES 4
+
+/* emnl_attrs_new - an empty list, with room for a few values inline. */
 struct emnl_attrs *emnl_attrs_new(const struct emnl_attr_set *set)
 {
-	struct emnl_attrs *a = calloc(1, sizeof(*a));
+	struct emnl_attrs *a = malloc(sizeof(*a) + INLINE_VALUES * sizeof(struct emnl_value));
 
-	if (a)
-		a->set = set;
+	if (!a)
+		return NULL;
+	memset(a, 0, sizeof(*a));
+	a->set = set;
+	a->v = (struct emnl_value *)(a + 1);
+	a->cap = INLINE_VALUES;
+	a->self_owned = true;
 	return a;
+}
+
+/* emnl_attrs_init - an empty list in caller-owned storage. */
+void emnl_attrs_init(struct emnl_attrs *a, const struct emnl_attr_set *set,
+		     struct emnl_value *storage, size_t cap)
+{
+	memset(a, 0, sizeof(*a));
+	a->set = set;
+	a->v = storage;
+	a->cap = storage ? cap : 0;
+}
+
+/* ---- arenas: where decoded trees live ---------------------------------------- */
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+/* emnl_arena_alloc - @size bytes from the arena at *@head (NULL: none yet),
+ * adding a chunk of at least @hint bytes when the current one is full. */
+void *emnl_arena_alloc(void **head, size_t size, size_t hint)
+{
+	struct arena_chunk *c = *head;
+	void *p;
+
+	size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (!c || c->size - c->used < size) {
+		size_t cs = size > hint ? size : hint;
+
+		c = malloc(sizeof(*c) + cs);
+		if (!c)
+			return NULL;
+		c->next = *head;
+		c->used = 0;
+		c->size = cs;
+		*head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+/* emnl_arena_free - release every chunk. */
+void emnl_arena_free(void *head)
+{
+	struct arena_chunk *c = head;
+
+	while (c) {
+		struct arena_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
 }
 
 static void value_release(struct emnl_value *v)
@@ -80,7 +150,8 @@ static void value_release(struct emnl_value *v)
 	switch (v->kind) {
 	case EMNL_T_STRING:
 	case EMNL_T_BINARY:
-		free(v->bytes.ptr);
+		if (!v->borrowed)
+			free(v->bytes.ptr);
 		break;
 	case EMNL_T_NEST:
 	case EMNL_T_INDEXED_ARRAY:
@@ -97,10 +168,15 @@ void emnl_attrs_free(struct emnl_attrs *a)
 {
 	if (!a)
 		return;
+	void *arena = a->arena;
+
 	for (size_t i = 0; i < a->n; i++)
 		value_release(&a->v[i]);
-	free(a->v);
-	free(a);
+	if (a->v_owned)
+		free(a->v);
+	if (a->self_owned)
+		free(a);
+	emnl_arena_free(arena); /* last: the root itself may live in it */
 }
 
 /* emnl_attrs_get - first value named @name. */
@@ -128,12 +204,21 @@ static struct emnl_value *grow(struct emnl_attrs *a)
 {
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 8;
-		struct emnl_value *v = realloc(a->v, cap * sizeof(*v));
+		struct emnl_value *v;
 
+		if (a->v_owned) {
+			v = realloc(a->v, cap * sizeof(*v));
+		} else {
+			/* Inline or arena storage cannot grow in place. */
+			v = malloc(cap * sizeof(*v));
+			if (v && a->n)
+				memcpy(v, a->v, a->n * sizeof(*v));
+		}
 		if (!v)
 			return NULL;
 		a->v = v;
 		a->cap = cap;
+		a->v_owned = true;
 	}
 	memset(&a->v[a->n], 0, sizeof(a->v[0]));
 	return &a->v[a->n++];
@@ -159,6 +244,7 @@ int emnl_attrs_add_value(struct emnl_attrs *a, const struct emnl_value *v)
 		return -ENOMEM;
 	}
 	*d = *v;
+	d->borrowed = false;
 	if (copy)
 		d->bytes.ptr = copy;
 	return 0;
@@ -253,6 +339,28 @@ static int add_bytes(struct emnl_attrs *a, const char *name, const void *p, size
 int emnl_attrs_add_str(struct emnl_attrs *a, const char *name, const char *s)
 {
 	return add_bytes(a, name, s, strlen(s), EMNL_T_STRING);
+}
+
+/* emnl_attrs_add_str_ref - append a string the caller keeps alive. */
+int emnl_attrs_add_str_ref(struct emnl_attrs *a, const char *name, const char *s)
+{
+	const struct emnl_attr *at = lookup(a, name);
+	struct emnl_value *d;
+
+	if (!at)
+		return -ENOENT;
+	if (at->kind != EMNL_T_STRING)
+		return -EINVAL;
+	d = grow(a);
+	if (!d)
+		return -ENOMEM;
+	d->attr = at;
+	d->type = at->type;
+	d->kind = at->kind;
+	d->bytes.ptr = (char *)s;
+	d->bytes.len = strlen(s);
+	d->borrowed = true;
+	return 0;
 }
 
 /* emnl_attrs_add_bin - append a binary. */

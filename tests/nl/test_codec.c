@@ -530,6 +530,53 @@ static void test_decode_lenient_and_errors(void **state)
 	}
 }
 
+/* Decoded trees live in an arena, yet every list of them can still grow,
+ * and stack-built requests encode like heap-built ones (ASan checks the
+ * frees). */
+static void test_tree_memory(void **state)
+{
+	struct emnl_attrs *t = emnl_attrs_new(emnl_spec_set(em, "perf-table")), *back, *s;
+	struct emnl_hdr h = hdr_of(0, 1, 2);
+	struct emnl_error e;
+	uint8_t buf[1024] MSGALIGN, buf2[1024] MSGALIGN;
+	int n, n2;
+
+	(void)state;
+	assert_int_equal(emnl_attrs_add_uint(t, "perf-domain-id", 3), 0);
+	for (int i = 0; i < 9; i++)
+		add_state(t, 100 + (uint64_t)i, 1000 * (uint64_t)i, 5, 6, 0);
+	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_NEVER);
+	assert_int_equal(emnl_decode((struct nlmsghdr *)buf, t->set, NULL, &back, &e), 0);
+	assert_non_null(back->arena);
+	assert_false(back->self_owned);
+	/* Grow the root past its exact size and a nest past its own. */
+	add_state(back, 1, 2, 3, 4, 0);
+	s = back->v[1].nest;
+	assert_int_equal(s->cap, 5);
+	assert_int_equal(emnl_attrs_add_uint(s, "flags", 1), 0);
+	assert_true(s->v_owned);
+	n2 = emnl_encode(buf2, sizeof(buf2), NULL, &h, back, EMNL_PAD_NEVER);
+	assert_int_equal(n2, n + 64 + 12);
+	emnl_attrs_free(back);
+	emnl_attrs_free(t);
+
+	{	/* a request on the stack, its string borrowed, then grown */
+		const struct emnl_op *op = emnl_spec_op(em, "get-perf-domains");
+		struct emnl_value store[1];
+		struct emnl_attrs q;
+		char name[] = "not-a-string-attr";
+
+		emnl_attrs_init(&q, op->set, store, 1);
+		assert_int_equal(emnl_attrs_add_uint(&q, "perf-domain-id", 0), 0);
+		assert_ptr_equal(q.v, store);
+		assert_int_equal(emnl_attrs_add_uint(&q, "cpus", 1), 0);
+		assert_true(q.v_owned);
+		assert_int_equal(emnl_attrs_add_str_ref(&q, "flags", name), -EINVAL);
+		assert_int_equal(emnl_attrs_add_str_ref(&q, "nope", name), -ENOENT);
+		emnl_attrs_free(&q);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_every_type),
 		cmocka_unit_test(test_wire_forms),
 		cmocka_unit_test(test_decode_lenient_and_errors),
+		cmocka_unit_test(test_tree_memory),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
