@@ -186,33 +186,32 @@ static unsigned int *view_first_cpu(const struct em_view *v)
 int em_estimate_energy(const struct em_registry *reg, const unsigned long *util,
 		       unsigned int nr_cpus, uint64_t *energy, struct em_error *err)
 {
+	const struct em_pd_set *set;
 	uint64_t total = 0;
-	int ret;
 
 	if (nr_cpus > EM_MAX_CPUS)
 		return em_err(err, -EINVAL, "%u CPUs: at most %u", nr_cpus, EM_MAX_CPUS);
 	em_read_lock();
+	set = em_read_set(reg);
 	for (unsigned int c = 0; c < nr_cpus; c++) {
-		if (util[c] && !em_pd_of_cpu(reg, c)) {
+		if (util[c] && (!set || !em_cpumask_test(&set->all, c))) {
 			em_read_unlock();
 			return em_err(err, -ENOENT,
 				      "CPU %u has utilization %lu but is in no performance domain", c,
 				      util[c]);
 		}
 	}
-	const struct em_pd *pd;
-
-	ret = 0;
-	em_for_each_pd(pd, reg) {
+	for (unsigned int i = 0; set && i < set->nr; i++) {
+		const struct em_pd *pd = set->pd[i];
 		const struct em_perf_table *t;
 		unsigned long max = 0, sum = 0, cap;
-		unsigned int c;
 
-		if (!em_pd_is_cpu(pd))
+		if (!pd->is_cpu)
 			continue;
 		t = em_pd_table(pd);
 		cap = allowed_cap(t);
-		em_cpumask_for_each(c, em_pd_cpus(pd)) {
+		for (unsigned int k = 0; k < pd->nr_cpu_list; k++) {
+			unsigned int c = pd->cpu_list[k];
 			unsigned long u = c < nr_cpus ? util[c] : 0;
 
 			if (u > cap)
@@ -221,11 +220,11 @@ int em_estimate_energy(const struct em_registry *reg, const unsigned long *util,
 			if (u > max)
 				max = u;
 		}
-		total += em_perf_table_energy(t, em_pd_flags(pd), max, sum, cap);
+		total += em_perf_table_energy(t, pd->flags, max, sum, cap);
 	}
 	em_read_unlock();
 	*energy = total;
-	return ret;
+	return 0;
 }
 
 /* ---- placement ----------------------------------------------------------------- */

@@ -21,14 +21,21 @@ struct em_pd {
 	struct em_cpumask cpus;
 	struct em_perf_table *table; /* RCU-published */
 	struct em_pd *reclaim_next;
+	unsigned int nr_cpu_list;
+	unsigned short cpu_list[]; /* the CPUs, ascending: estimates walk this */
 };
 
 /* An immutable snapshot of the registered domains, sorted by seq. */
 struct em_pd_set {
 	struct em_pd_set *reclaim_next;
+	struct em_cpumask all; /* every CPU of a CPU domain */
 	unsigned int nr;
 	struct em_pd *pd[];
 };
+
+/* RCU publication and dereference (release / acquire, which TSan understands). */
+#define em_publish(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define em_deref(p)      __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 
 struct em_observer {
 	const struct em_observer_ops *ops;
@@ -69,6 +76,12 @@ int em_err(struct em_error *err, int code, const char *fmt, ...)
 /* Prefix err->msg with a printf-formatted string. */
 void em_err_prefix(struct em_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The current domain set of reg (under em_read_lock); NULL when empty. */
+static inline const struct em_pd_set *em_read_set(const struct em_registry *reg)
+{
+	return em_deref(((struct em_registry *)reg)->set);
+}
 
 /* True while the calling thread is inside em_read_lock(). */
 bool em_read_held(void);

@@ -226,8 +226,8 @@ int em_cpumask_format(const struct em_cpumask *m, char *buf, size_t size)
 
 static pthread_key_t em_thread_key;
 static pthread_once_t em_thread_once = PTHREAD_ONCE_INIT;
-static __thread bool em_thread_registered;
-static __thread unsigned int em_read_depth;
+static __thread bool em_thread_registered __attribute__((tls_model("initial-exec")));
+static __thread unsigned int em_read_depth __attribute__((tls_model("initial-exec")));
 
 static void em_thread_exit(void *unused)
 {
@@ -275,8 +275,6 @@ bool em_read_held(void)
 	return em_read_depth > 0;
 }
 
-#define em_publish(p, v)  __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
-#define em_deref(p)       __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 
 static void retire_table(struct em_registry *reg, struct em_perf_table *t)
 {
@@ -597,7 +595,8 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 				}
 		}
 	}
-	pd = em_calloc(1, sizeof(*pd));
+	pd = em_calloc(1, sizeof(*pd) + (desc->cpus ? em_cpumask_weight(desc->cpus) : 0) *
+					    sizeof(pd->cpu_list[0]));
 	set = em_calloc(1, sizeof(*set) + ((old ? old->nr : 0) + 1) * sizeof(set->pd[0]));
 	if (!pd || !set) {
 		free(pd);
@@ -610,8 +609,13 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	pd->is_cpu = desc->cpus != NULL;
 	pd->capacity = desc->capacity;
 	pd->seq = reg->next_seq++;
-	if (desc->cpus)
+	if (desc->cpus) {
+		unsigned int c;
+
 		pd->cpus = *desc->cpus;
+		em_cpumask_for_each(c, desc->cpus)
+			pd->cpu_list[pd->nr_cpu_list++] = (unsigned short)c;
+	}
 	if (desc->name)
 		snprintf(pd->name, sizeof(pd->name), "%s", desc->name);
 	else if (pd->is_cpu)
@@ -634,9 +638,13 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 		goto out;
 	}
 	set->nr = old ? old->nr + 1 : 1;
+	if (old)
+		set->all = old->all;
 	for (unsigned int i = 0; old && i < old->nr; i++)
 		set->pd[i] = old->pd[i];
 	set->pd[set->nr - 1] = pd;
+	for (unsigned int w = 0; w < EM_MAX_CPUS / 64; w++)
+		set->all.bits[w] |= pd->cpus.bits[w];
 	em_publish(reg->set, set);
 	retire_set(reg, old);
 	if (id)
@@ -704,6 +712,7 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 	for (unsigned int i = 0; i < old->nr; i++)
 		if (old->pd[i] != pd)
 			set->pd[set->nr++] = old->pd[i];
+	set->all = old->all; /* a device domain has no CPUs to take out */
 	em_publish(reg->set, set);
 	retire_set(reg, old);
 	retire_table(reg, pd->table);
@@ -860,19 +869,15 @@ int em_observer_remove(struct em_registry *reg, const struct em_observer_ops *op
 
 /* ---- readers ------------------------------------------------------------------- */
 
-static const struct em_pd_set *read_set(const struct em_registry *reg)
-{
-	return em_deref(((struct em_registry *)reg)->set);
-}
 
 const struct em_pd *em_pd_get(const struct em_registry *reg, unsigned int id)
 {
-	return set_find_id(read_set(reg), id);
+	return set_find_id(em_read_set(reg), id);
 }
 
 const struct em_pd *em_pd_of_cpu(const struct em_registry *reg, unsigned int cpu)
 {
-	const struct em_pd_set *set = read_set(reg);
+	const struct em_pd_set *set = em_read_set(reg);
 
 	for (unsigned int i = 0; set && i < set->nr; i++)
 		if (set->pd[i]->is_cpu && em_cpumask_test(&set->pd[i]->cpus, cpu))
@@ -882,7 +887,7 @@ const struct em_pd *em_pd_of_cpu(const struct em_registry *reg, unsigned int cpu
 
 const struct em_pd *em_pd_by_name(const struct em_registry *reg, const char *name)
 {
-	const struct em_pd_set *set = read_set(reg);
+	const struct em_pd_set *set = em_read_set(reg);
 
 	for (unsigned int i = 0; set && i < set->nr; i++)
 		if (!strcmp(set->pd[i]->name, name))
@@ -892,7 +897,7 @@ const struct em_pd *em_pd_by_name(const struct em_registry *reg, const char *nam
 
 const struct em_pd *em_pd_next(const struct em_registry *reg, const struct em_pd *prev)
 {
-	const struct em_pd_set *set = read_set(reg);
+	const struct em_pd_set *set = em_read_set(reg);
 
 	/* The set is sorted by registration sequence; a binary search would do, but
 	 * registries hold a handful of domains. */
@@ -904,7 +909,7 @@ const struct em_pd *em_pd_next(const struct em_registry *reg, const struct em_pd
 
 unsigned int em_pd_count(const struct em_registry *reg)
 {
-	const struct em_pd_set *set = read_set(reg);
+	const struct em_pd_set *set = em_read_set(reg);
 
 	return set ? set->nr : 0;
 }
