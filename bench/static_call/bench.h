@@ -1,0 +1,44 @@
+/*
+ * The loops bench/static_call times, one per kind of call. Each runs n calls of a
+ * function that returns its argument plus one, feeding each result into the next
+ * call, and returns the last result so that nothing can be optimised away.
+ */
+#ifndef EMKIT_BENCH_STATIC_CALL_H
+#define EMKIT_BENCH_STATIC_CALL_H
+
+typedef int bench_fn(int);
+
+/*
+ * Two callees: an empty one (x + 1: the loop measures nothing but the call), and one
+ * with a body the size of an Energy Model estimate: pick a performance state from the
+ * utilization and multiply its cost by it, as em_pd_energy() does (branch-free, so
+ * that branch prediction does not depend on code layout).
+ */
+#define BENCH_EMPTY_BODY(x) return (x) + 1
+#define BENCH_WORK_BODY(x)                                                                  \
+	do {                                                                               \
+		static const unsigned int cost[16] = {96,  104, 113, 121, 135, 150, 166, 181, \
+						      203, 228, 254, 283, 318, 357, 401, 452}; \
+		unsigned int u = (unsigned int)(x) & 1023u;                                \
+		unsigned long e = (unsigned long)cost[(u * 15u) >> 10] * u;                \
+		return (x) + 1 + (int)(e >> 40);                                           \
+	} while (0)
+
+int bench_target(int x);      /* the empty callee */
+int bench_target_work(int x); /* the callee with a body */
+
+/* Each loop: n calls, to the empty callee (work = 0) or to the one with a body. */
+long bench_direct(long n, int work);              /* direct call */
+long bench_static_call(long n, int work);         /* static_call(), default backend */
+long bench_static_call_generic(long n, int work); /* static_call(), generic backend */
+long bench_fptr(long n, int work);                /* plain function pointer */
+long bench_retpoline(long n, int work);           /* function pointer, retpoline */
+long bench_kcfi(long n, int work);                /* function pointer, kCFI-checked */
+
+/* Retarget the two static calls (to measure update latency). */
+int bench_update_tramp(int which);
+int bench_update_generic(int which);
+
+extern bench_fn *volatile bench_fptr_target[2];
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * bench/static_call: ns per call for each kind of call, and its ratio to a direct call
+ * measured in the same run; then the latency of one static_call_update().
+ *
+ * Each loop runs --calls calls (default 100,000,000); a measurement is the best of
+ * --repeat runs (default 7), interleaved across kinds so that a burst of load on this
+ * shared machine hits them all alike. Times are wall-clock (CLOCK_MONOTONIC).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emkit/static_call.h"
+
+#include "bench.h"
+
+struct kind {
+	const char *name;
+	long (*run)(long n, int work);
+	double best_ns[2]; /* empty callee, callee with a body */
+};
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	struct kind kinds[] = {
+		{"direct call", bench_direct, {0, 0}},
+		{"static_call, " STATIC_CALL_BACKEND_NAME, bench_static_call, {0, 0}},
+		{"static_call, generic", bench_static_call_generic, {0, 0}},
+		{"function pointer", bench_fptr, {0, 0}},
+#ifdef BENCH_HAVE_RETPOLINE
+		{"function pointer, retpoline", bench_retpoline, {0, 0}},
+#endif
+#ifdef BENCH_HAVE_KCFI
+		{"function pointer, kCFI", bench_kcfi, {0, 0}},
+#endif
+	};
+	size_t nk = sizeof(kinds) / sizeof(kinds[0]);
+	long calls = 100000000, updates = 20000;
+	int repeat = 7;
+	double t0, upd_tramp, upd_generic;
+	volatile long sink = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--calls") && i + 1 < argc)
+			calls = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+			repeat = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--updates") && i + 1 < argc)
+			updates = atol(argv[++i]);
+		else {
+			fprintf(stderr, "usage: %s [--calls N] [--repeat N] [--updates N]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (calls <= 0 || repeat <= 0 || updates <= 0) {
+		fprintf(stderr, "bench_static_call: counts must be positive\n");
+		return 2;
+	}
+
+	/* Patch once first, so that the timed trampoline is in its steady state. */
+	if (bench_update_tramp(0) || bench_update_generic(0)) {
+		fprintf(stderr, "bench_static_call: static_call_update failed\n");
+		return 1;
+	}
+	for (int r = 0; r < repeat; r++) {
+		for (int w = 0; w < 2; w++) {
+			for (size_t k = 0; k < nk; k++) {
+				double t = now_ns();
+
+				sink += kinds[k].run(calls, w);
+				t = (now_ns() - t) / (double)calls;
+				if (r == 0 || t < kinds[k].best_ns[w])
+					kinds[k].best_ns[w] = t;
+			}
+		}
+	}
+
+	t0 = now_ns();
+	for (long i = 0; i < updates; i++)
+		if (bench_update_tramp((int)(i & 1)))
+			return 1;
+	upd_tramp = (now_ns() - t0) / (double)updates;
+	t0 = now_ns();
+	for (long i = 0; i < updates; i++)
+		if (bench_update_generic((int)(i & 1)))
+			return 1;
+	upd_generic = (now_ns() - t0) / (double)updates;
+
+	printf("bench/static_call: %ld calls per run, best of %d\n", calls, repeat);
+	printf("%-36s %21s %25s\n", "", "empty callee", "estimate-sized callee");
+	printf("%-36s %10s %10s %12s %12s\n", "kind", "ns/call", "vs direct", "ns/call",
+	       "vs direct");
+	for (size_t k = 0; k < nk; k++)
+		printf("%-36s %10.3f %9.2fx %12.3f %11.2fx\n", kinds[k].name, kinds[k].best_ns[0],
+		       kinds[k].best_ns[0] / kinds[0].best_ns[0], kinds[k].best_ns[1],
+		       kinds[k].best_ns[1] / kinds[0].best_ns[1]);
+#ifdef BENCH_HAVE_RETPOLINE
+	printf("retpoline call / static_call (%s): %.2fx empty, %.2fx estimate-sized\n",
+	       STATIC_CALL_BACKEND_NAME, kinds[4].best_ns[0] / kinds[1].best_ns[0],
+	       kinds[4].best_ns[1] / kinds[1].best_ns[1]);
+#endif
+	printf("static_call_update latency: %s %.0f ns, generic %.0f ns (%ld updates)\n",
+	       STATIC_CALL_BACKEND_NAME, upd_tramp, upd_generic, updates);
+	return sink == 42 ? 3 : 0;
+}
