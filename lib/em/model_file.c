@@ -86,6 +86,22 @@ static int get_ulong(struct loader *ld, const yaml_node_t *n, unsigned long max,
 	return 0;
 }
 
+/* True if the key of pair p appeared earlier in mapping n (YAML would let the last win). */
+static bool duplicate_key(struct loader *ld, const yaml_node_t *n, const yaml_node_pair_t *p)
+{
+	const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+
+	if (k->type != YAML_SCALAR_NODE)
+		return false;
+	for (const yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+		const yaml_node_t *e = yaml_document_get_node(&ld->doc, q->key);
+
+		if (e->type == YAML_SCALAR_NODE && !strcmp(scalar(e), scalar(k)))
+			return true;
+	}
+	return false;
+}
+
 static void set_path(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void set_path(struct loader *ld, const char *fmt, ...)
@@ -176,6 +192,8 @@ static int read_state(struct loader *ld, const yaml_node_t *n, struct raw_state 
 		const char *key = k->type == YAML_SCALAR_NODE ? scalar(k) : "";
 
 		set_path(ld, "%s.%s", base, key);
+		if (duplicate_key(ld, n, p))
+			return fail(ld, k, "'%s' is given twice", key);
 		if (!strcmp(key, "frequency")) {
 			ret = get_ulong(ld, v, ULONG_MAX, &rs->frequency);
 			rs->has_freq = true;
@@ -219,6 +237,8 @@ static int read_domain(struct loader *ld, const yaml_node_t *n, unsigned int idx
 		const char *key = k->type == YAML_SCALAR_NODE ? scalar(k) : "";
 
 		set_path(ld, "domains[%u].%s", idx, key);
+		if (duplicate_key(ld, n, p))
+			return fail(ld, k, "'%s' is given twice", key);
 		ret = 0;
 		if (!strcmp(key, "name")) {
 			if (val->type != YAML_SCALAR_NODE)
@@ -328,6 +348,10 @@ static int walk(struct loader *ld, struct em_model *m)
 
 		if (strcmp(key, "domains"))
 			return fail(ld, k, "unknown field '%s' (known: domains)", key);
+		if (duplicate_key(ld, root, p)) {
+			set_path(ld, "domains");
+			return fail(ld, k, "'domains' is given twice");
+		}
 		domains = yaml_document_get_node(&ld->doc, p->value);
 	}
 	if (!domains)

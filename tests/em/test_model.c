@@ -243,6 +243,11 @@ static void test_file_errors(void **state)
 		{"domains: [\n", "m.yaml:2: YAML: did not find expected node content while parsing a flow node"},
 		{"", "m.yaml: the file is empty"},
 		{"name: x\n", "m.yaml:1: (top): unknown field 'name' (known: domains)"},
+		{"domains:\n  - name: x\n    flags: [microwatts]\n    states:\n"
+		 "      - { frequency: 1, power: 2, power: 3 }\n",
+		 "m.yaml:5: domains[0].states[0].power: 'power' is given twice"},
+		{"domains:\n  - name: x\n    name: y\n",
+		 "m.yaml:3: domains[0].name: 'name' is given twice"},
 	};
 	struct em_model m;
 	struct em_error err;
