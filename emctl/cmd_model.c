@@ -439,7 +439,9 @@ int emctl_cmd_estimate(int argc, char **argv)
 		return usage_error("estimate", "%s", "--util CPU=UTIL,... is required");
 	if (source_usage("estimate", &src))
 		return EMCTL_EXIT_USAGE;
-	for (const char *p = spec; *p;) {
+	struct em_cpumask given = {0};
+
+	for (const char *p = spec;;) {
 		unsigned long cpu, u;
 		const char *rest;
 
@@ -448,10 +450,15 @@ int emctl_cmd_estimate(int argc, char **argv)
 			return usage_error("estimate",
 					   "--util: '%s' is not a list of CPU=UTIL (CPU < 1024, UTIL 0..1024)",
 					   spec);
+		if (em_cpumask_test(&given, (unsigned int)cpu))
+			return usage_error("estimate", "--util: CPU %lu is given twice", cpu);
+		em_cpumask_set(&given, (unsigned int)cpu);
 		util[cpu] = u;
 		if (cpu + 1 > nr_cpus)
 			nr_cpus = (unsigned int)cpu + 1;
-		p = *rest ? rest + 1 : rest;
+		if (!*rest)
+			break;
+		p = rest + 1; /* after a comma, another pair must follow */
 	}
 	reg = load_registry("estimate", &src);
 	if (!reg)

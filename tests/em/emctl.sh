@@ -31,7 +31,7 @@ has() {
     if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$2"; fi
 }
 
-echo "1..39"
+echo "1..43"
 
 check "model show --default" 0 "$EMCTL" model show --default
 has "show: little cluster line" "$T/out" "perf-domain 0 'little'  cpus 0-3  capacity 381  flags microwatts"
@@ -86,6 +86,11 @@ has "estimate: total" "$T/out" "total energy 2104700"
 check "estimate bad --util" 2 "$EMCTL" estimate --util 0=x
 same "estimate: usage message" "$T/err" "emctl estimate: --util: '0=x' is not a list of CPU=UTIL (CPU < 1024, UTIL 0..1024)
 (try 'emctl estimate --help')"
+check "estimate trailing comma" 2 "$EMCTL" estimate --util 0=5,
+check "estimate CPU twice" 2 "$EMCTL" estimate --util 0=5,0=6
+same "estimate: twice message" "$T/err" "emctl estimate: --util: CPU 0 is given twice
+(try 'emctl estimate --help')"
+check "place trailing comma" 2 "$EMCTL" place --tasks 5,
 check "estimate CPU outside the model" 1 "$EMCTL" estimate --util 7=10
 same "estimate: no-domain message" "$T/err" "emctl estimate: CPU 7 has utilization 10 but is in no performance domain"
 check "estimate without --util" 2 "$EMCTL" estimate --default
