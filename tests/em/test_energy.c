@@ -225,6 +225,68 @@ static void test_place_greedy_never_beats_optimal(void **state)
 	em_registry_free(reg);
 }
 
+/* Least energy over every assignment of n tasks to CPUs 0-2, by plain enumeration. */
+static uint64_t brute_force(const struct em_registry *reg, const unsigned long *tasks,
+			    unsigned int n, bool *found)
+{
+	static const unsigned long cap[3] = {512, 512, 1024};
+	unsigned int total = 1;
+	uint64_t best = 0;
+
+	*found = false;
+	for (unsigned int i = 0; i < n; i++)
+		total *= 3;
+	for (unsigned int code = 0; code < total; code++) {
+		unsigned long util[3] = {0};
+		unsigned int x = code;
+		bool fits = true;
+		uint64_t e;
+
+		for (unsigned int i = 0; i < n; i++, x /= 3)
+			util[x % 3] += tasks[i];
+		for (unsigned int c = 0; c < 3; c++)
+			fits = fits && util[c] <= cap[c];
+		if (!fits)
+			continue;
+		assert_int_equal(em_estimate_energy(reg, util, 3, &e, NULL), 0);
+		if (!*found || e < best)
+			best = e;
+		*found = true;
+	}
+	return best;
+}
+
+static void test_place_optimal_matches_brute_force(void **state)
+{
+	struct em_registry *reg[2] = {model(0), model(EM_PD_SKIP_INEFFICIENCIES)};
+	unsigned int seed = 777;
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		struct em_registry *r = reg[round & 1];
+		unsigned long tasks[7];
+		unsigned int n = 1 + (unsigned int)(rand_r(&seed) % 7), cpu[7];
+		uint64_t e, want;
+		bool found;
+		int ret;
+
+		for (unsigned int i = 0; i < n; i++)
+			tasks[i] = 1 + (unsigned long)(rand_r(&seed) % 450);
+		want = brute_force(r, tasks, n, &found);
+		ret = em_place_optimal(r, tasks, n, cpu, &e, NULL);
+		if (!found) {
+			assert_int_equal(ret, -ENOSPC);
+			continue;
+		}
+		assert_int_equal(ret, 0);
+		if (e != want)
+			fail_msg("round %d: optimal %llu, brute force %llu", round,
+				 (unsigned long long)e, (unsigned long long)want);
+	}
+	em_registry_free(reg[0]);
+	em_registry_free(reg[1]);
+}
+
 static void test_place_errors(void **state)
 {
 	struct em_registry *reg = model(0);
@@ -262,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_place_by_hand),
 		cmocka_unit_test(test_place_mixed_sizes),
 		cmocka_unit_test(test_place_greedy_never_beats_optimal),
+		cmocka_unit_test(test_place_optimal_matches_brute_force),
 		cmocka_unit_test(test_place_errors),
 	};
 
