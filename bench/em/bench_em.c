@@ -176,7 +176,7 @@ int main(void)
 	printf("\nplacement (RK3399, 6 CPUs), tasks of utilization 40..250:\n");
 	printf("%6s %14s %14s %16s %16s %8s\n", "tasks", "optimal-us", "greedy-us", "optimal-energy",
 	       "greedy-energy", "gap");
-	for (unsigned int n = 1; n <= 64; n = n < 10 ? n + 1 : n * 2) {
+	for (unsigned int n = 1; n <= 64; n = n < 12 ? n + 1 : n * 2) {
 		unsigned long tasks[64];
 		unsigned int cpu[64];
 		uint64_t eo = 0, eg = 0;
@@ -185,10 +185,10 @@ int main(void)
 
 		for (unsigned int i = 0; i < n; i++)
 			tasks[i] = 40 + (i * 71) % 211;
-		if (n > 16)
+		if (n > 12)
 			for (unsigned int i = 0; i < n; i++)
 				tasks[i] = 1 + (i * 7) % 30; /* many small tasks still fit */
-		if (n <= 10) {
+		if (n <= EM_PLACE_OPTIMAL_MAX_TASKS) {
 			for (int i = 0; i < 5; i++) {
 				double t0 = now_ns();
 

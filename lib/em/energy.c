@@ -239,7 +239,46 @@ struct search {
 	unsigned int *best_at;
 	uint64_t best;
 	bool found;
+	/* Branch and bound: */
+	uint64_t **sufmin;         /* per domain: least cost from state i to max_state */
+	uint64_t gmin;             /* least cost of any allowed state of any domain */
+	const uint64_t *rest_util; /* rest_util[t]: utilization of tasks t.. */
+	unsigned long nodes;
 };
+
+/*
+ * A lower bound on the energy of any completion of the current partial placement.
+ * A domain's final state is at or above the first state that covers its current
+ * busiest CPU, so its cost is at least the least cost from there up; its final
+ * utilization is at least the current one; each unplaced unit of utilization costs
+ * at least the least cost anywhere.
+ */
+static uint64_t lower_bound(const struct search *s, unsigned int task)
+{
+	const struct em_view *v = s->v;
+	uint64_t lb = (uint64_t)s->rest_util[task] * s->gmin;
+
+	for (unsigned int p = 0; p < v->nr_pds; p++) {
+		const struct em_view_pd *vp = &v->pds[p];
+		const struct em_perf_table *t = vp->table;
+		unsigned long max = 0, sum = 0;
+		unsigned int i;
+
+		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
+			unsigned long u = s->load[s->first[p] + k];
+
+			sum += u;
+			if (u > max)
+				max = u;
+		}
+		if (!sum)
+			continue;
+		for (i = t->min_state; i < t->max_state && t->states[i].performance < max; i++)
+			;
+		lb += s->sufmin[p][i] * sum;
+	}
+	return lb;
+}
 
 static uint64_t view_energy(const struct em_view *v, const unsigned long *load,
 			    const unsigned int *first)
@@ -255,6 +294,7 @@ static void search(struct search *s, unsigned int task)
 {
 	const struct em_view *v = s->v;
 
+	s->nodes++;
 	if (task == s->nr_tasks) {
 		uint64_t e = view_energy(v, s->load, s->first);
 
@@ -265,6 +305,10 @@ static void search(struct search *s, unsigned int task)
 		}
 		return;
 	}
+	/* Nothing below can beat (or tie) the best found so far: an equal energy
+	 * found later would not replace it anyway. */
+	if (s->found && lower_bound(s, task) >= s->best)
+		return;
 	for (unsigned int p = 0; p < v->nr_pds; p++) {
 		const struct em_view_pd *vp = &v->pds[p];
 
@@ -360,6 +404,52 @@ static void place_output(const struct place_ctx *pc, unsigned int nr_tasks,
 		cpu_out[pc->ord[i]] = pc->v.cpu[at[i]];
 }
 
+/* Suffix minima of the costs and the suffix sums of the utilizations. */
+static int bound_prepare(struct search *s, const struct place_ctx *pc, unsigned int nr_tasks,
+			 struct em_error *err)
+{
+	const struct em_view *v = &pc->v;
+	uint64_t *rest = em_calloc(nr_tasks + 1, sizeof(*rest));
+
+	s->sufmin = em_calloc(v->nr_pds, sizeof(*s->sufmin));
+	if (!rest || !s->sufmin) {
+		free(rest);
+		free(s->sufmin);
+		return em_err(err, -ENOMEM, "out of memory");
+	}
+	s->rest_util = rest;
+	for (unsigned int t = nr_tasks; t-- > 0;)
+		rest[t] = rest[t + 1] + s->util[t];
+	s->gmin = UINT64_MAX;
+	for (unsigned int p = 0; p < v->nr_pds; p++) {
+		const struct em_perf_table *t = v->pds[p].table;
+		uint64_t *m = em_calloc(t->nr_states, sizeof(*m));
+
+		if (!m) {
+			for (unsigned int q = 0; q < p; q++)
+				free(s->sufmin[q]);
+			free(s->sufmin);
+			free(rest);
+			return em_err(err, -ENOMEM, "out of memory");
+		}
+		m[t->max_state] = t->states[t->max_state].cost;
+		for (unsigned int i = t->max_state; i-- > t->min_state;)
+			m[i] = t->states[i].cost < m[i + 1] ? t->states[i].cost : m[i + 1];
+		if (m[t->min_state] < s->gmin)
+			s->gmin = m[t->min_state];
+		s->sufmin[p] = m;
+	}
+	return 0;
+}
+
+static void bound_release(struct search *s, const struct place_ctx *pc)
+{
+	for (unsigned int p = 0; p < pc->v.nr_pds; p++)
+		free(s->sufmin[p]);
+	free(s->sufmin);
+	free((void *)s->rest_util);
+}
+
 int em_place_optimal(const struct em_registry *reg, const unsigned long *task_util,
 		     unsigned int nr_tasks, unsigned int *cpu_out, uint64_t *energy,
 		     struct em_error *err)
@@ -379,7 +469,13 @@ int em_place_optimal(const struct em_registry *reg, const unsigned long *task_ut
 		.v = &pc.v, .first = pc.first, .util = pc.sorted, .nr_tasks = nr_tasks,
 		.load = pc.load, .at = pc.at, .best_at = pc.best_at,
 	};
+	ret = bound_prepare(&s, &pc, nr_tasks, err);
+	if (ret) {
+		place_release(&pc);
+		return ret;
+	}
 	search(&s, 0);
+	bound_release(&s, &pc);
 	if (!s.found) {
 		ret = em_err(err, -ENOSPC, "no placement fits every task within CPU capacities");
 	} else {
