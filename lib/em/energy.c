@@ -243,7 +243,6 @@ struct search {
 	uint64_t **sufmin;         /* per domain: least cost from state i to max_state */
 	uint64_t gmin;             /* least cost of any allowed state of any domain */
 	const uint64_t *rest_util; /* rest_util[t]: utilization of tasks t.. */
-	unsigned long nodes;
 };
 
 /*
@@ -294,7 +293,6 @@ static void search(struct search *s, unsigned int task)
 {
 	const struct em_view *v = s->v;
 
-	s->nodes++;
 	if (task == s->nr_tasks) {
 		uint64_t e = view_energy(v, s->load, s->first);
 
