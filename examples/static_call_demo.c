@@ -21,15 +21,9 @@ struct guest_info_callbacks {
 	unsigned long (*get_ip)(void);
 };
 
-static unsigned int reference_state(void)
-{
-	return 0;
-}
-
-static unsigned long reference_get_ip(void)
-{
-	return 0;
-}
+/* Prototypes only: the static calls take their type from these. */
+unsigned int reference_state(void);
+unsigned long reference_get_ip(void);
 
 DEFINE_STATIC_CALL_RET0(guest_state, reference_state);
 DEFINE_STATIC_CALL_RET0(guest_get_ip, reference_get_ip);
