@@ -79,7 +79,9 @@
  * em_observer_add() registers callbacks for created / updated / deleted domains
  * (emd turns them into dev-energymodel events). They run on the writer's thread,
  * after the change is visible, in the order of the changes, with the registry's
- * writer lock held; the pd and table they get stay valid for the call.
+ * writer lock held; the pd and table they get stay valid for the call. "updated"
+ * means a new table (em_table_replace); a change of performance limits is not
+ * reported, as in the kernel, since no state changes.
  *
  * Energy
  * ------

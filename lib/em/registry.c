@@ -726,14 +726,16 @@ out:
 	return ret;
 }
 
-/* Publish t as pd's table, retire the old one, tell the observers. */
-static void install_table(struct em_registry *reg, struct em_pd *pd, struct em_perf_table *t)
+/* Publish t as pd's table, retire the old one, tell the observers if tell. */
+static void install_table(struct em_registry *reg, struct em_pd *pd, struct em_perf_table *t,
+			  bool tell)
 {
 	struct em_perf_table *old = pd->table;
 
 	em_publish(pd->table, t);
 	retire_table(reg, old);
-	notify(reg, 1, pd, t, pd->id);
+	if (tell)
+		notify(reg, 1, pd, t, pd->id);
 	maybe_reclaim(reg);
 }
 
@@ -776,7 +778,7 @@ int em_table_replace(struct em_registry *reg, unsigned int id, const struct em_s
 	}
 	t->min_state = pd->table->min_state;
 	t->max_state = pd->table->max_state;
-	install_table(reg, pd, t);
+	install_table(reg, pd, t, true);
 out:
 	writer_unlock(reg);
 	return ret;
@@ -824,7 +826,8 @@ int em_pd_set_perf_limits(struct em_registry *reg, unsigned int id, unsigned lon
 	memcpy(t, cur, sz);
 	t->min_state = (unsigned int)min_ps;
 	t->max_state = (unsigned int)max_ps;
-	install_table(reg, pd, t);
+	/* As in the kernel, limits are not an update: the states do not change. */
+	install_table(reg, pd, t, false);
 out:
 	writer_unlock(reg);
 	return ret;
