@@ -87,16 +87,17 @@ void em_view_release(struct em_view *v)
 
 int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_error *err)
 {
-	const struct em_pd *pd;
+	const struct em_pd_set *set;
 	unsigned int n = 0, ncpu = 0;
 	int ret = 0;
 
 	memset(v, 0, sizeof(*v));
 	em_read_lock();
-	em_for_each_pd(pd, reg) {
-		if (em_pd_is_cpu(pd)) {
+	set = em_read_set(reg); /* one snapshot for both passes */
+	for (unsigned int i = 0; set && i < set->nr; i++) {
+		if (set->pd[i]->is_cpu) {
 			n++;
-			ncpu += em_cpumask_weight(em_pd_cpus(pd));
+			ncpu += set->pd[i]->nr_cpu_list;
 		}
 	}
 	v->pds = em_calloc(n ? n : 1, sizeof(*v->pds));
@@ -106,21 +107,19 @@ int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_err
 		ret = -ENOMEM;
 		goto out;
 	}
-	em_for_each_pd(pd, reg) {
+	for (unsigned int i = 0; set && i < set->nr; i++) {
+		const struct em_pd *pd = set->pd[i];
 		const struct em_perf_table *t;
 		struct em_view_pd *vp;
-		unsigned int c;
 		size_t sz;
 
-		if (!em_pd_is_cpu(pd))
+		if (!pd->is_cpu)
 			continue;
-		if (v->nr_pds == n)
-			break; /* a domain registered since we counted: not in this view */
 		vp = &v->pds[v->nr_pds];
 		t = em_pd_table(pd);
 		sz = sizeof(*t) + t->nr_states * sizeof(t->states[0]);
 		vp->table = em_malloc(sz);
-		vp->cpus = em_calloc(em_cpumask_weight(em_pd_cpus(pd)), sizeof(*vp->cpus));
+		vp->cpus = em_calloc(pd->nr_cpu_list, sizeof(*vp->cpus));
 		if (!vp->table || !vp->cpus) {
 			free(vp->table);
 			free(vp->cpus);
@@ -128,15 +127,13 @@ int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_err
 			goto out;
 		}
 		memcpy(vp->table, t, sz);
-		vp->flags = em_pd_flags(pd);
+		vp->flags = pd->flags;
 		vp->allowed_cap = allowed_cap(t);
-		em_cpumask_for_each(c, em_pd_cpus(pd)) {
-			vp->cpus[vp->nr_cpus++] = c;
-			if (v->nr_cpus < ncpu) {
-				v->cpu[v->nr_cpus] = c;
-				v->cpu_pd[v->nr_cpus] = v->nr_pds;
-				v->nr_cpus++;
-			}
+		for (unsigned int k = 0; k < pd->nr_cpu_list; k++) {
+			vp->cpus[vp->nr_cpus++] = pd->cpu_list[k];
+			v->cpu[v->nr_cpus] = pd->cpu_list[k];
+			v->cpu_pd[v->nr_cpus] = v->nr_pds;
+			v->nr_cpus++;
 		}
 		v->nr_pds++;
 	}
