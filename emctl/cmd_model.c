@@ -149,6 +149,8 @@ static void show_text(const struct em_registry *reg)
 	const struct em_pd *pd;
 
 	em_read_lock();
+	if (em_pd_count(reg) == 0)
+		printf("(no performance domains)\n");
 	em_for_each_pd(pd, reg) {
 		const struct em_perf_table *t = em_pd_table(pd);
 

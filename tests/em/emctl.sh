@@ -31,7 +31,7 @@ has() {
     if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$2"; fi
 }
 
-echo "1..43"
+echo "1..45"
 
 check "model show --default" 0 "$EMCTL" model show --default
 has "show: little cluster line" "$T/out" "perf-domain 0 'little'  cpus 0-3  capacity 381  flags microwatts"
@@ -135,5 +135,9 @@ check "--socket without --netlink" 2 "$EMCTL" model show --socket "$T/emd.sock"
 same "socket: usage message" "$T/err" "emctl model show: --socket goes with --netlink
 (try 'emctl model show --help')"
 check "--netlink with a missing spec" 1 "$EMCTL" model show --netlink "$T/none.yaml"
+
+printf '{"domains": []}\n' >"$T/empty.json"
+check "show an empty model" 0 "$EMCTL" model show "$T/empty.json"
+same "empty: says so" "$T/out" "(no performance domains)"
 
 check "--help" 0 "$EMCTL" place --help
