@@ -439,8 +439,9 @@ int emnl_extack_parse(const struct nlmsghdr *nlh, struct emnl_error *e,
 
 /*
  * emnl_error_format - one readable line for @e, e.g.
- * "Invalid argument (EINVAL): Unknown attribute type 9 (offset 20)" or
- * "Invalid argument (EINVAL): missing attribute 'perf-domain-id' (type 2)".
+ * "Invalid argument (EINVAL): unknown attribute type 9 (offset 28)" or, for a
+ * kernel MISS_TYPE without text,
+ * "Invalid argument (EINVAL): missing attribute 'ifindex' (type 1)".
  * @spec resolves attribute names (may be NULL). Returns @buf.
  */
 char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec,

@@ -236,7 +236,8 @@ static void load_def(struct loader *l, yaml_node_t *n, struct emnl_def *d)
 
 /* ---- attribute sets ------------------------------------------------------- */
 
-static void load_attr(struct loader *l, yaml_node_t *n, struct emnl_attr *a, int64_t *next)
+static void load_attr(struct loader *l, yaml_node_t *n, struct emnl_attr *a, int64_t *next,
+		      bool subset)
 {
 	const char *name = get_str(l, n, "name");
 	const char *type = get_str(l, n, "type");
@@ -258,8 +259,10 @@ static void load_attr(struct loader *l, yaml_node_t *n, struct emnl_attr *a, int
 		if (t < 0)
 			return fail(l, n, "attribute '%s' has unknown type '%s'", name, type);
 		a->kind = (enum emnl_type)t;
-	} else {
+	} else if (subset) {
 		a->kind = EMNL_T_UNUSED; /* subset members take the parent's type */
+	} else {
+		return fail(l, n, "attribute '%s' has no type", name);
 	}
 	type = get_str(l, n, "sub-type");
 	if (type) {
@@ -295,7 +298,7 @@ static void load_set(struct loader *l, yaml_node_t *n, struct emnl_attr_set *s)
 	s->n = seq_len(attrs);
 	s->attrs = zalloc(l, s->n, sizeof(*s->attrs));
 	for (size_t i = 0; s->attrs && i < s->n && !l->failed; i++) {
-		load_attr(l, seq_item(l, attrs, i), &s->attrs[i], &next);
+		load_attr(l, seq_item(l, attrs, i), &s->attrs[i], &next, s->subset_of != NULL);
 		s->attrs[i].set = s;
 	}
 }
@@ -400,9 +403,6 @@ static void resolve_sets(struct loader *l, struct emnl_spec *s)
 				if (!a->enum_name && pa->enum_name)
 					a->enum_name = dup(l, pa->enum_name);
 			}
-			if (a->kind == EMNL_T_UNUSED && !parent && j < set->n)
-				return fail(l, NULL, "attribute '%s' of '%s' has no type",
-					    a->name, set->name);
 			if (a->type > set->max_type)
 				set->max_type = a->type;
 			if (a->kind == EMNL_T_PAD && !set->pad)

@@ -213,6 +213,7 @@ static const char every_type[] =
 	"      - {name: pad, type: pad}\n"
 	"  - name: inner\n"
 	"    attributes:\n"
+	"      - {name: unspec, type: unused, value: 0}\n"
 	"      - {name: x, type: u32}\n"
 	"      - {name: y, type: string}\n"
 	"      - {name: deeper, type: nest, nested-attributes: inner}\n"
@@ -283,6 +284,9 @@ static void test_every_type(void **state)
 	assert_int_equal(emnl_set_attr(part, "a-s32")->type, 12);
 	assert_int_equal(emnl_set_attr(part, "a-s32")->kind, EMNL_T_S32);
 	assert_ptr_equal(emnl_set_attr(part, "a-nest")->nested, emnl_spec_set(s, "inner"));
+	assert_int_equal(emnl_set_attr(emnl_spec_set(s, "inner"), "unspec")->type, 0);
+	assert_int_equal(emnl_set_attr(emnl_spec_set(s, "inner"), "unspec")->kind, EMNL_T_UNUSED);
+	assert_int_equal(emnl_set_attr(emnl_spec_set(s, "inner"), "x")->type, 1);
 
 	assert_int_equal(emnl_spec_op(s, "first")->value, 1);
 	assert_int_equal(emnl_spec_op(s, "first")->do_rep.n, 2);
@@ -330,6 +334,8 @@ static const struct {
 	{"name: [unclosed\n", -EINVAL, "<string>:"},
 	{"name: x\noperations:\n  list:\n    - {name: o, value: 300}\n", -EINVAL,
 	 "operation 'o' value 300 out of range"},
+	{"name: x\nattribute-sets:\n  - name: s\n    attributes:\n      - {name: a}\n",
+	 -EINVAL, "<string>:5: attribute 'a' has no type"},
 };
 
 static void test_bad_specs(void **state)
