@@ -4,6 +4,7 @@
  *
  *   cmd_nl.c     emctl nl ...            generic YNL-spec-driven netlink requests
  *   cmd_model.c  emctl model|estimate|place ...   offline Energy Model tools
+ *   cmd_emd.c    emctl show|dump|get|table|watch|plot ...   queries to emd or the kernel
  *
  * main.c dispatches on the first argument and prints the usage.
  */
@@ -14,6 +15,12 @@ int emctl_cmd_nl(int argc, char **argv);
 int emctl_cmd_model(int argc, char **argv);
 int emctl_cmd_estimate(int argc, char **argv);
 int emctl_cmd_place(int argc, char **argv);
+int emctl_cmd_show(int argc, char **argv);
+int emctl_cmd_dump(int argc, char **argv);
+int emctl_cmd_get(int argc, char **argv);
+int emctl_cmd_table(int argc, char **argv);
+int emctl_cmd_watch(int argc, char **argv);
+int emctl_cmd_plot(int argc, char **argv);
 
 /* Exit codes shared by every command. */
 enum {

@@ -13,6 +13,14 @@ struct emctl_command {
 };
 
 static const struct emctl_command commands[] = {
+#ifdef EMCTL_HAVE_EMD
+	{"show", emctl_cmd_show, "performance domains and their states, as a table"},
+	{"dump", emctl_cmd_dump, "every performance domain (get-perf-domains dump)"},
+	{"get", emctl_cmd_get, "one performance domain by id (get-perf-domains do)"},
+	{"table", emctl_cmd_table, "one domain's performance table (get-perf-table do)"},
+	{"watch", emctl_cmd_watch, "print perf-domain events as they arrive"},
+	{"plot", emctl_cmd_plot, "power and cost against frequency, as SVG"},
+#endif
 #ifdef EMCTL_HAVE_NL
 	{"nl", emctl_cmd_nl, "send a request described by a YNL spec, print JSON"},
 #endif
