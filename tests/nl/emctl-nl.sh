@@ -16,7 +16,7 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^
 run() { "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; }
 status_is() { [ "$(cat "$T/rc")" = "$1" ]; }
 
-echo "1..13"
+echo "1..14"
 
 run "$EMCTL" nl --help
 if status_is 0 && grep -q "usage: emctl nl --spec FILE" "$T/out"; then ok "--help prints usage, exits 0"; else not_ok "--help"; fi
@@ -55,6 +55,17 @@ import json, sys
 f = json.load(open(sys.argv[1]))
 assert f["family-id"] == 16 and f["family-name"] == "nlctrl", f
 ' "$T/out" 2>>"$T/err"; then ok "do getfamily nlctrl"; else not_ok "do getfamily nlctrl"; fi
+
+# Policies come as nest-type-value attributes: check the decoded shape.
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --dump getpolicy --json '{"family-name": "nlctrl"}'
+if status_is 0 && python3 -c '
+import json, sys
+msgs = json.load(open(sys.argv[1]))
+pol = [m["policy"] for m in msgs if "policy" in m]
+name = [p for p in pol if p["policy-id"] == 0 and p["attr-id"] == 2][0]
+assert name["type"] == "nul-string" and name["max-length"] == 15, name
+assert any(m.get("op-policy", {}).get("op-id") == 3 for m in msgs)
+' "$T/out" 2>>"$T/err"; then ok "dump getpolicy: family-name is a nul-string of at most 15"; else not_ok "dump getpolicy"; fi
 
 run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "no-such-fam"}'
 if status_is 1 && grep -q "getfamily: No such file or directory (ENOENT)" "$T/err"; then

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -625,6 +626,41 @@ static void test_seqpacket_notifications(void **state)
 	peer_stop(&p, sk);
 }
 
+/* The same peer reached by path, as emctl --socket reaches emd. */
+static void test_seqpacket_by_path(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct emnl_family fam;
+	struct emnl_error e;
+	struct emnl_sock *sk;
+	struct pd_seen seen = {0};
+	struct peer p;
+	int lfd;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/emnl-test-%d.sock", (int)getpid());
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	sk = emnl_sock_open_unix(sa.sun_path, &e);
+	if (!sk)
+		fail_msg("%s", e.msg);
+	p.fd = accept(lfd, NULL, NULL);
+	assert_true(p.fd >= 0);
+	p.requests = 0;
+	assert_int_equal(pthread_create(&p.thread, NULL, peer_main, &p), 0);
+	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
+	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, collect_pd,
+				   &seen, &e), 0);
+	assert_int_equal(seen.n, PEER_PDS);
+	emnl_family_release(&fam);
+	peer_stop(&p, sk);
+	close(lfd);
+	unlink(sa.sun_path);
+}
+
 /* The server going away is an error, not a hang. */
 static void test_seqpacket_peer_gone(void **state)
 {
@@ -659,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_subscribe),
 		cmocka_unit_test(test_seqpacket_resolve_dump_do),
 		cmocka_unit_test(test_seqpacket_notifications),
+		cmocka_unit_test(test_seqpacket_by_path),
 		cmocka_unit_test(test_seqpacket_peer_gone),
 	};
 

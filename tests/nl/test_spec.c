@@ -299,6 +299,92 @@ static void test_every_type(void **state)
 	emnl_spec_free(s);
 }
 
+/* The kernel's files use keys and forms emkit's own do not: block-scalar
+ * docs, name-prefix, an empty enum-name, uapi-header, checks, c names,
+ * operations with fixed values in both directions. A spec in that style
+ * (written here, not copied) must load with the same numbers. */
+static const char kernel_style[] =
+	"# SPDX-License-Identifier: MIT\n"
+	"---\n"
+	"name: style\n"
+	"protocol: genetlink-legacy\n"
+	"uapi-header: linux/style.h\n"
+	"c-family-name: style-family-name\n"
+	"doc: |\n"
+	"  Several lines\n"
+	"  of documentation.\n"
+	"definitions:\n"
+	"  -\n"
+	"    name: modes\n"
+	"    type: enum\n"
+	"    enum-name:\n"
+	"    name-prefix: style-mode-\n"
+	"    entries:\n"
+	"      - off\n"
+	"      -\n"
+	"        name: on\n"
+	"        doc: >-\n"
+	"          Folded text.\n"
+	"attribute-sets:\n"
+	"  -\n"
+	"    name: attrs\n"
+	"    name-prefix: style-a-\n"
+	"    enum-name:\n"
+	"    attributes:\n"
+	"      -\n"
+	"        name: mode\n"
+	"        type: u32\n"
+	"        enum: modes\n"
+	"        checks:\n"
+	"          max: 1\n"
+	"      -\n"
+	"        name: label\n"
+	"        type: string\n"
+	"        checks:\n"
+	"          max-len: 15\n"
+	"operations:\n"
+	"  enum-model: directional\n"
+	"  name-prefix: style-cmd-\n"
+	"  list:\n"
+	"    -\n"
+	"      name: get\n"
+	"      doc: Read it.\n"
+	"      attribute-set: attrs\n"
+	"      flags: [admin-perm]\n"
+	"      do:\n"
+	"        pre: style-pre\n"
+	"        request:\n"
+	"          value: 4\n"
+	"          attributes:\n"
+	"            - label\n"
+	"        reply: &reply\n"
+	"          value: 5\n"
+	"          attributes:\n"
+	"            - mode\n"
+	"            - label\n"
+	"      dump:\n"
+	"        reply: *reply\n";
+
+static void test_kernel_style(void **state)
+{
+	struct emnl_error e;
+	struct emnl_spec *s = emnl_spec_parse(kernel_style, sizeof(kernel_style) - 1, &e);
+	const struct emnl_op *op;
+
+	(void)state;
+	if (!s)
+		fail_msg("%s", e.msg);
+	assert_int_equal(emnl_spec_def(s, "modes")->values[1], 1);
+	assert_int_equal(emnl_set_attr(emnl_spec_set(s, "attrs"), "label")->type, 2);
+	op = emnl_spec_op(s, "get");
+	assert_int_equal(op->do_req.cmd, 4);
+	assert_int_equal(op->do_rep.cmd, 5);
+	assert_int_equal(op->dump_req.cmd, 4);
+	assert_int_equal(op->dump_rep.cmd, 5);
+	assert_int_equal(op->dump_rep.n, 2);
+	emnl_spec_free(s);
+}
+
 /* Specs that must be refused, each with the words its message must contain. */
 static const struct {
 	const char *yaml;
@@ -369,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_dev_energymodel),
 		cmocka_unit_test(test_nlctrl),
 		cmocka_unit_test(test_every_type),
+		cmocka_unit_test(test_kernel_style),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_missing_file),
 	};
