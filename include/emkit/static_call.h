@@ -175,99 +175,83 @@ long static_call_return0_untyped(void);
 
 /* ---- assembly: typed RET0 stub, trampoline and slot per key ---------------- */
 
+/*
+ * Per architecture: the preamble that puts the kCFI hash just before an entry point,
+ * the RET0 body, the trampoline body after its first (patched) instruction, and the
+ * instructions a trampoline starts with.
+ */
 #if defined(__x86_64__)
-/* kCFI x86-64 preamble: 16-aligned, the hash in `movl $hash, %eax` ending at entry. */
-#define STATIC_CALL_ASM_ENTRY(sym)                                                          \
+#define STATIC_CALL_ASM_TYPE "@" /* .type/.pushsection spell types @function, @progbits */
+/* 16-aligned, the hash in `movl $hash, %eax` ending at the entry. */
+#define STATIC_CALL_ASM_PREAMBLE(sym)                                                       \
 	".balign 16\n"                                                                      \
 	".fill 11, 1, 0xcc\n"                                                               \
 	".byte 0xb8\n"                                                                      \
-	".long " STATIC_CALL_TYPEID(sym) "\n"                                               \
-	".type " STATIC_CALL_STR(sym) ", @function\n" STATIC_CALL_STR(sym) ":\n"
-
-#define STATIC_CALL_ASM_RET0(name)                                                          \
-	__asm__(".pushsection .static_call.text, \"ax\", @progbits\n"                        \
-		".globl " STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) "\n"                 \
-		".hidden " STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) "\n"                \
-		STATIC_CALL_ASM_ENTRY(STATIC_CALL_STUB_RET0(name))                          \
-		"xorl %eax, %eax\n"                                                         \
-		"ret\n"                                                                     \
-		".size " STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) ", . - "              \
-		STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) "\n"                           \
-		".popsection\n")
-
+	".long " STATIC_CALL_TYPEID(sym) "\n"
+#define STATIC_CALL_ASM_RET0_BODY "xorl %eax, %eax\nret\n"
 /*
- * Trampoline: [0,8) the patched word — `jmp rel32` + 3×int3, `ret` + 7×int3, or
- * `jmp .+8` (to the far path) + 6×int3; [8,14) `jmp *slot(%rip)`.
- * init_insn: the instruction that starts the word at definition time.
+ * Trampoline: [0,8) the patched word — `jmp rel32` + 3×int3, `ret` + 7×int3, or a short
+ * jump to [8,14), `jmp *slot(%rip)`, the path to targets beyond ±2 GiB.
  */
-#define STATIC_CALL_ASM_TRAMP(name, init_insn, slot_init)                                   \
-	__asm__(".pushsection .data, \"aw\", @progbits\n"                                    \
-		".balign 8\n"                                                               \
-		".globl " STATIC_CALL_STR(STATIC_CALL_SLOT(name)) "\n"                      \
-		".hidden " STATIC_CALL_STR(STATIC_CALL_SLOT(name)) "\n"                     \
-		STATIC_CALL_STR(STATIC_CALL_SLOT(name)) ": .quad " slot_init "\n"           \
-		".popsection\n"                                                             \
-		".pushsection .static_call.text, \"ax\", @progbits\n"                        \
-		".globl " STATIC_CALL_STR(STATIC_CALL_TRAMP(name)) "\n"                     \
-		STATIC_CALL_ASM_ENTRY(STATIC_CALL_TRAMP(name))                              \
-		init_insn "\n"                                                              \
-		".balign 8, 0xcc\n"                                                         \
-		"jmp *" STATIC_CALL_STR(STATIC_CALL_SLOT(name)) "(%rip)\n"                  \
-		".balign 16, 0xcc\n"                                                        \
-		".size " STATIC_CALL_STR(STATIC_CALL_TRAMP(name)) ", . - "                  \
-		STATIC_CALL_STR(STATIC_CALL_TRAMP(name)) "\n"                               \
-		".popsection\n")
-
-#define STATIC_CALL_INSN_JMP(sym) "jmp " sym "@PLT"
+#define STATIC_CALL_ASM_TRAMP_BODY(slot)                                                    \
+	".balign 8, 0xcc\n"                                                                 \
+	"jmp *" slot "(%rip)\n"                                                             \
+	".balign 16, 0xcc\n"
+#define STATIC_CALL_INSN_JMP(sym)       "jmp " sym "@PLT"
 #define STATIC_CALL_INSN_JMP_LOCAL(sym) "jmp " sym
-#define STATIC_CALL_INSN_NULL "ret"
+#define STATIC_CALL_INSN_NULL           "ret"
 
 #elif defined(__aarch64__)
-/* kCFI aarch64 preamble: the hash is the word before the entry. */
-#define STATIC_CALL_ASM_ENTRY(sym)                                                          \
+#define STATIC_CALL_ASM_TYPE "%"
+/* The hash is the word before the entry. */
+#define STATIC_CALL_ASM_PREAMBLE(sym)                                                       \
 	".balign 16\n"                                                                      \
 	".skip 12\n"                                                                        \
-	".long " STATIC_CALL_TYPEID(sym) "\n"                                               \
-	".type " STATIC_CALL_STR(sym) ", %function\n" STATIC_CALL_STR(sym) ":\n"
+	".long " STATIC_CALL_TYPEID(sym) "\n"
+#define STATIC_CALL_ASM_RET0_BODY "mov x0, xzr\nret\n"
+/*
+ * Trampoline: word 0 is `B target` or `NOP` (the only instruction ever rewritten); then
+ * the slot is loaded and branched to, or, when it is zero (NULL), we return.
+ */
+#define STATIC_CALL_ASM_TRAMP_BODY(slot)                                                    \
+	"adrp x16, " slot "\n"                                                              \
+	"ldr x16, [x16, :lo12:" slot "]\n"                                                  \
+	"cbz x16, 1f\n"                                                                     \
+	"br x16\n"                                                                          \
+	"1: ret\n"
+#define STATIC_CALL_INSN_JMP(sym)       "b " sym
+#define STATIC_CALL_INSN_JMP_LOCAL(sym) "b " sym
+#define STATIC_CALL_INSN_NULL           "nop"
+#endif
+
+#if STATIC_CALL_ASM_STUBS
+/* A typed function symbol in .static_call.text: preamble, label, body, size. */
+#define STATIC_CALL_ASM_FUNC(sym, visibility, body)                                         \
+	".pushsection .static_call.text, \"ax\", " STATIC_CALL_ASM_TYPE "progbits\n"       \
+	".globl " STATIC_CALL_STR(sym) "\n"                                                 \
+	visibility STATIC_CALL_ASM_PREAMBLE(sym)                                            \
+	".type " STATIC_CALL_STR(sym) ", " STATIC_CALL_ASM_TYPE "function\n"                \
+	STATIC_CALL_STR(sym) ":\n"                                                          \
+	body                                                                                \
+	".size " STATIC_CALL_STR(sym) ", . - " STATIC_CALL_STR(sym) "\n"                    \
+	".popsection\n"
 
 #define STATIC_CALL_ASM_RET0(name)                                                          \
-	__asm__(".pushsection .static_call.text, \"ax\", %progbits\n"                        \
-		".globl " STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) "\n"                 \
-		".hidden " STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) "\n"                \
-		STATIC_CALL_ASM_ENTRY(STATIC_CALL_STUB_RET0(name))                          \
-		"mov x0, xzr\n"                                                             \
-		"ret\n"                                                                     \
-		".size " STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) ", . - "              \
-		STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) "\n"                           \
-		".popsection\n")
+	__asm__(STATIC_CALL_ASM_FUNC(STATIC_CALL_STUB_RET0(name),                            \
+				     ".hidden " STATIC_CALL_STR(STATIC_CALL_STUB_RET0(name)) "\n", \
+				     STATIC_CALL_ASM_RET0_BODY))
 
-/*
- * Trampoline: word 0 is `B target` or `NOP` (the only instruction ever rewritten);
- * then the slot is loaded and branched to, or, when it is zero (NULL), we return.
- */
+/* The far-target slot (a hidden data word), then the trampoline. */
 #define STATIC_CALL_ASM_TRAMP(name, init_insn, slot_init)                                   \
-	__asm__(".pushsection .data, \"aw\", %progbits\n"                                    \
+	__asm__(".pushsection .data, \"aw\", " STATIC_CALL_ASM_TYPE "progbits\n"           \
 		".balign 8\n"                                                               \
 		".globl " STATIC_CALL_STR(STATIC_CALL_SLOT(name)) "\n"                      \
 		".hidden " STATIC_CALL_STR(STATIC_CALL_SLOT(name)) "\n"                     \
 		STATIC_CALL_STR(STATIC_CALL_SLOT(name)) ": .quad " slot_init "\n"           \
 		".popsection\n"                                                             \
-		".pushsection .static_call.text, \"ax\", %progbits\n"                        \
-		".globl " STATIC_CALL_STR(STATIC_CALL_TRAMP(name)) "\n"                     \
-		STATIC_CALL_ASM_ENTRY(STATIC_CALL_TRAMP(name))                              \
-		init_insn "\n"                                                              \
-		"adrp x16, " STATIC_CALL_STR(STATIC_CALL_SLOT(name)) "\n"                   \
-		"ldr x16, [x16, :lo12:" STATIC_CALL_STR(STATIC_CALL_SLOT(name)) "]\n"       \
-		"cbz x16, 1f\n"                                                             \
-		"br x16\n"                                                                  \
-		"1: ret\n"                                                                  \
-		".size " STATIC_CALL_STR(STATIC_CALL_TRAMP(name)) ", . - "                  \
-		STATIC_CALL_STR(STATIC_CALL_TRAMP(name)) "\n"                               \
-		".popsection\n")
-
-#define STATIC_CALL_INSN_JMP(sym) "b " sym
-#define STATIC_CALL_INSN_JMP_LOCAL(sym) "b " sym
-#define STATIC_CALL_INSN_NULL "nop"
+		STATIC_CALL_ASM_FUNC(STATIC_CALL_TRAMP(name), "",                           \
+				     init_insn "\n" STATIC_CALL_ASM_TRAMP_BODY(              \
+					     STATIC_CALL_STR(STATIC_CALL_SLOT(name)))))
 #endif
 
 /* ---- declaration and definition ------------------------------------------- */
