@@ -490,7 +490,10 @@ void emnl_sock_close(struct emnl_sock *sk);
 int emnl_sock_fd(const struct emnl_sock *sk);
 /* emnl_sock_set_rcvbuf_len - size of the receive buffer used per recv()
  * (at least 4096; default EMNL_DGRAM_MAX). The kernel sizes its dump
- * datagrams from the largest receive it has seen, up to 32 KiB. */
+ * datagrams from the largest receive it has seen on the socket, up to 32 KiB,
+ * so set this before the first request to get small datagrams. Below
+ * EMNL_DGRAM_MAX each receive first peeks at the datagram's size and grows
+ * the buffer when needed: nothing is ever cut. */
 int emnl_sock_set_rcvbuf_len(struct emnl_sock *sk, size_t len);
 /* emnl_sock_datagrams - how many datagrams this socket has received. */
 uint64_t emnl_sock_datagrams(const struct emnl_sock *sk);

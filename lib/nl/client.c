@@ -204,6 +204,24 @@ ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms)
 		if (r == 0)
 			return -ETIMEDOUT;
 	}
+	if (sk->buflen < EMNL_DGRAM_MAX) {
+		/* A small buffer asks the kernel for small dump datagrams, but
+		 * one it sized earlier may still be bigger: learn its size first
+		 * (without raising the kernel's idea of our buffer) and grow. */
+		do {
+			n = recv(sk->fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+		if ((size_t)n > sk->buflen) {
+			uint8_t *b = realloc(sk->buf, (size_t)n);
+
+			if (!b)
+				return -ENOMEM;
+			sk->buf = b;
+			sk->buflen = (size_t)n;
+		}
+	}
 	do {
 		n = recv(sk->fd, sk->buf, sk->buflen, MSG_TRUNC);
 	} while (n < 0 && errno == EINTR);

@@ -156,6 +156,64 @@ static void test_kernel_dump_matches_genl(void **state)
 	emnl_sock_close(sk);
 }
 
+static int count_msg(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+{
+	(void)msg;
+	assert_true(nlh->nlmsg_flags & NLM_F_MULTI);
+	(*(int *)data)++;
+	return 0;
+}
+
+/* Dump ethtool's policies (hundreds of messages) through a 4 KiB receive
+ * buffer: the kernel then sizes its datagrams small, and the same messages
+ * arrive over several of them. */
+static void test_kernel_dump_many_datagrams(void **state)
+{
+	const struct emnl_op *op = emnl_spec_op(ctrl, "getpolicy");
+	struct emnl_spec probe = {.name = "ethtool"};
+	struct emnl_family fam, eth;
+	struct emnl_error e;
+	int big = 0, small = 0, late = 0;
+	int *counts[] = {&big, &small, &late};
+	uint64_t before;
+
+	(void)state;
+	/* Pass 0: default buffer; 1: 4 KiB from the start; 2: 4 KiB set after
+	 * the kernel has seen 32 KiB receives (its datagrams stay big: the
+	 * buffer must grow, not cut them). */
+	for (int pass = 0; pass < 3; pass++) {
+		struct emnl_sock *sk = emnl_sock_open_kernel(&e);
+		struct emnl_attrs *req = emnl_attrs_new(op->set);
+
+		assert_non_null(sk);
+		/* Before the first receive: the kernel remembers the largest. */
+		if (pass == 1)
+			assert_int_equal(emnl_sock_set_rcvbuf_len(sk, 4096), 0);
+		assert_int_equal(emnl_family_resolve(sk, ctrl, &fam, &e), 0);
+		if (pass == 2)
+			assert_int_equal(emnl_sock_set_rcvbuf_len(sk, 4096), 0);
+		if (emnl_family_resolve(sk, &probe, &eth, &e)) {
+			emnl_attrs_free(req);
+			emnl_family_release(&fam);
+			emnl_sock_close(sk);
+			skip(); /* a kernel without ethtool netlink */
+		}
+		emnl_family_release(&eth);
+		assert_int_equal(emnl_attrs_add_str(req, "family-name", "ethtool"), 0);
+		before = emnl_sock_datagrams(sk);
+		if (emnl_dump(sk, &fam, op, req, count_msg, counts[pass], &e))
+			fail_msg("dump: %s", e.msg);
+		if (pass == 1)
+			assert_true(emnl_sock_datagrams(sk) - before >= 3);
+		emnl_attrs_free(req);
+		emnl_family_release(&fam);
+		emnl_sock_close(sk);
+	}
+	assert_true(big > 50);
+	assert_int_equal(small, big);
+	assert_int_equal(late, big);
+}
+
 static void test_kernel_do_getfamily(void **state)
 {
 	struct emnl_family fam;
@@ -689,6 +747,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_resolve),
 		cmocka_unit_test(test_kernel_dump_matches_genl),
+		cmocka_unit_test(test_kernel_dump_many_datagrams),
 		cmocka_unit_test(test_kernel_do_getfamily),
 		cmocka_unit_test(test_kernel_extack_policy),
 		cmocka_unit_test(test_kernel_extack_missing),
