@@ -293,6 +293,16 @@ const struct em_pd *em_pd_by_name(const struct em_registry *reg, const char *nam
  * registered after prev; NULL at the end. Under em_read_lock.
  */
 const struct em_pd *em_pd_next(const struct em_registry *reg, const struct em_pd *prev);
+/*
+ * A domain's registration sequence number: 1 for the first registration of the
+ * registry, growing by one with each, never reused. Unlike a pointer it survives
+ * em_read_unlock, so an iteration can resume where it stopped (a netlink dump that
+ * spans several reads): em_pd_next_after(reg, seq) is the first domain registered
+ * after seq, whatever was registered or unregistered meanwhile; seq 0 gives the first.
+ */
+uint64_t em_pd_seq(const struct em_pd *pd);
+/* See em_pd_seq(). Under em_read_lock; NULL at the end. */
+const struct em_pd *em_pd_next_after(const struct em_registry *reg, uint64_t seq);
 /* Number of domains. Under em_read_lock. */
 unsigned int em_pd_count(const struct em_registry *reg);
 

@@ -608,7 +608,7 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	pd->flags = desc->flags;
 	pd->is_cpu = desc->cpus != NULL;
 	pd->capacity = desc->capacity;
-	pd->seq = reg->next_seq++;
+	pd->seq = ++reg->next_seq; /* from 1: 0 means "before the first" */
 	if (desc->cpus) {
 		unsigned int c;
 
@@ -898,16 +898,31 @@ const struct em_pd *em_pd_by_name(const struct em_registry *reg, const char *nam
 	return NULL;
 }
 
-const struct em_pd *em_pd_next(const struct em_registry *reg, const struct em_pd *prev)
+const struct em_pd *em_pd_next_after(const struct em_registry *reg, uint64_t seq)
 {
 	const struct em_pd_set *set = em_read_set(reg);
+	unsigned int lo = 0, hi = set ? set->nr : 0;
 
-	/* The set is sorted by registration sequence; a binary search would do, but
-	 * registries hold a handful of domains. */
-	for (unsigned int i = 0; set && i < set->nr; i++)
-		if (!prev || set->pd[i]->seq > prev->seq)
-			return set->pd[i];
-	return NULL;
+	/* The set is sorted by registration sequence. */
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (set->pd[mid]->seq > seq)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return set && lo < set->nr ? set->pd[lo] : NULL;
+}
+
+const struct em_pd *em_pd_next(const struct em_registry *reg, const struct em_pd *prev)
+{
+	return em_pd_next_after(reg, prev ? prev->seq : 0);
+}
+
+uint64_t em_pd_seq(const struct em_pd *pd)
+{
+	return pd->seq;
 }
 
 unsigned int em_pd_count(const struct em_registry *reg)

@@ -166,6 +166,45 @@ static void test_ids_order_lookup(void **state)
 	em_registry_free(reg);
 }
 
+static void test_resume_by_seq(void **state)
+{
+	/* An iteration that drops the lock between steps, as a netlink dump does. */
+	struct em_registry *reg = em_registry_new();
+	const struct em_pd *pd;
+	uint64_t pos = 0;
+	char seen[64] = "";
+
+	(void)state;
+	assert_int_equal(em_pd_register_device(reg, "d0", EM_PD_MICROWATTS, dev_states, 2, NULL, NULL), 0);
+	assert_int_equal(em_pd_register_device(reg, "d1", EM_PD_MICROWATTS, dev_states, 2, NULL, NULL), 0);
+	assert_int_equal(em_pd_register_device(reg, "d2", EM_PD_MICROWATTS, dev_states, 2, NULL, NULL), 0);
+	for (int step = 0;; step++) {
+		em_read_lock();
+		pd = em_pd_next_after(reg, pos);
+		if (pd) {
+			strcat(seen, em_pd_name(pd));
+			pos = em_pd_seq(pd);
+		}
+		em_read_unlock();
+		if (!pd)
+			break;
+		if (step == 0) {
+			/* Meanwhile: d1 goes, d3 comes and takes id 1 (registered last). */
+			assert_int_equal(em_pd_unregister(reg, 1, NULL), 0);
+			assert_int_equal(em_pd_register_device(reg, "d3", EM_PD_MICROWATTS, dev_states,
+							       2, NULL, NULL), 0);
+		}
+	}
+	assert_string_equal(seen, "d0d2d3"); /* nothing repeated, nothing lost */
+	em_read_lock();
+	assert_int_equal(em_pd_seq(em_pd_by_name(reg, "d0")), 1);
+	assert_int_equal(em_pd_seq(em_pd_by_name(reg, "d3")), 4);
+	assert_int_equal(em_pd_id(em_pd_by_name(reg, "d3")), 1);
+	assert_null(em_pd_next_after(reg, 4));
+	em_read_unlock();
+	em_registry_free(reg);
+}
+
 static void expect_reject(const struct em_pd_desc *d, int code, const char *msg)
 {
 	struct em_registry *reg = em_registry_new();
@@ -395,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_equal_cost_is_inefficient),
 		cmocka_unit_test(test_artificial_and_device),
 		cmocka_unit_test(test_ids_order_lookup),
+		cmocka_unit_test(test_resume_by_seq),
 		cmocka_unit_test(test_validation_messages),
 		cmocka_unit_test(test_cpu_in_one_domain),
 		cmocka_unit_test(test_replace_and_limits),
