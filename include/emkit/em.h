@@ -73,6 +73,9 @@
  * retirements. A writer must not be called from inside a read section (it would wait
  * for itself: -EDEADLK) nor from an observer (-EDEADLK). Any thread may read; it is
  * registered with liburcu on its first em_read_lock() and unregistered when it exits.
+ * To continue an iteration in a later read section (a netlink dump that fills several
+ * buffers), keep em_pd_seq() of the last domain, not the pointer, and go on with
+ * em_pd_next_after(): nothing is repeated or lost, whatever changed in between.
  *
  * Observers
  * ---------
