@@ -196,6 +196,7 @@ struct emnl_op {
 	char *notify_name; /* notify: the op whose do reply is the payload */
 	char *mcgrp;
 	uint8_t value;     /* the operation's number in the unified model */
+	bool admin_perm, uns_admin_perm; /* flags: [admin-perm], [uns-admin-perm] */
 };
 
 /* A whole family. */
@@ -554,6 +555,25 @@ int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len);
 /* emnl_recv_raw - receive one datagram into the socket's buffer; *@out points
  * at it until the next receive. Returns its length or a negative errno. */
 ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms);
+
+/* ------------------------------------------------------------------------- */
+/* Serving a family                                                            */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * emnl_ctrl_put_family - the controller's answer to CTRL_CMD_GETFAMILY for
+ * @spec's family, as the kernel's nlctrl writes it (a server on a seqpacket
+ * socket answers with this): CTRL_CMD_NEWFAMILY carrying the family name, id
+ * @family_id, version, header size 0, maxattr 0 (per-operation policies), the
+ * operations that have a do or a dump with their capability flags (do, dump,
+ * has-policy, admin), and the multicast groups with ids @group_ids (one per
+ * spec group, in spec order), nests without NLA_F_NESTED as nlctrl does.
+ * @req: the request (its seq and pid are echoed)
+ * Returns the message length or -EMSGSIZE.
+ */
+int emnl_ctrl_put_family(void *buf, size_t size, const struct nlmsghdr *req,
+			 const struct emnl_spec *spec, uint16_t family_id,
+			 const uint32_t *group_ids);
 
 /* ------------------------------------------------------------------------- */
 /* JSON                                                                        */

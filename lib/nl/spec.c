@@ -349,6 +349,18 @@ static void load_op(struct loader *l, yaml_node_t *n, struct emnl_op *op, int64_
 	op->set_name = dup(l, get_str(l, n, "attribute-set"));
 	op->notify_name = dup(l, get_str(l, n, "notify"));
 	op->mcgrp = dup(l, get_str(l, n, "mcgrp"));
+	{
+		yaml_node_t *flags = get(l, n, "flags");
+
+		for (size_t i = 0; i < seq_len(flags); i++) {
+			const char *f = scalar(seq_item(l, flags, i));
+
+			if (f && !strcmp(f, "admin-perm"))
+				op->admin_perm = true;
+			else if (f && !strcmp(f, "uns-admin-perm"))
+				op->uns_admin_perm = true;
+		}
+	}
 	op->has_do = d != NULL;
 	op->has_dump = u != NULL;
 	op->is_notify = op->notify_name != NULL;

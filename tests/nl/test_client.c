@@ -323,6 +323,47 @@ static void test_kernel_extack_missing(void **state)
 	emnl_spec_free(nd);
 }
 
+/* A seqpacket server answers CTRL_CMD_GETFAMILY with emnl_ctrl_put_family:
+ * for nlctrl itself its bytes must be the kernel's own answer. */
+static void test_ctrl_reply_matches_kernel(void **state)
+{
+	struct emnl_error e;
+	struct emnl_sock *sk = emnl_sock_open_kernel(&e);
+	uint8_t req[64] MSGALIGN, ours[1024] MSGALIGN;
+	struct nlmsghdr *q = mnl_nlmsg_put_header(req);
+	struct genlmsghdr *g;
+	const struct nlmsghdr *k = NULL;
+	const void *dgram;
+	uint32_t groups[] = {0x10};
+	ssize_t n;
+	int len;
+
+	(void)state;
+	assert_non_null(sk);
+	q->nlmsg_type = GENL_ID_CTRL;
+	q->nlmsg_flags = NLM_F_REQUEST;
+	q->nlmsg_seq = 77;
+	g = mnl_nlmsg_put_extra_header(q, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 2;
+	mnl_attr_put_strz(q, CTRL_ATTR_FAMILY_NAME, "nlctrl");
+	assert_int_equal(emnl_send_raw(sk, req, q->nlmsg_len), 0);
+	n = emnl_recv_raw(sk, &dgram, 5000);
+	assert_true(n > 0);
+	k = dgram;
+	assert_int_equal(k->nlmsg_type, GENL_ID_CTRL);
+	/* The kernel addresses its reply to our port. */
+	q->nlmsg_pid = k->nlmsg_pid;
+	len = emnl_ctrl_put_family(ours, sizeof(ours), q, ctrl, GENL_ID_CTRL, groups);
+	assert_int_equal(len, (int)k->nlmsg_len);
+	assert_memory_equal(ours, k, (size_t)len);
+	/* Too small a buffer is refused at every size. */
+	for (int size = 0; size < len; size++)
+		assert_int_equal(emnl_ctrl_put_family(ours, (size_t)size, q, ctrl, GENL_ID_CTRL, groups),
+				 -EMSGSIZE);
+	emnl_sock_close(sk);
+}
+
 static void test_kernel_subscribe(void **state)
 {
 	struct emnl_family fam;
@@ -427,24 +468,12 @@ static void peer_ctrl(struct peer *p, const struct nlmsghdr *nlh)
 		peer_error(p, nlh, &ack);
 		return;
 	}
-	r = mnl_nlmsg_put_header(out);
-	r->nlmsg_type = GENL_ID_CTRL;
-	r->nlmsg_seq = nlh->nlmsg_seq;
 	{
-		struct genlmsghdr *rg = mnl_nlmsg_put_extra_header(r, sizeof(*rg));
-		struct nlattr *arr, *grp;
+		static const uint32_t groups[] = {PEER_GROUP};
+		int n = emnl_ctrl_put_family(out, sizeof(out), nlh, em, PEER_FAMILY, groups);
 
-		rg->cmd = CTRL_CMD_NEWFAMILY;
-		rg->version = 2;
-		mnl_attr_put_strz(r, CTRL_ATTR_FAMILY_NAME, "dev-energymodel");
-		mnl_attr_put_u16(r, CTRL_ATTR_FAMILY_ID, PEER_FAMILY);
-		mnl_attr_put_u32(r, CTRL_ATTR_VERSION, 1);
-		arr = mnl_attr_nest_start(r, CTRL_ATTR_MCAST_GROUPS);
-		grp = mnl_attr_nest_start(r, 1);
-		mnl_attr_put_strz(r, CTRL_ATTR_MCAST_GRP_NAME, "event");
-		mnl_attr_put_u32(r, CTRL_ATTR_MCAST_GRP_ID, PEER_GROUP);
-		mnl_attr_nest_end(r, grp);
-		mnl_attr_nest_end(r, arr);
+		assert_true(n > 0);
+		r = (struct nlmsghdr *)out;
 	}
 	/* Reply and ack in one datagram, as the kernel usually sends them. */
 	{
@@ -751,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_do_getfamily),
 		cmocka_unit_test(test_kernel_extack_policy),
 		cmocka_unit_test(test_kernel_extack_missing),
+		cmocka_unit_test(test_ctrl_reply_matches_kernel),
 		cmocka_unit_test(test_kernel_subscribe),
 		cmocka_unit_test(test_seqpacket_resolve_dump_do),
 		cmocka_unit_test(test_seqpacket_notifications),
