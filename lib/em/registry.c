@@ -479,7 +479,8 @@ int em_pd_desc_validate(const struct em_pd_desc *d, struct em_error *err, int *b
 				      PD_LABEL_FMT "state %u: cost is given, but only artificial CPU domains take costs (others are computed)",
 				      nm, i);
 		}
-		if (d->cpus && !(d->flags & EM_PD_ARTIFICIAL) &&
+		/* fmax == 0 is an error a later state reports (frequencies must rise). */
+		if (d->cpus && !(d->flags & EM_PD_ARTIFICIAL) && fmax &&
 		    (unsigned long long)d->capacity * s->frequency / fmax == 0)
 			return em_err(err, -EINVAL,
 				      PD_LABEL_FMT "state %u: performance %u * %lu / %lu rounds to 0, so cost cannot be computed",

@@ -263,6 +263,9 @@ static void test_validation_messages(void **state)
 	expect_reject(&d, -EINVAL,
 		      "domain 'big': state 0: performance 1 * 500000 / 1000000 rounds to 0, so cost cannot be computed");
 	d.capacity = 1024;
+	st[2].frequency = 0; /* found by the mutation test: fmax 0 must not divide */
+	expect_reject(&d, -EINVAL, "domain 'big': state 2: frequency is 0");
+	st[2].frequency = a_states[2].frequency;
 	d.cpus = &none;
 	expect_reject(&d, -EINVAL, "domain 'big': a CPU domain needs CPUs");
 	d.cpus = &m;
