@@ -423,6 +423,10 @@ int emnl_family_resolve(struct emnl_sock *sk, const struct emnl_spec *spec,
 	memset(fam, 0, sizeof(*fam));
 	fam->spec = spec;
 	emnl_error_clear(e);
+	if (strlen(spec->name) > 255)
+		return emnl_error_set(e, -EINVAL, "family name too long: %s", spec->name);
+	/* libmnl leaves the string's alignment padding as it finds it. */
+	memset(sk->txbuf, 0, 512);
 	nlh = mnl_nlmsg_put_header(sk->txbuf);
 	nlh->nlmsg_type = GENL_ID_CTRL;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;

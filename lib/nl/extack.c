@@ -38,6 +38,8 @@ int emnl_extack_put(void *buf, size_t size, const struct nlmsghdr *req,
 	need += (tlv_offs + tlv_miss + tlv_nest) * (MNL_ATTR_HDRLEN + 4);
 	if (need > size)
 		return -EMSGSIZE;
+	/* libmnl leaves alignment padding as it finds it: zero it first. */
+	memset(buf, 0, need);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = NLMSG_ERROR;
 	nlh->nlmsg_flags = capped ? NLM_F_CAPPED : 0;

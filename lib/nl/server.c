@@ -58,6 +58,9 @@ int emnl_ctrl_put_family(void *buf, size_t size, const struct nlmsghdr *req,
 
 	if (size < MNL_NLMSG_HDRLEN + sizeof(*g))
 		return -EMSGSIZE;
+	/* libmnl (1.0.4) leaves alignment padding as it finds it: start from
+	 * zeros so the bytes are the kernel's, padding included. */
+	memset(buf, 0, size);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = GENL_ID_CTRL;
 	nlh->nlmsg_seq = req->nlmsg_seq;

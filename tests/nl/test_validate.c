@@ -296,7 +296,9 @@ static void test_extack_forms(void **state)
 	(void)state;
 	strcpy(e.msg, "missing attribute 'perf-domain-id'");
 	/* Uncapped: the whole request is echoed, then the TLVs. */
+	memset(buf, 0xaa, sizeof(buf));
 	n = emnl_extack_put(buf, sizeof(buf), req, &e, false, true);
+	assert_int_equal(buf[60 + 4 + 35], 0); /* the message's padding is zeroed */
 	assert_int_equal(n, 16 + 4 + 40 + 4 + 36 + 8 + 8);
 	assert_int_equal(nlh->nlmsg_flags, NLM_F_ACK_TLVS);
 	assert_memory_equal(buf + 20, policy_req, sizeof(policy_req));
