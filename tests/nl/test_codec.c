@@ -80,9 +80,11 @@ static void test_golden_request(void **state)
 
 	(void)state;
 	assert_int_equal(emnl_attrs_add_uint(a, "perf-domain-id", 0), 0);
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
 	assert_bytes(buf, (size_t)n, want, sizeof(want));
 	/* Padding mode does not matter without 64-bit values. */
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_ALIGN8);
 	assert_bytes(buf, (size_t)n, want, sizeof(want));
 	emnl_attrs_free(a);
@@ -119,8 +121,10 @@ static void test_golden_pd_reply(void **state)
 	int n;
 
 	(void)state;
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
 	assert_bytes(buf, (size_t)n, nopad, sizeof(nopad));
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_ALIGN8);
 	assert_bytes(buf, (size_t)n, align8, sizeof(align8));
 
@@ -196,8 +200,10 @@ static void test_golden_perf_table(void **state)
 	assert_int_equal(emnl_attrs_add_uint(t, "perf-domain-id", 2), 0);
 	add_state(t, 512, 1000000, 100000, 1953, 1);
 	add_state(t, 1024, 2000000, 400000, 3906, 0);
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_NEVER);
 	assert_bytes(buf, (size_t)n, nopad, sizeof(nopad));
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_ALIGN8);
 	assert_bytes(buf, (size_t)n, align8, sizeof(align8));
 
@@ -225,6 +231,7 @@ static void test_golden_deleted_event(void **state)
 
 	(void)state;
 	assert_int_equal(emnl_attrs_add_uint(t, "perf-domain-id", 4), 0);
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_NEVER);
 	assert_bytes(buf, (size_t)n, want, sizeof(want));
 	emnl_attrs_free(t);
@@ -444,6 +451,7 @@ static void test_wire_forms(void **state)
 		assert_int_equal(emnl_attrs_add_uint(a, "a-uint", 7), 0);
 		assert_int_equal(emnl_attrs_add_uint(a, "a-uint", 1ULL << 32), 0);
 		assert_int_equal(emnl_attrs_add_sint(a, "a-sint", -2), 0);
+		memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 		n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_ALIGN8);
 		assert_bytes(buf, (size_t)n, want, sizeof(want));
 		emnl_attrs_free(a);
@@ -462,6 +470,7 @@ static void test_wire_forms(void **state)
 		elem(arr, EMNL_T_U32, 1)->u = 10;
 		elem(arr, EMNL_T_U32, 2)->u = 20;
 		assert_int_equal(emnl_attrs_add_uint(a, "a-bf", 0x0000000f00000005ULL), 0);
+		memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 		n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
 		assert_bytes(buf, (size_t)n, want, sizeof(want));
 		emnl_attrs_free(a);
@@ -478,6 +487,7 @@ static void test_wire_forms(void **state)
 		a->v[0].tv[0] = 3;
 		a->v[0].tv[1] = 9;
 		assert_int_equal(emnl_attrs_add_uint(n2, "x", 77), 0);
+		memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 		n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
 		assert_bytes(buf, (size_t)n, want, sizeof(want));
 		assert_int_equal(emnl_decode((struct nlmsghdr *)buf, all, NULL, &back, &e), 0);
@@ -545,6 +555,7 @@ static void test_tree_memory(void **state)
 	assert_int_equal(emnl_attrs_add_uint(t, "perf-domain-id", 3), 0);
 	for (int i = 0; i < 9; i++)
 		add_state(t, 100 + (uint64_t)i, 1000 * (uint64_t)i, 5, 6, 0);
+	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
 	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_NEVER);
 	assert_int_equal(emnl_decode((struct nlmsghdr *)buf, t->set, NULL, &back, &e), 0);
 	assert_non_null(back->arena);
