@@ -542,6 +542,8 @@ int emnl_subscribe(struct emnl_sock *sk, const struct emnl_family *fam, const ch
 /*
  * emnl_recv_notification - wait up to @timeout_ms (-1: forever) for one
  * datagram of notifications and call @cb for each message in it.
+ * Notifications that arrived while emnl_do/emnl_dump waited for a reply were
+ * kept; they are delivered first, without waiting.
  * Returns the number of messages, 0 on timeout, or a negative errno.
  */
 int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam,

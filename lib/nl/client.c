@@ -38,7 +38,36 @@ struct emnl_sock {
 	uint64_t datagrams;
 	uint8_t *txbuf;
 	size_t txlen;
+	struct pending *pending, **pending_tail; /* notifications met mid-request */
 };
+
+/* A notification that arrived while a request was waiting for its reply:
+ * kept for emnl_recv_notification() instead of being lost. */
+struct pending {
+	struct pending *next;
+	size_t len;
+	uint8_t msg[] __attribute__((aligned(8)));
+};
+
+/* Keep a copy of @nlh if it is a notification (sequence 0, not a control
+ * message). */
+static void pending_keep(struct emnl_sock *sk, const struct nlmsghdr *nlh)
+{
+	struct pending *p;
+
+	if (nlh->nlmsg_seq != 0 || nlh->nlmsg_type < NLMSG_MIN_TYPE)
+		return;
+	p = malloc(sizeof(*p) + nlh->nlmsg_len);
+	if (!p)
+		return; /* as if the socket had overrun */
+	p->next = NULL;
+	p->len = nlh->nlmsg_len;
+	memcpy(p->msg, nlh, nlh->nlmsg_len);
+	if (!sk->pending)
+		sk->pending_tail = &sk->pending;
+	*sk->pending_tail = p;
+	sk->pending_tail = &p->next;
+}
 
 /* Allocate the socket structure around @fd. */
 static struct emnl_sock *sock_new(int fd, enum transport kind, struct emnl_error *e)
@@ -147,6 +176,12 @@ void emnl_sock_close(struct emnl_sock *sk)
 	if (!sk)
 		return;
 	close(sk->fd);
+	while (sk->pending) {
+		struct pending *next = sk->pending->next;
+
+		free(sk->pending);
+		sk->pending = next;
+	}
 	free(sk->buf);
 	free(sk->txbuf);
 	free(sk);
@@ -324,8 +359,6 @@ static int handle(struct collect *c, const struct nlmsghdr *nlh, struct emnl_err
 	struct emnl_attrs *msg;
 	int err;
 
-	if (nlh->nlmsg_seq != c->seq)
-		return 0; /* a notification or a stale reply */
 	switch (nlh->nlmsg_type) {
 	case NLMSG_ERROR:
 		err = take_error(nlh, c->set, e);
@@ -371,6 +404,10 @@ static int exchange(struct emnl_sock *sk, struct collect *c, struct emnl_error *
 			return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
 		len = (int)n;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != c->seq) {
+				pending_keep(sk, nlh);
+				continue;
+			}
 			r = handle(c, nlh, e);
 			if (r)
 				return r < 0 ? r : 0;
@@ -594,6 +631,30 @@ int emnl_subscribe(struct emnl_sock *sk, const struct emnl_family *fam, const ch
 	}
 }
 
+/* Decode one notification of @fam and hand it to @cb: 1 if it was one, 0 if
+ * the message is something else, negative on error. */
+static int notification(const struct emnl_family *fam, const struct nlmsghdr *nlh,
+			emnl_msg_cb cb, void *data, struct emnl_error *e)
+{
+	const struct emnl_op *op;
+	const struct genlmsghdr *g;
+	struct emnl_attrs *msg;
+	int err;
+
+	if (nlh->nlmsg_type != fam->id || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*g))
+		return 0;
+	g = mnl_nlmsg_get_payload(nlh);
+	op = emnl_spec_op_by_cmd(fam->spec, g->cmd, true, NULL);
+	err = emnl_decode(nlh, op ? op->set : NULL, NULL, &msg, e);
+	if (err)
+		return err;
+	err = cb ? cb(nlh, msg, data) : 0;
+	emnl_attrs_free(msg);
+	if (err < 0)
+		return emnl_error_set(e, err, "stopped by the callback");
+	return 1;
+}
+
 /* emnl_recv_notification - one datagram of notifications. */
 int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam, int timeout_ms,
 			   emnl_msg_cb cb, void *data, struct emnl_error *e)
@@ -604,6 +665,21 @@ int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam, 
 	int len, count = 0;
 
 	emnl_error_clear(e);
+	if (sk->pending) {
+		/* Notifications met during a request come first, without waiting. */
+		while (sk->pending) {
+			struct pending *p = sk->pending;
+			int r;
+
+			sk->pending = p->next;
+			r = notification(fam, (const struct nlmsghdr *)p->msg, cb, data, e);
+			free(p);
+			if (r < 0)
+				return r;
+			count += r;
+		}
+		return count;
+	}
 	n = emnl_recv_raw(sk, &buf, timeout_ms);
 	if (n == -ETIMEDOUT)
 		return 0;
@@ -611,23 +687,11 @@ int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam, 
 		return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
 	len = (int)n;
 	for (nlh = buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-		const struct emnl_op *op;
-		const struct genlmsghdr *g;
-		struct emnl_attrs *msg;
-		int err;
+		int r = notification(fam, nlh, cb, data, e);
 
-		if (nlh->nlmsg_type != fam->id || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*g))
-			continue;
-		g = mnl_nlmsg_get_payload(nlh);
-		op = emnl_spec_op_by_cmd(fam->spec, g->cmd, true, NULL);
-		err = emnl_decode(nlh, op ? op->set : NULL, NULL, &msg, e);
-		if (err)
-			return err;
-		err = cb ? cb(nlh, msg, data) : 0;
-		emnl_attrs_free(msg);
-		if (err < 0)
-			return emnl_error_set(e, err, "stopped by the callback");
-		count++;
+		if (r < 0)
+			return r;
+		count += r;
 	}
 	return count;
 }

@@ -703,6 +703,18 @@ static void test_seqpacket_notifications(void **state)
 	(void)state;
 	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
 	assert_int_equal(emnl_subscribe(sk, &fam, "event", &e), 0);
+	/* The peer sends its notifications right after the join's ack: a do
+	 * sent now meets them before its reply, and must keep them. */
+	{
+		struct emnl_attrs *req = emnl_attrs_new(emnl_spec_op(em, "get-perf-domains")->set);
+		struct emnl_attrs *reply;
+
+		assert_int_equal(emnl_attrs_add_uint(req, "perf-domain-id", 0), 0);
+		assert_int_equal(emnl_do(sk, &fam, emnl_spec_op(em, "get-perf-domains"), req, &reply,
+					 &e), 0);
+		emnl_attrs_free(reply);
+		emnl_attrs_free(req);
+	}
 	assert_int_equal(emnl_recv_notification(sk, &fam, 5000, collect_note, &got, &e), 2);
 	assert_int_equal(got.n, 2);
 	assert_int_equal(got.cmds[0], 5);
