@@ -145,7 +145,8 @@ int em_model_write_yaml(const struct em_model *m, FILE *out)
 		const struct em_model_domain *d = &m->domains[i];
 		const char *sep = "";
 
-		fprintf(out, "  - name: %s\n", d->name);
+		/* Quoted: a name such as "-" or "1:2" would read back as something else. */
+		fprintf(out, "  - name: \"%s\"\n", d->name);
 		if (d->is_cpu) {
 			unsigned int c;
 

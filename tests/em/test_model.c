@@ -152,6 +152,33 @@ static void test_yaml_load_export_load(void **state)
 	em_registry_free(reg2);
 }
 
+static void test_odd_names_round_trip(void **state)
+{
+	/* Found by the mutation test: a name like "-" must be quoted on export. */
+	static const char text[] =
+		"domains:\n"
+		"  - { name: \"-\", flags: [microwatts], states: [{ frequency: 1, power: 1 }] }\n"
+		"  - { name: \"1:2\", flags: [microwatts], states: [{ frequency: 1, power: 1 }] }\n"
+		"  - { name: \"007\", flags: [microwatts], states: [{ frequency: 1, power: 1 }] }\n";
+	struct em_model m, m2;
+	struct em_error err;
+	char *out;
+
+	(void)state;
+	if (em_model_load_buffer(&m, "odd.yaml", text, strlen(text), &err))
+		fail_msg("%s", err.msg);
+	out = export_to_string(&m);
+	if (em_model_load_buffer(&m2, "export", out, strlen(out), &err))
+		fail_msg("%s\n%s", err.msg, out);
+	assert_true(em_model_equal(&m, &m2));
+	assert_string_equal(m2.domains[0].name, "-");
+	assert_string_equal(m2.domains[1].name, "1:2");
+	assert_string_equal(m2.domains[2].name, "007");
+	free(out);
+	em_model_release(&m);
+	em_model_release(&m2);
+}
+
 static void test_default_round_trip(void **state)
 {
 	struct em_model m, m2;
@@ -422,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_opp_formulas),
 		cmocka_unit_test(test_default_rk3399),
 		cmocka_unit_test(test_yaml_load_export_load),
+		cmocka_unit_test(test_odd_names_round_trip),
 		cmocka_unit_test(test_default_round_trip),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_file_errors),

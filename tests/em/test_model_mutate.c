@@ -141,13 +141,13 @@ static void fuzz(const char *name, const char *seed_text, unsigned int rounds, u
 static void test_mutate_yaml(void **state)
 {
 	(void)state;
-	fuzz("m.yaml", yaml_model, 4000, 1);
+	fuzz("m.yaml", yaml_model, 10000, 1);
 }
 
 static void test_mutate_json(void **state)
 {
 	(void)state;
-	fuzz("m.json", json_model, 4000, 2);
+	fuzz("m.json", json_model, 10000, 2);
 }
 
 int main(void)
