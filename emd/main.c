@@ -1,0 +1,244 @@
+/*
+ * emd's entry point: read the command line, load the specs built into the
+ * binary and the Energy Model from the chosen source, open the socket, tell
+ * the service manager that emd is ready, and run the event loop until SIGTERM.
+ * See emd(8) (docs/man/emd.8) and docs/emd.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emd.h"
+#include "socket_path.h"
+#include "spec_text.h"
+
+#define DEFAULT_DEBUGFS "/sys/kernel/debug/energy_model"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: emd [OPTIONS]\n"
+		"Serve the Energy Model as the dev-energymodel generic netlink family over a\n"
+		"UNIX SOCK_SEQPACKET socket (one netlink datagram per packet).\n"
+		"\n"
+		"Model source (one of):\n"
+		"  --default               the embedded RK3399 model (the default)\n"
+		"  --model FILE            a model file (YAML or JSON); reloaded on SIGHUP\n"
+		"                          and when the file changes\n"
+		"  --kernel-model [DIR]    the running kernel's EM from debugfs\n"
+		"                          (default " DEFAULT_DEBUGFS ")\n"
+		"Socket and limits:\n"
+		"  --socket PATH           default /run/emd/emd.sock as root,\n"
+		"                          $XDG_RUNTIME_DIR/emd.sock otherwise\n"
+		"  --dump-packet-size N    bytes per dump packet, 1..32768 (default 32768);\n"
+		"                          below one message's size: one message per packet\n"
+		"  --max-clients N         concurrent clients (default 1024)\n"
+		"  --max-request N         largest request packet in bytes (default 32768)\n"
+		"  --client-queue N        packets queued per client before events are\n"
+		"                          dropped with ENOBUFS (default 256)\n"
+		"  --sndbuf N              SO_SNDBUF of client sockets (default: system's)\n"
+		"  --no-watch              do not watch the model file with inotify\n"
+		"  --hooks                 start with request tracing and counters on\n"
+		"                          (SIGUSR1 toggles them, SIGUSR2 prints counters)\n"
+		"  --pad-mode MODE         u64 padding: native (default) or align8\n"
+		"  --help                  this text\n");
+}
+
+/* A number option in [lo, hi], or exit with a usage error. */
+static unsigned long number(const char *opt, const char *s, unsigned long lo, unsigned long hi)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "emd: %s: '%s' is not a number in %lu..%lu\n", opt, s, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+/* Parse argv into @cfg; exits on a usage error. */
+static void parse_args(int argc, char **argv, struct emd_config *cfg)
+{
+	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_DPS, O_MAXC, O_MAXR, O_CQ, O_SNDBUF,
+	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP };
+	static const struct option opts[] = {
+		{"default", no_argument, NULL, O_DEFAULT},
+		{"model", required_argument, NULL, O_MODEL},
+		{"kernel-model", optional_argument, NULL, O_KMODEL},
+		{"socket", required_argument, NULL, O_SOCKET},
+		{"dump-packet-size", required_argument, NULL, O_DPS},
+		{"max-clients", required_argument, NULL, O_MAXC},
+		{"max-request", required_argument, NULL, O_MAXR},
+		{"client-queue", required_argument, NULL, O_CQ},
+		{"sndbuf", required_argument, NULL, O_SNDBUF},
+		{"no-watch", no_argument, NULL, O_NOWATCH},
+		{"hooks", no_argument, NULL, O_HOOKS},
+		{"pad-mode", required_argument, NULL, O_PAD},
+		{"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	int sources = 0, o;
+
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case O_DEFAULT:
+			cfg->model_kind = EMD_MODEL_DEFAULT;
+			sources++;
+			break;
+		case O_MODEL:
+			cfg->model_kind = EMD_MODEL_FILE;
+			cfg->model_path = optarg;
+			sources++;
+			break;
+		case O_KMODEL:
+			cfg->model_kind = EMD_MODEL_DEBUGFS;
+			cfg->model_path = optarg ? optarg : DEFAULT_DEBUGFS;
+			sources++;
+			break;
+		case O_SOCKET:
+			cfg->socket_path = optarg;
+			break;
+		case O_DPS:
+			cfg->dump_packet_size = number("--dump-packet-size", optarg, 1, EMNL_DGRAM_MAX);
+			break;
+		case O_MAXC:
+			cfg->max_clients = (unsigned int)number("--max-clients", optarg, 1, 1000000);
+			break;
+		case O_MAXR:
+			cfg->max_request = number("--max-request", optarg, 64, 1 << 20);
+			break;
+		case O_CQ:
+			cfg->client_queue = (unsigned int)number("--client-queue", optarg, 1, 1 << 20);
+			break;
+		case O_SNDBUF:
+			cfg->sndbuf = (int)number("--sndbuf", optarg, 1024, INT_MAX / 2);
+			break;
+		case O_NOWATCH:
+			cfg->watch_model = false;
+			break;
+		case O_HOOKS:
+			cfg->hooks_on = true;
+			break;
+		case O_PAD:
+			if (!strcmp(optarg, "native")) {
+				cfg->pad = emnl_pad_mode_native();
+			} else if (!strcmp(optarg, "align8")) {
+				cfg->pad = EMNL_PAD_ALIGN8;
+			} else {
+				fprintf(stderr, "emd: --pad-mode: '%s' is not native or align8\n", optarg);
+				exit(2);
+			}
+			break;
+		case O_HELP:
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "emd: unexpected argument '%s'\n", argv[optind]);
+		exit(2);
+	}
+	if (sources > 1) {
+		fprintf(stderr, "emd: give one model source (--default, --model or --kernel-model)\n");
+		exit(2);
+	}
+}
+
+/* The specs built into the binary. */
+static int load_specs(struct emd *d)
+{
+	struct emnl_error e;
+
+	d->spec = emnl_spec_parse(emd_spec_dev_energymodel, strlen(emd_spec_dev_energymodel), &e);
+	if (d->spec)
+		d->ctrl_spec = emnl_spec_parse(emd_spec_nlctrl, strlen(emd_spec_nlctrl), &e);
+	if (!d->spec || !d->ctrl_spec) {
+		emd_log("built-in spec: %s", e.msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char sock[PATH_MAX];
+	struct emd d = {
+		.cfg = {
+			.dump_packet_size = EMNL_DGRAM_MAX,
+			.max_clients = 1024,
+			.max_request = EMNL_DGRAM_MAX,
+			.client_queue = 256,
+			.watch_model = true,
+			.pad = emnl_pad_mode_native(),
+		},
+		.epfd = -1, .lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1,
+	};
+	struct em_error err = {{0}};
+	unsigned int n;
+	char status[PATH_MAX + 64];
+	int ret;
+
+	parse_args(argc, argv, &d.cfg);
+	if (!d.cfg.socket_path) {
+		ret = emd_default_socket(sock, sizeof(sock));
+		if (ret) {
+			fprintf(stderr, "emd: no socket path: give --socket PATH or set XDG_RUNTIME_DIR\n");
+			return 2;
+		}
+		if (!strcmp(sock, EMD_ROOT_SOCKET))
+			mkdir(EMD_ROOT_SOCKET_DIR, 0755);
+		d.cfg.socket_path = sock;
+	}
+	if (load_specs(&d))
+		return 1;
+	ret = emd_model_load(&d, &err);
+	if (ret) {
+		emd_log("loading the model: %s", err.msg);
+		goto out;
+	}
+	ret = emd_events_attach(&d);
+	if (!ret)
+		ret = emd_model_watch(&d);
+	if (ret) {
+		emd_log("setting up: %s", strerror(-ret));
+		goto out;
+	}
+	if (d.cfg.hooks_on && emd_hooks_enable(true))
+		emd_log("the hooks stay off");
+	ret = emd_server_open(&d);
+	if (ret) {
+		emd_log("cannot serve on %s: %s", d.cfg.socket_path, strerror(-ret));
+		goto out;
+	}
+	em_read_lock();
+	n = em_pd_count(d.reg);
+	em_read_unlock();
+	emd_log("serving %u performance domains on %s", n, d.cfg.socket_path);
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=serving %u performance domains on %s", n,
+		 d.cfg.socket_path);
+	emd_sd_notify(status);
+	ret = emd_server_run(&d);
+	emd_sd_notify("STOPPING=1");
+	emd_log("stopping");
+out:
+	emd_server_close(&d);
+	emd_events_detach(&d);
+	if (d.inofd >= 0)
+		close(d.inofd);
+	em_registry_free(d.reg);
+	emnl_spec_free(d.spec);
+	emnl_spec_free(d.ctrl_spec);
+	return ret ? 1 : 0;
+}
