@@ -31,9 +31,17 @@
  *              with NETLINK_EXT_ACK and NETLINK_CAP_ACK) or to a peer over a UNIX
  *              SOCK_SEQPACKET socket (one netlink datagram per packet), with the
  *              same calls: resolve a family, do, dump, subscribe, receive.
+ *   server     emnl_ctrl_put_family() answers CTRL_CMD_GETFAMILY for a served
+ *              family in nlctrl's exact bytes; with emnl_validate() and
+ *              emnl_extack_put() that is what a seqpacket server needs beyond
+ *              the codec.
  *   json       emnl_to_json() / emnl_from_json(): the shape of the kernel's `ynl`
  *              CLI with --output-json (enum values by name, flags as lists of
  *              names, repeated attributes as lists, binaries as hex).
+ *
+ * Not supported: genetlink-legacy fixed headers (`fixed-header:` structs
+ * after the genlmsghdr; nlctrl and dev-energymodel have none) and the
+ * netlink-raw protocol (rtnetlink).
  *
  * Example: ask the kernel's controller for the nlctrl family, print it as JSON.
  *
@@ -60,9 +68,11 @@
  *	emnl_spec_free(spec);
  *
  * Conventions: functions that can fail return a negative errno (or NULL) and,
- * where they take a struct emnl_error, say why in it. Nothing here keeps global
- * state; a spec is immutable once loaded and may be shared between threads, a
- * socket and a value tree belong to one thread at a time.
+ * where they take a struct emnl_error, say why in it. A spec is immutable once
+ * loaded and may be shared between threads; a socket and a value tree belong
+ * to one thread at a time. The only state kept outside those objects is one
+ * spare decode chunk per thread (at most 64 KiB, released at thread exit),
+ * which lets a request loop decode replies without calling malloc.
  */
 #ifndef EMKIT_NL_H
 #define EMKIT_NL_H
