@@ -28,7 +28,7 @@ struct vctx {
 
 static int check_list(struct vctx *c, const uint8_t *p, size_t len,
 		      const struct emnl_attr_set *set, const struct emnl_attr *array_of,
-		      const struct emnl_msg_spec *allowed, unsigned depth, bool *seen);
+		      const struct emnl_msg_spec *allowed, unsigned depth);
 
 /* An error at the attribute that starts at @p. */
 static int bad_at(struct vctx *c, const void *p, int err, const char *msg)
@@ -136,9 +136,9 @@ static int check_payload(struct vctx *c, const struct nlattr *na, const struct e
 		}
 		return at && kind == EMNL_T_UINT ? check_enum(c, na, at, read_uint(p, (unsigned)len)) : 0;
 	case EMNL_T_NEST:
-		return check_list(c, p, len, at ? at->nested : NULL, NULL, NULL, depth + 1, NULL);
+		return check_list(c, p, len, at ? at->nested : NULL, NULL, NULL, depth + 1);
 	case EMNL_T_INDEXED_ARRAY:
-		return check_list(c, p, len, NULL, at, NULL, depth + 1, NULL);
+		return check_list(c, p, len, NULL, at, NULL, depth + 1);
 	case EMNL_T_NEST_TYPE_VALUE:
 		for (size_t lvl = 0; at && lvl < at->n_type_value; lvl++) {
 			const struct nlattr *in = (const struct nlattr *)p;
@@ -159,7 +159,7 @@ static int check_payload(struct vctx *c, const struct nlattr *na, const struct e
 			p += MNL_ATTR_HDRLEN;
 		}
 		return check_list(c, p, len, at ? at->nested : NULL, NULL, NULL,
-				  depth + 1 + (at ? (unsigned)at->n_type_value : 0), NULL);
+				  depth + 1 + (at ? (unsigned)at->n_type_value : 0));
 	default:
 		if (len != w) {
 			snprintf(msg, sizeof(msg), "'%s' (%s) has length %zu, expected %u", name,
@@ -174,10 +174,10 @@ static int check_payload(struct vctx *c, const struct nlattr *na, const struct e
 }
 
 /* Check a run of attributes. @allowed limits the top level to an
- * operation's list; @seen (top level only) records types present. */
+ * operation's list. */
 static int check_list(struct vctx *c, const uint8_t *p, size_t len,
 		      const struct emnl_attr_set *set, const struct emnl_attr *array_of,
-		      const struct emnl_msg_spec *allowed, unsigned depth, bool *seen)
+		      const struct emnl_msg_spec *allowed, unsigned depth)
 {
 	size_t off = 0;
 	char msg[120];
@@ -221,17 +221,26 @@ static int check_list(struct vctx *c, const uint8_t *p, size_t len,
 		if (array_of && kind == EMNL_T_NEST)
 			err = check_list(c, (const uint8_t *)na + MNL_ATTR_HDRLEN,
 					 na->nla_len - MNL_ATTR_HDRLEN, array_of->nested, NULL, NULL,
-					 depth + 1, NULL);
+					 depth + 1);
 		else
 			err = check_payload(c, na, array_of ? NULL : at, kind, depth);
 		if (err)
 			return err;
-		if (seen)
-			seen[type] = true;
 		/* The last attribute may omit its alignment padding. */
 		off += (size_t)MNL_ALIGN(na->nla_len) < len - off ? (size_t)MNL_ALIGN(na->nla_len) : len - off;
 	}
 	return 0;
+}
+
+/* Does the (already validated) top level of @nlh hold attribute @type? */
+static bool has_top_attr(const struct nlmsghdr *nlh, uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, EMNL_GENL_HDRLEN)
+		if (mnl_attr_get_type(a) == type)
+			return true;
+	return false;
 }
 
 /* Pick the direction a message is checked against. */
@@ -274,7 +283,6 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 	const struct emnl_msg_spec *m;
 	const struct genlmsghdr *g;
 	const struct emnl_op *op = NULL;
-	bool seen[0x4000] = {0};
 	size_t hl = MNL_NLMSG_HDRLEN + EMNL_GENL_HDRLEN;
 	int err;
 
@@ -301,13 +309,13 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 	if (!m)
 		return e ? e->err : -EOPNOTSUPP;
 	err = check_list(&c, (const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, op->set, NULL,
-			 m, 0, seen);
+			 m, 0);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n_required; i++) {
 		const struct emnl_attr *at;
 
-		if (required[i] < sizeof(seen) && seen[required[i]])
+		if (has_top_attr(nlh, required[i]))
 			continue;
 		at = emnl_set_attr_by_type(op->set, required[i]);
 		emnl_error_set(e, -EINVAL, "missing attribute '%s'", at ? at->name : "?");
