@@ -443,6 +443,50 @@ static void test_debugfs_cs(void **state)
 	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -ENOENT);
 }
 
+static void test_debugfs_odd_contents(void **state)
+{
+	/* Every file of a one-domain tree gets each odd value in turn: the reader must
+	 * load it or fail with a message that names the tree, never crash. */
+	static const char *const files[] = {
+		"cpu0/cpus", "cpu0/flags", "cpu0/ps:1000/frequency", "cpu0/ps:1000/power",
+		"cpu0/ps:1000/cost", "cpu0/ps:1000/performance", "cpu0/ps:2000/frequency",
+	};
+	static const char *const odd[] = {
+		"", "\n", "-1\n", "18446744073709551616\n", "0x\n", "1 2\n", "0-\n", "3-1\n",
+		"99999\n", "0\n", "0x7\n", "1024\n", "0-1023\n", "abc\n", "2000\n",
+	};
+	char dir[] = "/tmp/em-debugfs-XXXXXX";
+	unsigned int loaded = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		for (size_t v = 0; v < sizeof(odd) / sizeof(odd[0]); v++) {
+			struct em_model m;
+			struct em_error err = {{0}};
+
+			rm_tree(dir);
+			assert_int_equal(mkdir(dir, 0755), 0);
+			mkd(dir, "cpu0");
+			put(dir, "cpu0/cpus", "0-1\n");
+			put(dir, "cpu0/flags", "0x1\n");
+			ps_state(dir, "cpu0", 1000, 100, 0, 512, "ps");
+			ps_state(dir, "cpu0", 2000, 300, 0, 1024, "ps");
+			put(dir, files[f], odd[v]);
+			if (em_model_load_debugfs(&m, dir, &err) == 0) {
+				loaded++;
+				em_model_release(&m);
+			} else if (strncmp(err.msg, dir, strlen(dir))) {
+				fail_msg("%s = '%s': message without the directory: %s", files[f],
+					 odd[v], err.msg);
+			}
+		}
+	}
+	print_message("# %u of %zu odd trees loaded\n", loaded,
+		      sizeof(files) / sizeof(files[0]) * sizeof(odd) / sizeof(odd[0]));
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_debugfs_ps),
 		cmocka_unit_test(test_debugfs_cs),
+		cmocka_unit_test(test_debugfs_odd_contents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
