@@ -35,7 +35,10 @@ struct ctrl_family {
 
 /*
  * dev-energymodel's operations are split do/dump ops without a family-wide
- * policy, so maxattr is 0 and each op's flags say do/dump/has-policy.
+ * policy, so maxattr is 0 and each op's flags say do/dump/has-policy. The
+ * controller writes its nests without NLA_F_NESTED (checked against a 6.18
+ * kernel's own answer for nlctrl: maxattr 0, ops and groups numbered from 1,
+ * a group's id before its name).
  */
 static const struct ctrl_op energymodel_ops[] = {
 	{EMD_CMD_GET_PERF_DOMAINS, GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP | GENL_CMD_CAP_HASPOL},
@@ -46,7 +49,7 @@ static const struct ctrl_op ctrl_ops[] = {
 };
 
 static const struct ctrl_family families[] = {
-	{"nlctrl", EMD_CTRL_ID, EMD_CTRL_VERSION, CTRL_ATTR_OP, ctrl_ops, 1, NULL, 0},
+	{"nlctrl", EMD_CTRL_ID, EMD_CTRL_VERSION, 0, ctrl_ops, 1, NULL, 0},
 	{"dev-energymodel", EMD_FAMILY_ID, EMD_FAMILY_VERSION, 0, energymodel_ops, 2, "event",
 	 EMD_GROUP_EVENT},
 };
@@ -64,17 +67,17 @@ static int put_family(struct emd_msg *m, const struct ctrl_family *f, uint16_t f
 	emd_msg_put_u32(m, CTRL_ATTR_VERSION, f->version);
 	emd_msg_put_u32(m, CTRL_ATTR_HDRSIZE, 0);
 	emd_msg_put_u32(m, CTRL_ATTR_MAXATTR, f->maxattr);
-	ops = emd_msg_nest_begin(m, CTRL_ATTR_OPS);
+	ops = emd_msg_nest_begin_noflag(m, CTRL_ATTR_OPS);
 	for (size_t i = 0; i < f->n_ops; i++) {
-		nest = emd_msg_nest_begin(m, (uint16_t)(i + 1));
+		nest = emd_msg_nest_begin_noflag(m, (uint16_t)(i + 1));
 		emd_msg_put_u32(m, CTRL_ATTR_OP_ID, f->ops[i].cmd);
 		emd_msg_put_u32(m, CTRL_ATTR_OP_FLAGS, f->ops[i].flags);
 		emd_msg_nest_end(m, nest);
 	}
 	emd_msg_nest_end(m, ops);
 	if (f->group) {
-		grps = emd_msg_nest_begin(m, CTRL_ATTR_MCAST_GROUPS);
-		nest = emd_msg_nest_begin(m, 1);
+		grps = emd_msg_nest_begin_noflag(m, CTRL_ATTR_MCAST_GROUPS);
+		nest = emd_msg_nest_begin_noflag(m, 1);
 		emd_msg_put_u32(m, CTRL_ATTR_MCAST_GRP_ID, f->group_id);
 		emd_msg_put_strz(m, CTRL_ATTR_MCAST_GRP_NAME, f->group);
 		emd_msg_nest_end(m, nest);

@@ -117,6 +117,7 @@ void emd_msg_put_u64(struct emd_msg *m, uint16_t type, uint64_t v, uint16_t pad_
 void emd_msg_put_strz(struct emd_msg *m, uint16_t type, const char *s);
 /* Open a nest (NLA_F_NESTED set); returns its offset for emd_msg_nest_end. */
 size_t emd_msg_nest_begin(struct emd_msg *m, uint16_t type);
+size_t emd_msg_nest_begin_noflag(struct emd_msg *m, uint16_t type);
 void emd_msg_nest_end(struct emd_msg *m, size_t nest);
 /* Close the open message: its length, or -EMSGSIZE (and it is gone). */
 int emd_msg_end(struct emd_msg *m);

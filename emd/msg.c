@@ -124,6 +124,16 @@ size_t emd_msg_nest_begin(struct emd_msg *m, uint16_t type)
 	return off;
 }
 
+/* emd_msg_nest_begin_noflag - a nest without NLA_F_NESTED, as the kernel's
+ * older code (the controller) writes them. */
+size_t emd_msg_nest_begin_noflag(struct emd_msg *m, uint16_t type)
+{
+	size_t off = m->len;
+
+	put(m, type, NULL, 0);
+	return off;
+}
+
 void emd_msg_nest_end(struct emd_msg *m, size_t nest)
 {
 	struct nlattr *na = (struct nlattr *)(m->buf + nest);

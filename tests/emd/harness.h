@@ -1,0 +1,65 @@
+/*
+ * Test harness for emd: start the real emd binary on a temporary socket (it
+ * tells us it is ready through the sd_notify protocol), talk to it over raw
+ * SOCK_SEQPACKET connections, stop it with SIGTERM and check its exit status.
+ * Expected bytes are built here with libmnl, independently of emd's writer.
+ */
+#ifndef EMD_TEST_HARNESS_H
+#define EMD_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+
+#include "emkit/nl.h"
+
+#define FAM_ID 0x20     /* emd's family id (resolved in tests that check it) */
+#define EVENT_GRP 0x20
+
+struct emd_proc {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+	char log[128];
+	int notify_fd;
+};
+
+/* Start emd with extra arguments (NULL-terminated); waits for READY=1. */
+void emd_start(struct emd_proc *p, const char *const *args);
+/* SIGTERM, wait, check exit status 0 and that the socket file is gone. */
+void emd_stop(struct emd_proc *p);
+/* Send a signal to emd. */
+void emd_signal(struct emd_proc *p, int sig);
+/* Wait for the next sd_notify datagram; returns its text (static buffer). */
+const char *emd_notify_wait(struct emd_proc *p);
+/* The whole of emd's stderr so far (static buffer). */
+const char *emd_log_text(const struct emd_proc *p);
+
+/* A new connection to emd. */
+int emd_connect(const struct emd_proc *p);
+void send_pkt(int fd, const void *buf, size_t len);
+/* Receive one packet (fails the test after 60 s of silence: a hang, not a
+ * threshold). Returns its length. */
+size_t recv_pkt(int fd, void *buf, size_t size);
+/* True if a packet is waiting right now. */
+bool pkt_waiting(int fd);
+
+/* Start a request: nlmsghdr + genlmsghdr in @buf. */
+struct nlmsghdr *req_begin(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
+			   uint8_t version);
+/* Parse an NLMSG_ERROR packet of exactly one message; checks seq. */
+void expect_error(const void *buf, size_t len, uint32_t seq, int err, const char *msg);
+/* The parsed error of the NLMSG_ERROR at @buf. */
+struct emnl_error parse_error(const void *buf, size_t len);
+
+/* Load the spec built from spec/ (for decoding in checks). */
+const struct emnl_spec *test_spec(void);
+
+/* Write @text to @path (atomically: a temporary file renamed into place). */
+void write_file(const char *path, const char *text);
+
+#endif
