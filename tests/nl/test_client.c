@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -380,6 +382,104 @@ static void test_kernel_subscribe(void **state)
 	assert_int_equal(emnl_recv_notification(sk, &fam, 0, NULL, NULL, &e), 0);
 	emnl_family_release(&fam);
 	emnl_sock_close(sk);
+}
+
+/* netdev's notifications, as far as this test needs them (uapi numbers). */
+static const char netdev_ntf_spec[] =
+	"name: netdev\n"
+	"attribute-sets:\n"
+	"  - name: dev\n"
+	"    attributes:\n"
+	"      - {name: ifindex, type: u32}\n"
+	"operations:\n"
+	"  list:\n"
+	"    - {name: dev-get, attribute-set: dev, do: {request: {attributes: [ifindex]},"
+	" reply: {attributes: [ifindex]}}}\n"
+	"    - {name: dev-add-ntf, notify: dev-get, mcgrp: mgmt}\n"
+	"    - {name: dev-del-ntf, notify: dev-get, mcgrp: mgmt}\n"
+	"mcast-groups:\n"
+	"  list: [{name: mgmt}]\n";
+
+struct ntf_seen {
+	int adds, dels;
+	uint32_t ifindex;
+};
+
+static int collect_ntf(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+{
+	struct ntf_seen *s = data;
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	const struct emnl_value *v = emnl_attrs_get(msg, "ifindex");
+
+	if (g->cmd == 2 && v) {
+		s->adds++;
+		s->ifindex = (uint32_t)v->u;
+	} else if (g->cmd == 3 && v && v->u == s->ifindex) {
+		s->dels++;
+	}
+	return 0;
+}
+
+/* In a network namespace of its own: subscribe to netdev's mgmt group, add
+ * and delete a veth pair, and receive the kernel's notifications for it.
+ * Exit status: 0 pass, 77 cannot run here, else the step that failed. */
+static int ntf_child(void)
+{
+	struct emnl_error e;
+	struct emnl_spec *nd;
+	struct emnl_sock *sk;
+	struct emnl_family fam;
+	struct ntf_seen seen = {0};
+
+	if (unshare(CLONE_NEWNET))
+		return 77;
+	nd = emnl_spec_parse(netdev_ntf_spec, sizeof(netdev_ntf_spec) - 1, &e);
+	if (!nd)
+		return 2;
+	sk = emnl_sock_open_kernel(&e);
+	if (!sk)
+		return 3;
+	if (emnl_family_resolve(sk, nd, &fam, &e))
+		return 77; /* no netdev family */
+	if (emnl_subscribe(sk, &fam, "mgmt", &e))
+		return 4;
+	if (system("ip link add emnl-a type veth peer name emnl-b >/dev/null 2>&1"))
+		return 77;
+	for (int i = 0; i < 20 && !seen.adds; i++)
+		if (emnl_recv_notification(sk, &fam, 1000, collect_ntf, &seen, &e) < 0)
+			return 5;
+	if (!seen.adds || !seen.ifindex)
+		return 6;
+	if (system("ip link del emnl-a >/dev/null 2>&1"))
+		return 7;
+	for (int i = 0; i < 20 && !seen.dels; i++)
+		if (emnl_recv_notification(sk, &fam, 1000, collect_ntf, &seen, &e) < 0)
+			return 8;
+	if (!seen.dels)
+		return 9;
+	emnl_family_release(&fam);
+	emnl_sock_close(sk);
+	emnl_spec_free(nd);
+	return 0;
+}
+
+static void test_kernel_notifications(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(ntf_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip(); /* no namespaces, no veth or no netdev family here */
+	if (WEXITSTATUS(status))
+		fail_msg("notification test failed at step %d", WEXITSTATUS(status));
 }
 
 /* ---- seqpacket peer ----------------------------------------------------------- */
@@ -796,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_extack_missing),
 		cmocka_unit_test(test_ctrl_reply_matches_kernel),
 		cmocka_unit_test(test_kernel_subscribe),
+		cmocka_unit_test(test_kernel_notifications),
 		cmocka_unit_test(test_seqpacket_resolve_dump_do),
 		cmocka_unit_test(test_seqpacket_notifications),
 		cmocka_unit_test(test_seqpacket_by_path),
