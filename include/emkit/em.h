@@ -312,8 +312,11 @@ unsigned int em_pd_count(const struct em_registry *reg);
 #define em_for_each_pd(pd, reg) \
 	for ((pd) = em_pd_next((reg), NULL); (pd); (pd) = em_pd_next((reg), (pd)))
 
+/* The domain's id (what dev-energymodel calls perf-domain-id). */
 unsigned int em_pd_id(const struct em_pd *pd);
+/* Its name (valid while pd is). */
 const char *em_pd_name(const struct em_pd *pd);
+/* Its EM_PD_* flags. */
 unsigned long em_pd_flags(const struct em_pd *pd);
 /* True for a CPU domain. */
 bool em_pd_is_cpu(const struct em_pd *pd);
