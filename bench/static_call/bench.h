@@ -6,6 +6,8 @@
 #ifndef EMKIT_BENCH_STATIC_CALL_H
 #define EMKIT_BENCH_STATIC_CALL_H
 
+#include <stddef.h>
+
 typedef int bench_fn(int);
 
 /*
@@ -29,16 +31,21 @@ int bench_target_work(int x); /* the callee with a body */
 
 /* Each loop: n calls, to the empty callee (work = 0) or to the one with a body. */
 long bench_direct(long n, int work);              /* direct call */
-long bench_static_call(long n, int work);         /* static_call(), default backend */
+long bench_static_call(long n, int work);         /* static_call(), sites patched */
+long bench_static_call_tramp(long n, int work);   /* static_call(), trampolines only */
 long bench_static_call_generic(long n, int work); /* static_call(), generic backend */
 long bench_fptr(long n, int work);                /* plain function pointer */
 long bench_retpoline(long n, int work);           /* function pointer, retpoline */
 long bench_kcfi(long n, int work);                /* function pointer, kCFI-checked */
 
-/* Retarget the two static calls (to measure update latency). */
+/* Retarget the static calls (to measure update latency). */
 int bench_update_tramp(int which);
+int bench_update_tramp_only(int which);
 int bench_update_generic(int which);
 
 extern bench_fn *volatile bench_fptr_target[2];
+
+/* How many of the benchmark's own call sites now call their target directly. */
+size_t bench_sites_direct(void);
 
 #endif

@@ -1,4 +1,8 @@
-/* Callees and the direct and static-call loops (default backend). */
+/*
+ * Callees, and the direct, static-call and function-pointer loops. This file is part of
+ * the benchmark executable, linked with --emit-relocs: its static-call sites are found
+ * and patched to call the target directly (the inline flavour).
+ */
 #include "emkit/static_call.h"
 
 #include "bench.h"
@@ -64,4 +68,9 @@ int bench_update_tramp(int which)
 	int err = static_call_update(bench_sc, which ? bench_target_alt : bench_target);
 
 	return err ? err : static_call_update(bench_sc_work, bench_target_work);
+}
+
+size_t bench_sites_direct(void)
+{
+	return static_call_sites(bench_sc, 1) + static_call_sites(bench_sc_work, 1);
 }

@@ -64,6 +64,15 @@
  *     Code is never writable and executable at once: the page holding a trampoline
  *     is mapped a second time, read-write, from a memfd with the same bytes, and
  *     written only through that alias.
+ * inline call sites (on top of the trampolines, per module)
+ *     Link a module with -Wl,--emit-relocs and its calls to trampolines are found
+ *     from its relocations (what the kernel gets from objtool) at the first update;
+ *     from then on each update also rewrites every such `call`/`BL` to call the
+ *     target itself. Cost: a direct call. x86-64 rewrites a site with one aligned
+ *     store when its rel32 fits one 8-byte word, else with the kernel's int3
+ *     protocol (a SIGTRAP handler sends a thread that meets the int3 to the
+ *     trampoline); aarch64 always with one store. Sites that cannot reach the target,
+ *     and NULL targets, go back to calling the trampoline.
  * generic (any architecture; define EMKIT_STATIC_CALL_GENERIC before including)
  *     static_call() is an indirect call through the key. Cost: a load and an
  *     indirect call (plus a retpoline or a CFI check where the build adds them).
@@ -114,6 +123,15 @@ struct static_call_key {
  * Returns 0, or a negative errno with the old target still in force.
  */
 int static_call_update_key(struct static_call_key *key, void *func);
+
+/*
+ * static_call_key_sites - the call sites of @key that the library found (in modules
+ * linked with -Wl,--emit-relocs; see "Inline call sites" above); with @direct_only,
+ * only those that now call the target directly rather than the trampoline. Known
+ * once the key has been updated. For tests and diagnostics.
+ */
+size_t static_call_key_sites(const struct static_call_key *key, int direct_only);
+#define static_call_sites(name, direct_only) static_call_key_sites(&STATIC_CALL_KEY(name), direct_only)
 
 /*
  * static_call_return0_untyped - the kernel's historic shared RET0 stub, long (void).

@@ -87,9 +87,21 @@ int static_call_update_key(struct static_call_key *key, void *func)
 	pthread_mutex_lock(&sc_lock);
 	if (key->tramp) {
 #if STATIC_CALL_ASM_STUBS
-		err = sc_arch_patch(key, func);
+		/*
+		 * Everything that can fail comes first (finding the call sites, making
+		 * their pages and the trampoline's writable), so that a failure leaves
+		 * all as it was. Then the trampoline, then the sites: a caller that
+		 * still reaches the trampoline meanwhile gets the new target too.
+		 */
+		err = sc_sites_scan();
 		if (!err)
+			err = sc_sites_prepare(key);
+		if (!err)
+			err = sc_arch_patch(key, func);
+		if (!err) {
+			sc_sites_retarget(key, func);
 			sc_sync_core();
+		}
 #else
 		err = -ENOSYS; /* a trampoline key on an architecture we cannot patch */
 #endif

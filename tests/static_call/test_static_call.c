@@ -389,6 +389,51 @@ static int stress_t3(int x)
 
 DEFINE_STATIC_CALL(sc_stress, stress_t1);
 
+#if defined(TEST_CALL_SITES) && defined(__x86_64__)
+/*
+ * Two call sites of sc_stress at chosen places, for the inline flavour: one whose
+ * rel32 lies in one aligned 8-byte word (patched with one store), one whose rel32
+ * straddles two words (patched with the int3 protocol). Each takes int x and returns
+ * what the static call returns, keeping the stack aligned for the call.
+ */
+int stress_site_aligned(int x);
+int stress_site_straddling(int x);
+__asm__(".pushsection .text\n"
+	".balign 16\n"
+	".globl stress_site_aligned\n"
+	".type stress_site_aligned, @function\n"
+	"stress_site_aligned:\n"
+	"sub $8, %rsp\n"             /* 4 bytes: [0,4) */
+	".fill 4, 1, 0x90\n"         /* nops: the call at 8, its rel32 at [9,13) */
+	"call static_call_tramp__sc_stress\n"
+	"add $8, %rsp\n"
+	"ret\n"
+	".balign 16\n"
+	".globl stress_site_straddling\n"
+	".type stress_site_straddling, @function\n"
+	"stress_site_straddling:\n"
+	"sub $8, %rsp\n"             /* the call at 4, its rel32 at [5,9): two words */
+	"call static_call_tramp__sc_stress\n"
+	"add $8, %rsp\n"
+	"ret\n"
+	".popsection\n");
+#define STRESS_SITES 3
+#else
+#define STRESS_SITES 1
+#endif
+
+static int stress_call(int site, int x)
+{
+#if defined(TEST_CALL_SITES) && defined(__x86_64__)
+	if (site == 1)
+		return stress_site_aligned(x);
+	if (site == 2)
+		return stress_site_straddling(x);
+#endif
+	(void)site;
+	return static_call(sc_stress)(x);
+}
+
 struct caller {
 	pthread_t thread;
 	unsigned long seen[4]; /* [0]: the RET0 stub */
@@ -402,8 +447,8 @@ static void *stress_caller(void *arg)
 {
 	struct caller *c = arg;
 
-	while (!__atomic_load_n(&stress_stop, __ATOMIC_ACQUIRE)) {
-		int r = static_call(sc_stress)(0);
+	for (unsigned long n = 0; !__atomic_load_n(&stress_stop, __ATOMIC_ACQUIRE); n++) {
+		int r = stress_call((int)(n % STRESS_SITES), 0);
 
 		if (r >= 0 && r <= 3)
 			c->seen[r]++;
@@ -456,7 +501,50 @@ static void test_stress_live_updates(void **state)
 		      calls, total_seen[0], total_seen[1], total_seen[2], total_seen[3]);
 	/* The last update (index STRESS_UPDATES-1) set targets[STRESS_UPDATES % 4]. */
 	assert_ptr_equal(static_call_query(sc_stress), targets[STRESS_UPDATES % 4]);
+#ifdef TEST_CALL_SITES
+	/* Every site was found, and calls the final target directly. */
+	print_message("# sc_stress: %zu call sites, %zu direct\n", static_call_sites(sc_stress, 0),
+		      static_call_sites(sc_stress, 1));
+	assert_true(static_call_sites(sc_stress, 0) >= STRESS_SITES);
+	assert_int_equal(static_call_sites(sc_stress, 1), static_call_sites(sc_stress, 0));
+#endif
 }
+
+#ifdef TEST_CALL_SITES
+/* Call sites follow updates: direct to the target, back to the trampoline for NULL. */
+static void test_call_sites(void **state)
+{
+	size_t all;
+
+	(void)state;
+	assert_int_equal(static_call_update(sc_math, add_two), 0);
+	all = static_call_sites(sc_math, 0);
+	print_message("# sc_math: %zu call sites\n", all);
+	assert_true(all >= 5);
+	assert_int_equal(static_call_sites(sc_math, 1), all);
+	assert_int_equal(static_call(sc_math)(1), 3);
+
+	assert_int_equal(static_call_update(sc_math, STATIC_CALL_STUB_RET0(sc_math)), 0);
+	assert_int_equal(static_call_sites(sc_math, 1), all);
+	assert_int_equal(static_call(sc_math)(1), 0);
+
+	/* NULL: the sites go back to the trampoline, which returns. */
+	assert_int_equal(static_call_update(sc_hook, hook_record), 0);
+	assert_true(static_call_sites(sc_hook, 1) >= 2);
+	assert_int_equal(static_call_update(sc_hook, NULL), 0);
+	assert_int_equal(static_call_sites(sc_hook, 1), 0);
+	assert_true(static_call_sites(sc_hook, 0) >= 2);
+	hooks_seen = 0;
+	static_call_cond(sc_hook)(1, 2);
+	assert_int_equal(hooks_seen, 0);
+
+	/* Far targets: out of a site's reach, the site calls the trampoline. */
+	assert_int_equal(static_call_update(sc_far, far_triple), 0);
+	assert_int_equal(static_call(sc_far)(2), 6);
+	assert_int_equal(static_call_update(sc_math, add_one), 0);
+	assert_int_equal(static_call(sc_math)(1), 2);
+}
+#endif
 
 int main(void)
 {
@@ -483,6 +571,9 @@ int main(void)
 #endif
 		cmocka_unit_test(test_kcfi_typed_stub_passes),
 		cmocka_unit_test(test_stress_live_updates),
+#ifdef TEST_CALL_SITES
+		cmocka_unit_test(test_call_sites),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
