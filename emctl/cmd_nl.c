@@ -25,8 +25,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: emctl nl --spec FILE (--do OP | --dump OP) [--json JSON]\n"
-		"                [--subscribe GROUP --duration S] [--socket PATH]\n"
-		"       emctl nl --spec FILE --subscribe GROUP --duration S [--socket PATH]\n"
+		"                [--subscribe GROUP --duration S [--count N]] [--socket PATH]\n"
+		"       emctl nl --spec FILE --subscribe GROUP --duration S [--count N] [--socket PATH]\n"
 		"\n"
 		"Send a request of the generic netlink family that the YNL spec FILE\n"
 		"describes and print the replies as JSON.\n"
@@ -37,6 +37,7 @@ static void usage(FILE *out)
 		"  --json JSON         request attributes, e.g. '{\"perf-domain-id\": 0}'\n"
 		"  --subscribe GROUP   join multicast GROUP and print its notifications\n"
 		"  --duration S        how long to listen, in seconds (default 0: what is queued)\n"
+		"  --count N           stop after N notifications\n"
 		"  --socket PATH       talk to a server on a UNIX seqpacket socket (emd)\n"
 		"                      instead of the kernel\n"
 		"  --help              this text\n"
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 struct nl_args {
 	const char *spec, *do_op, *dump_op, *json, *group, *socket;
 	double duration;
+	long count; /* 0: no limit */
 };
 
 static int parse_args(int argc, char **argv, struct nl_args *a)
@@ -61,6 +63,7 @@ static int parse_args(int argc, char **argv, struct nl_args *a)
 		{"subscribe", required_argument, NULL, 'g'},
 		{"duration", required_argument, NULL, 't'},
 		{"socket", required_argument, NULL, 'u'},
+		{"count", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -84,6 +87,13 @@ static int parse_args(int argc, char **argv, struct nl_args *a)
 				return EMCTL_EXIT_USAGE;
 			}
 			break;
+		case 'n':
+			a->count = strtol(optarg, &end, 10);
+			if (*end || a->count < 1) {
+				fprintf(stderr, "emctl nl: bad --count '%s'\n", optarg);
+				return EMCTL_EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -104,6 +114,10 @@ static int parse_args(int argc, char **argv, struct nl_args *a)
 	if ((a->do_op && a->dump_op) || (!a->do_op && !a->dump_op && !a->group)) {
 		fprintf(stderr, "emctl nl: give one of --do or --dump (or --subscribe)\n");
 		usage(stderr);
+		return EMCTL_EXIT_USAGE;
+	}
+	if (a->count && !a->group) {
+		fprintf(stderr, "emctl nl: --count needs --subscribe\n");
 		return EMCTL_EXIT_USAGE;
 	}
 	if (a->json && !a->do_op && !a->dump_op) {
@@ -132,6 +146,7 @@ static int add_to_list(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void 
 
 struct notify_ctx {
 	const struct emnl_spec *spec;
+	long printed;
 };
 
 /* Notification callback: one line {"name": ..., "msg": {...}} each. */
@@ -148,6 +163,7 @@ static int print_notification(const struct nlmsghdr *nlh, struct emnl_attrs *msg
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED));
 	fflush(stdout);
 	json_object_put(o);
+	c->printed++;
 	return 0;
 }
 
@@ -162,7 +178,7 @@ static long long now_ms(void)
 
 /* Listen for notifications for @duration seconds. */
 static int listen_for(struct emnl_sock *sk, const struct emnl_family *fam, double duration,
-		      const struct emnl_spec *spec)
+		      long count, const struct emnl_spec *spec)
 {
 	struct notify_ctx c = {.spec = spec};
 	long long end = now_ms() + (long long)(duration * 1000);
@@ -175,6 +191,8 @@ static int listen_for(struct emnl_sock *sk, const struct emnl_family *fam, doubl
 
 		if (n < 0)
 			return report("receiving notifications", &e, spec);
+		if (count && c.printed >= count)
+			return EMCTL_EXIT_OK;
 		if (n == 0 && left <= 0)
 			return EMCTL_EXIT_OK;
 		if (n == 0 && now_ms() >= end)
@@ -303,7 +321,7 @@ int emctl_cmd_nl(int argc, char **argv)
 	if (a.do_op || a.dump_op)
 		rc = run_request(&a, sk, &fam, spec);
 	if (!rc && a.group)
-		rc = listen_for(sk, &fam, a.duration, spec);
+		rc = listen_for(sk, &fam, a.duration, a.count, spec);
 out_fam:
 	emnl_family_release(&fam);
 out:

@@ -16,7 +16,7 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^
 run() { "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; }
 status_is() { [ "$(cat "$T/rc")" = "$1" ]; }
 
-echo "1..14"
+echo "1..15"
 
 run "$EMCTL" nl --help
 if status_is 0 && grep -q "usage: emctl nl --spec FILE" "$T/out"; then ok "--help prints usage, exits 0"; else not_ok "--help"; fi
@@ -90,5 +90,47 @@ if status_is 0 && [ ! -s "$T/out" ]; then ok "subscribe to nlctrl notify for 0 s
 run "$EMCTL" nl --spec "$SPEC/dev-energymodel.yaml" --dump get-perf-domains
 if status_is 1 && grep -q "resolving the family: No such file or directory (ENOENT): no family 'dev-energymodel'" "$T/err"; then
     ok "dev-energymodel absent from this kernel: exit 1 with the reason"; else not_ok "dev-energymodel absent"; fi
+
+# The kernel's own notifications, in a network namespace of our own: emctl
+# subscribes to netdev's mgmt group and must print, decoded, the dev-add-ntf
+# (and dev-change-ntf) messages that new veth pairs cause. Interfaces are added until emctl has printed one (or
+# gives up after --duration), so no timing is assumed.
+cat >"$T/netdev.yaml" <<'SPEC'
+name: netdev
+attribute-sets:
+  - name: dev
+    attributes:
+      - {name: ifindex, type: u32}
+operations:
+  list:
+    - {name: dev-get, attribute-set: dev, do: {request: {attributes: [ifindex]}, reply: {attributes: [ifindex]}}}
+    - {name: dev-add-ntf, notify: dev-get, mcgrp: mgmt}
+    - {name: dev-del-ntf, notify: dev-get, mcgrp: mgmt}
+    - {name: dev-change-ntf, notify: dev-get, mcgrp: mgmt}
+mcast-groups:
+  list: [{name: mgmt}]
+SPEC
+if unshare -n true 2>/dev/null && genl ctrl get name netdev >/dev/null 2>&1; then
+    EMCTL="$EMCTL" T="$T" unshare -n sh -c '
+        "$EMCTL" nl --spec "$T/netdev.yaml" --subscribe mgmt --duration 30 --count 4 >"$T/out" 2>"$T/err" &
+        pid=$!
+        i=0
+        while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do
+            ip link add emnl$i type veth peer name emnlp$i 2>/dev/null
+            i=$((i + 1))
+            sleep 0.1
+        done
+        wait $pid
+        echo $? >"$T/rc"'
+    if status_is 0 && python3 -c '
+import json, sys
+ntfs = [json.loads(line) for line in open(sys.argv[1])]
+assert len(ntfs) >= 4, ntfs
+assert all(n["name"] in ("dev-add-ntf", "dev-change-ntf") for n in ntfs), ntfs
+assert any(n["name"] == "dev-add-ntf" and n["msg"]["ifindex"] > 0 for n in ntfs), ntfs
+' "$T/out" 2>>"$T/err"; then ok "subscribe: the kernel's netdev notifications for new veths, as JSON"; else not_ok "kernel notification"; fi
+else
+    n=$((n + 1)); echo "ok $n - # SKIP no network namespaces or no netdev family"
+fi
 
 exit $((failed > 0))
