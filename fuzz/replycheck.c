@@ -97,7 +97,10 @@ int rc_check_dgram(struct rc_ctx *c, const uint8_t *buf, size_t len)
 		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > left)
 			return bad(c, nlh, "nlmsg_len out of bounds");
 		c->msgs++;
-		if (c->in_dump && nlh->nlmsg_seq != c->dump_seq)
+		/* Notifications (sequence 0, the family's id) may come between
+		 * the packets of a dump, as multicast does on a netlink socket. */
+		if (c->in_dump && nlh->nlmsg_seq != c->dump_seq &&
+		    !(nlh->nlmsg_seq == 0 && nlh->nlmsg_type == c->em_id))
 			return bad(c, nlh, "another answer inside an unfinished dump");
 		switch (nlh->nlmsg_type) {
 		case NLMSG_ERROR:

@@ -12,7 +12,7 @@
  *   - family messages (dev-energymodel or nlctrl) pass lib/nl's strict
  *     validation as replies against their spec;
  *   - a multi-part answer (NLM_F_MULTI) ends with NLMSG_DONE or an error
- *     before any other answer starts.
+ *     before any other answer starts (notifications excepted).
  */
 #ifndef EMKIT_FUZZ_REPLYCHECK_H
 #define EMKIT_FUZZ_REPLYCHECK_H
