@@ -240,7 +240,8 @@ int emd_ctrl_request(struct emd *d, struct emd_client *c, const struct nlmsghdr 
  * emd_dump_domains_fill for the packing rule). */
 int emd_dump_families_fill(struct emd *d, struct emd_client *c, struct emd_msg *m)
 {
-	size_t limit = d->cfg.dump_packet_size, before;
+	size_t limit = d->cfg.dump_packet_size < m->size ? d->cfg.dump_packet_size : m->size;
+	size_t before;
 
 	while (c->dump.next < N_FAMILIES) {
 		before = m->len;

@@ -84,6 +84,8 @@ enum emd_op {
 	EMD_OP_JOIN,
 	EMD_OP_ERROR,
 	EMD_OP_EVENT,
+	EMD_OP_DEFERRED, /* a packet waited for room in the client's socket (EAGAIN) */
+	EMD_OP_DROPPED,  /* an event dropped: the client's queue was full */
 	EMD_OP_MAX,
 };
 
@@ -145,6 +147,7 @@ struct emd_client {
 	struct emd_pkt *q_head, *q_tail;
 	unsigned int q_len;       /* packets queued */
 	uint64_t events_dropped;
+	size_t max_packet;        /* the socket's send buffer bounds a datagram */
 	struct {
 		enum emd_dump_kind kind;
 		uint32_t seq;

@@ -241,6 +241,9 @@ int emd_dump_domains_fill(struct emd *d, struct emd_client *c, struct emd_msg *m
 	size_t limit = d->cfg.dump_packet_size;
 	uint32_t end, id;
 
+	if (limit > m->size)
+		limit = m->size;
+
 	if (!c->dump.done_sent) {
 		em_read_lock();
 		end = map_domains(d, c->dump.next);

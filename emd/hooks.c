@@ -26,6 +26,8 @@ static const char *const op_names[EMD_OP_MAX] = {
 	[EMD_OP_JOIN] = "join/leave",
 	[EMD_OP_ERROR] = "error replies",
 	[EMD_OP_EVENT] = "events",
+	[EMD_OP_DEFERRED] = "deferred (EAGAIN)",
+	[EMD_OP_DROPPED] = "events dropped",
 };
 
 /* emd_trace_request_hook - one line per request on stderr, with its result. */
@@ -80,10 +82,29 @@ uint64_t emd_hooks_count(enum emd_op op)
 	return op < EMD_OP_MAX ? counters[op] : 0;
 }
 
-/* emd_hooks_report - the counters, one per line. */
+/* Short names for the service manager's status line. */
+static const char *const op_keys[EMD_OP_MAX] = {
+	[EMD_OP_GETFAMILY] = "getfamily", [EMD_OP_GET_PD] = "get-pd",
+	[EMD_OP_DUMP_PD] = "dump-pd",     [EMD_OP_GET_TABLE] = "get-table",
+	[EMD_OP_JOIN] = "join",           [EMD_OP_ERROR] = "errors",
+	[EMD_OP_EVENT] = "events",        [EMD_OP_DEFERRED] = "deferred",
+	[EMD_OP_DROPPED] = "dropped",
+};
+
+/* emd_hooks_report - the counters, one per line on stderr, and as one
+ * STATUS= line for the service manager (systemctl status shows it). */
 void emd_hooks_report(void)
 {
+	char status[512];
+	size_t n = (size_t)snprintf(status, sizeof(status), "STATUS=counters%s:",
+				    enabled ? "" : " (off)");
+
 	fprintf(stderr, "emd: counters (%s):\n", enabled ? "counting" : "off");
-	for (int i = 0; i < EMD_OP_MAX; i++)
+	for (int i = 0; i < EMD_OP_MAX; i++) {
 		fprintf(stderr, "emd:   %-22s %llu\n", op_names[i], (unsigned long long)counters[i]);
+		if (n < sizeof(status))
+			n += (size_t)snprintf(status + n, sizeof(status) - n, " %s=%llu", op_keys[i],
+					      (unsigned long long)counters[i]);
+	}
+	emd_sd_notify(status);
 }

@@ -91,6 +91,9 @@ static int send_now(struct emd_client *c, const void *buf, size_t len)
 		return 0;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return -EAGAIN;
+	if (errno == EMSGSIZE)
+		emd_log("client %u: a %zu-byte packet exceeds its socket's send buffer", c->portid,
+			len);
 	return -errno;
 }
 
@@ -118,7 +121,7 @@ static int pump_dump(struct emd *d, struct emd_client *c)
 		struct emd_msg m;
 		int done, err;
 
-		emd_msg_init(&m, d->dumpbuf, EMNL_DGRAM_MAX, d->cfg.pad);
+		emd_msg_init(&m, d->dumpbuf, c->max_packet, d->cfg.pad);
 		if (c->dump.kind == EMD_DUMP_DOMAINS)
 			done = emd_dump_domains_fill(d, c, &m);
 		else
@@ -130,8 +133,10 @@ static int pump_dump(struct emd *d, struct emd_client *c)
 		if (m.len == 0)
 			continue;
 		err = send_now(c, m.buf, m.len);
-		if (err == -EAGAIN)
+		if (err == -EAGAIN) {
+			static_call(emd_count)(EMD_OP_DEFERRED);
 			err = enqueue(c, m.buf, m.len); /* sent first when there is room */
+		}
 		if (err)
 			return err;
 	}
@@ -183,6 +188,7 @@ int emd_client_send(struct emd *d, struct emd_client *c, const void *buf, size_t
 	if (event && (c->overrun || c->q_len >= d->cfg.client_queue)) {
 		c->overrun = true;
 		c->events_dropped++;
+		static_call(emd_count)(EMD_OP_DROPPED);
 		return -ENOBUFS;
 	}
 	if (!c->q_head) {
@@ -192,6 +198,7 @@ int emd_client_send(struct emd *d, struct emd_client *c, const void *buf, size_t
 				c->closing = true;
 			return err;
 		}
+		static_call(emd_count)(EMD_OP_DEFERRED);
 	}
 	err = enqueue(c, buf, len);
 	if (err)
@@ -356,6 +363,17 @@ static void accept_clients(struct emd *d)
 			c->portid = (uint32_t)cred.pid;
 		if (d->cfg.sndbuf > 0)
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &d->cfg.sndbuf, sizeof(d->cfg.sndbuf));
+		/* A datagram larger than the send buffer (less 32 bytes) is refused
+		 * with EMSGSIZE, so dump packets are cut to fit it. */
+		{
+			int sb = 0;
+			socklen_t sl = sizeof(sb);
+
+			c->max_packet = EMNL_DGRAM_MAX;
+			if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, &sl) == 0 && sb > 32 &&
+			    (size_t)sb - 32 < c->max_packet)
+				c->max_packet = (size_t)sb - 32;
+		}
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {

@@ -24,8 +24,19 @@
 
 extern char **environ;
 
+static void start_in_dir(struct emd_proc *p, const char *const *args);
+
 /* emd_start - spawn emd and wait until it says READY=1. */
 void emd_start(struct emd_proc *p, const char *const *args)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->dir, sizeof(p->dir), "/tmp/emd-test.XXXXXX");
+	assert_non_null(mkdtemp(p->dir));
+	start_in_dir(p, args);
+}
+
+/* Spawn emd with its files in p->dir. */
+static void start_in_dir(struct emd_proc *p, const char *const *args)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *argv[64];
@@ -35,9 +46,6 @@ void emd_start(struct emd_proc *p, const char *const *args)
 	posix_spawn_file_actions_t fa;
 	const char *ready;
 
-	memset(p, 0, sizeof(*p));
-	snprintf(p->dir, sizeof(p->dir), "/tmp/emd-test.XXXXXX");
-	assert_non_null(mkdtemp(p->dir));
 	snprintf(p->sock, sizeof(p->sock), "%s/emd.sock", p->dir);
 	snprintf(p->log, sizeof(p->log), "%s/emd.log", p->dir);
 	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -66,16 +74,44 @@ void emd_start(struct emd_proc *p, const char *const *args)
 		fail_msg("emd did not get ready: '%s'; log:\n%s", ready, emd_log_text(p));
 }
 
+/* emd_start_model - emd on a model file written from @text. */
+void emd_start_model(struct emd_proc *p, const char *text, const char *const *args)
+{
+	const char *argv[40];
+	size_t n = 0;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->dir, sizeof(p->dir), "/tmp/emd-test.XXXXXX");
+	assert_non_null(mkdtemp(p->dir));
+	snprintf(p->model, sizeof(p->model), "%s/model.yaml", p->dir);
+	write_file(p->model, text);
+	argv[n++] = "--model";
+	argv[n++] = p->model;
+	for (; args && *args && n < 38; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	start_in_dir(p, argv);
+}
+
 /* emd_notify_wait - the next sd_notify message. */
 const char *emd_notify_wait(struct emd_proc *p)
 {
 	static char buf[1024];
 	struct pollfd pf = {.fd = p->notify_fd, .events = POLLIN};
 	ssize_t n;
+	int slices = 0, status;
 
-	if (poll(&pf, 1, 60000) != 1) {
-		snprintf(buf, sizeof(buf), "(nothing in 60 s)");
-		return buf;
+	/* Wait in slices, so that an emd that exited is noticed at once. */
+	while (poll(&pf, 1, 100) != 1) {
+		if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			snprintf(buf, sizeof(buf), "(emd exited with status 0x%x)", status);
+			p->pid = -1;
+			return buf;
+		}
+		if (++slices == 600) {
+			snprintf(buf, sizeof(buf), "(nothing in 60 s)");
+			return buf;
+		}
 	}
 	n = recv(p->notify_fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';

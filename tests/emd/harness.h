@@ -25,11 +25,14 @@ struct emd_proc {
 	char dir[64];
 	char sock[128];
 	char log[128];
+	char model[128]; /* emd_start_model: the model file */
 	int notify_fd;
 };
 
 /* Start emd with extra arguments (NULL-terminated); waits for READY=1. */
 void emd_start(struct emd_proc *p, const char *const *args);
+/* Start emd on a model file holding @text (p->model), with extra arguments. */
+void emd_start_model(struct emd_proc *p, const char *text, const char *const *args);
 /* SIGTERM, wait, check exit status 0 and that the socket file is gone. */
 void emd_stop(struct emd_proc *p);
 /* Send a signal to emd. */
@@ -55,6 +58,12 @@ struct nlmsghdr *req_begin(void *buf, uint16_t type, uint16_t flags, uint32_t se
 void expect_error(const void *buf, size_t len, uint32_t seq, int err, const char *msg);
 /* The parsed error of the NLMSG_ERROR at @buf. */
 struct emnl_error parse_error(const void *buf, size_t len);
+
+/* A packet's first message header (a function: no type-punning warning). */
+static inline const struct nlmsghdr *nl(const void *p)
+{
+	return p;
+}
 
 /* Load the spec built from spec/ (for decoding in checks). */
 const struct emnl_spec *test_spec(void);

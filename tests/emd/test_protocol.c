@@ -47,12 +47,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A packet's first message header. */
-static const struct nlmsghdr *nl(const void *p)
-{
-	return p;
-}
-
 /* Compare two packets, reporting the first differing byte. */
 static void assert_bytes(const void *got, size_t got_len, const void *want, size_t want_len)
 {
