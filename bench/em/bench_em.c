@@ -119,9 +119,10 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void bench_replace(struct em_registry *reg, unsigned long nr, double *per_s,
+static void bench_replace(struct em_registry *reg, double duration_ns, double *per_s,
 			  double *reads_per_s)
 {
+	unsigned long nr;
 	struct em_model m;
 	struct readers r = {.reg = reg};
 	pthread_t th[2];
@@ -131,8 +132,8 @@ static void bench_replace(struct em_registry *reg, unsigned long nr, double *per
 	for (int i = 0; i < 2; i++)
 		pthread_create(&th[i], NULL, reader, &r);
 	t0 = now_ns();
-	for (unsigned long i = 0; i < nr; i++) {
-		m.domains[1].states[0].power = 121075 + (i & 1023);
+	for (nr = 0; now_ns() - t0 < duration_ns; nr++) {
+		m.domains[1].states[0].power = 121075 + (nr & 1023);
 		em_table_replace(reg, 1, m.domains[1].states, m.domains[1].nr_states, NULL);
 	}
 	em_registry_synchronize(reg);
@@ -140,9 +141,93 @@ static void bench_replace(struct em_registry *reg, unsigned long nr, double *per
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
+	/* Put the RK3399's own table back for the benchmarks that follow. */
+	em_model_release(&m);
+	em_model_default(&m);
+	em_table_replace(reg, 1, m.domains[1].states, m.domains[1].nr_states, NULL);
 	*per_s = (double)nr / ((t1 - t0) / 1e9);
 	*reads_per_s = (double)r.reads / ((t1 - t0) / 1e9);
 	em_model_release(&m);
+}
+
+/*
+ * Baseline for the same job without RCU: a reader-writer lock around the domains'
+ * table pointers. Readers take the read lock, look the domain up by CPU as the RCU
+ * readers do, and read; the writer builds the new table outside the lock, swaps it
+ * under the write lock and frees the old one at once.
+ */
+struct rw_shared {
+	pthread_rwlock_t lock;
+	struct em_cpumask cpus[2];
+	struct em_perf_table *tables[2];
+	int stop;
+	unsigned long reads;
+};
+
+static void *rw_reader(void *arg)
+{
+	struct rw_shared *sh = arg;
+	unsigned long n = 0;
+	uint64_t acc = 0;
+
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
+		const struct em_perf_table *t = NULL;
+
+		pthread_rwlock_rdlock(&sh->lock);
+		for (int i = 0; i < 2 && !t; i++)
+			if (em_cpumask_test(&sh->cpus[i], 4))
+				t = sh->tables[i];
+		acc += t->states[t->nr_states - 1].cost;
+		pthread_rwlock_unlock(&sh->lock);
+		n++;
+	}
+	sink = acc;
+	__atomic_fetch_add(&sh->reads, n, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void bench_replace_rwlock(const struct em_registry *reg, double duration_ns,
+				 double *per_s, double *reads_per_s)
+{
+	struct rw_shared sh = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+	unsigned long nr;
+	pthread_t th[2];
+	double t0, t1;
+	size_t sz;
+
+	em_read_lock();
+	for (int i = 0; i < 2; i++) {
+		const struct em_pd *pd = em_pd_of_cpu(reg, i ? 4 : 0);
+		const struct em_perf_table *t = em_pd_table(pd);
+
+		sz = sizeof(*t) + t->nr_states * sizeof(t->states[0]);
+		sh.tables[i] = malloc(sz);
+		memcpy(sh.tables[i], t, sz);
+		sh.cpus[i] = *em_pd_cpus(pd);
+	}
+	em_read_unlock();
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, rw_reader, &sh);
+	t0 = now_ns();
+	for (nr = 0; now_ns() - t0 < duration_ns; nr++) {
+		struct em_perf_table *nt = malloc(sz), *old;
+
+		memcpy(nt, sh.tables[1], sz); /* only the writer writes: no lock to read */
+		nt->states[0].power = 121075 + (nr & 1023);
+		pthread_rwlock_wrlock(&sh.lock);
+		old = sh.tables[1];
+		sh.tables[1] = nt;
+		pthread_rwlock_unlock(&sh.lock);
+		free(old);
+	}
+	t1 = now_ns();
+	__atomic_store_n(&sh.stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	free(sh.tables[0]);
+	free(sh.tables[1]);
+	*per_s = (double)nr / ((t1 - t0) / 1e9);
+	*reads_per_s = (double)sh.reads / ((t1 - t0) / 1e9);
 }
 
 int main(void)
@@ -168,8 +253,13 @@ int main(void)
 		v[i] = bench_system(reg, 2000000);
 	printf("whole-system estimate, 6 CPUs, em_estimate_energy:  %8.2f ns\n", median5(v));
 	for (int i = 0; i < 5; i++)
-		bench_replace(reg, 100000, &v[i], &w[i]);
-	printf("table replacement with 2 reader threads:            %8.0f replacements/s\n",
+		bench_replace(reg, 2e8, &v[i], &w[i]);
+	printf("table replacement with 2 reader threads (0.2 s):    %8.0f replacements/s\n",
+	       median5(v));
+	printf("  meanwhile, reads by the 2 readers:                %8.0f reads/s\n", median5(w));
+	for (int i = 0; i < 5; i++)
+		bench_replace_rwlock(reg, 2e8, &v[i], &w[i]);
+	printf("baseline: pthread rwlock instead of RCU:            %8.0f replacements/s\n",
 	       median5(v));
 	printf("  meanwhile, reads by the 2 readers:                %8.0f reads/s\n", median5(w));
 
