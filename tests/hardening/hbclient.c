@@ -17,6 +17,11 @@
  *   dump SOCK          dump every domain; print how many.
  *   dump-stall SOCK    start a dump with a small receive buffer, read one
  *                      packet, print "stalled", then wait to be killed.
+ *   flood SOCK CLIENTS SECONDS
+ *                      open CLIENTS connections with the smallest receive
+ *                      buffer; on each, send one 32 KiB datagram packed with
+ *                      get-perf-table requests for domain 0, read nothing,
+ *                      print "sent" and hold the connections for SECONDS.
  *   get-retry SOCK ID SECONDS
  *                      ask for domain ID; when the connection fails (emd
  *                      killed), print the error, reconnect and retry until it
@@ -330,6 +335,47 @@ static int mode_dump_stall(const char *path)
 		pause();
 }
 
+static int mode_flood(const char *path, unsigned clients, unsigned seconds)
+{
+	static uint8_t dgram[EMNL_DGRAM_MAX] __attribute__((aligned(8)));
+	const size_t one = NLMSG_HDRLEN + GENL_HDRLEN + NLA_HDRLEN + 4;
+	size_t len = 0;
+	int small = 1;
+
+	for (uint32_t seq = 1; len + one <= sizeof(dgram); seq++, len += one) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(dgram + len);
+		struct genlmsghdr *g = (struct genlmsghdr *)(nlh + 1);
+		struct nlattr *na = (struct nlattr *)(g + 1);
+
+		nlh->nlmsg_len = (uint32_t)one;
+		nlh->nlmsg_type = EM_ID;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
+		nlh->nlmsg_seq = seq;
+		g->cmd = 2; /* get-perf-table */
+		g->version = 1;
+		na->nla_len = NLA_HDRLEN + 4;
+		na->nla_type = 1; /* perf-domain-id 0 */
+		memset(na + 1, 0, 4);
+	}
+	for (unsigned i = 0; i < clients; i++) {
+		int fd = connect_raw(path);
+
+		if (fd < 0) {
+			printf("connection %u: %s\n", i, strerror(-fd));
+			return 1;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		if (send(fd, dgram, len, 0) != (ssize_t)len) {
+			printf("connection %u: send: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
+	printf("sent %u datagrams of %zu requests\n", clients, len / one);
+	fflush(stdout);
+	sleep(seconds);
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -397,11 +443,14 @@ int main(int argc, char **argv)
 		ret = mode_dump(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "dump-stall"))
 		ret = mode_dump_stall(argv[2]);
+	else if (argc == 5 && !strcmp(argv[1], "flood"))
+		ret = mode_flood(argv[2], (unsigned)strtoul(argv[3], NULL, 0),
+				 (unsigned)strtoul(argv[4], NULL, 0));
 	else if (argc == 5 && !strcmp(argv[1], "get-retry"))
 		ret = mode_get_retry(argv[2], (unsigned)strtoul(argv[3], NULL, 0), atof(argv[4]));
 	else
 		fprintf(stderr, "usage: hbclient fuzz SOCK N SEED | dump SOCK | dump-stall SOCK | "
-				"get-retry SOCK ID SECONDS\n");
+				"flood SOCK CLIENTS SECONDS | get-retry SOCK ID SECONDS\n");
 	emnl_spec_free(em);
 	emnl_spec_free(ctrl);
 	return ret;
