@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
 #include "emctl.h"
@@ -642,7 +643,7 @@ int emctl_cmd_watch(int argc, char **argv)
 			break;
 		}
 		len = (int)n;
-		for (nlh = buf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+		for (nlh = buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				struct emnl_error oe;
 
