@@ -30,7 +30,7 @@ static void usage(FILE *out)
 		"  --default               the embedded RK3399 model (the default)\n"
 		"  --model FILE            a model file (YAML or JSON); reloaded on SIGHUP\n"
 		"                          and when the file changes\n"
-		"  --kernel-model [DIR]    the running kernel's EM from debugfs\n"
+		"  --kernel-model[=DIR]    the running kernel's EM from debugfs\n"
 		"                          (default " DEFAULT_DEBUGFS ")\n"
 		"Socket and limits:\n"
 		"  --socket PATH           default /run/emd/emd.sock as root,\n"

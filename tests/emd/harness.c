@@ -70,6 +70,7 @@ static void start_in_dir(struct emd_proc *p, const char *const *args)
 	assert_int_equal(posix_spawn(&p->pid, EMD_PATH, &fa, NULL, (char *const *)argv, envp), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	ready = emd_notify_wait(p);
+	snprintf(p->ready, sizeof(p->ready), "%s", ready);
 	if (strncmp(ready, "READY=1", 7))
 		fail_msg("emd did not get ready: '%s'; log:\n%s", ready, emd_log_text(p));
 }

@@ -26,6 +26,7 @@ struct emd_proc {
 	char sock[128];
 	char log[128];
 	char model[128]; /* emd_start_model: the model file */
+	char ready[512]; /* the READY=1 message emd sent */
 	int notify_fd;
 };
 
