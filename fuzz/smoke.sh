@@ -27,7 +27,7 @@ done
 seeds=$(find "$tmp/corpus" -type f | wc -l)
 
 echo "1..1"
-"$fuzzer" -max_total_time="$secs" -max_len="$maxlen" -timeout=20 -rss_limit_mb=2048 \
+"$fuzzer" -max_total_time="$secs" -max_len="$maxlen" -timeout=30 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$tmp/artifacts/" ${extra:+"$extra"} "$tmp/corpus" \
     >"$tmp/log" 2>&1
 rc=$?
