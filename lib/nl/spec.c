@@ -308,7 +308,7 @@ static void load_set(struct loader *l, yaml_node_t *n, struct emnl_attr_set *s)
 /* Read one direction ({value, attributes}); attribute names are resolved
  * later, so they are parked in a temporary array of strings. */
 static void load_msg(struct loader *l, yaml_node_t *n, struct emnl_msg_spec *m, uint8_t dflt,
-		     char ***names)
+		     char ***names, size_t *cnt)
 {
 	yaml_node_t *attrs;
 	int64_t v;
@@ -323,13 +323,17 @@ static void load_msg(struct loader *l, yaml_node_t *n, struct emnl_msg_spec *m, 
 	attrs = get(l, n, "attributes");
 	m->n = seq_len(attrs);
 	*names = zalloc(l, m->n + 1, sizeof(char *));
+	if (*names)
+		*cnt = m->n;
 	for (size_t i = 0; *names && i < m->n; i++)
 		(*names)[i] = dup(l, scalar(seq_item(l, attrs, i)));
 }
 
-/* Parked attribute names of one operation, by direction. */
+/* Parked attribute names of one operation, by direction, with their counts
+ * (a name that is not a scalar leaves a NULL in its slot). */
 struct op_names {
 	char **n[5];
+	size_t cnt[5];
 };
 
 static void load_op(struct loader *l, yaml_node_t *n, struct emnl_op *op, int64_t *next,
@@ -365,11 +369,11 @@ static void load_op(struct loader *l, yaml_node_t *n, struct emnl_op *op, int64_
 	op->has_dump = u != NULL;
 	op->is_notify = op->notify_name != NULL;
 	op->is_event = ev != NULL;
-	load_msg(l, get(l, d, "request"), &op->do_req, op->value, &names->n[0]);
-	load_msg(l, get(l, d, "reply"), &op->do_rep, op->value, &names->n[1]);
-	load_msg(l, get(l, u, "request"), &op->dump_req, op->value, &names->n[2]);
-	load_msg(l, get(l, u, "reply"), &op->dump_rep, op->value, &names->n[3]);
-	load_msg(l, ev, &op->event, op->value, &names->n[4]);
+	load_msg(l, get(l, d, "request"), &op->do_req, op->value, &names->n[0], &names->cnt[0]);
+	load_msg(l, get(l, d, "reply"), &op->do_rep, op->value, &names->n[1], &names->cnt[1]);
+	load_msg(l, get(l, u, "request"), &op->dump_req, op->value, &names->n[2], &names->cnt[2]);
+	load_msg(l, get(l, u, "reply"), &op->dump_rep, op->value, &names->n[3], &names->cnt[3]);
+	load_msg(l, ev, &op->event, op->value, &names->n[4], &names->cnt[4]);
 	/* A do or dump without a request still has a command number: the other
 	 * direction's request value (directional specs number requests apart
 	 * from the operation), else the operation's. */
@@ -589,7 +593,7 @@ static void load_root(struct loader *l, struct emnl_spec *s)
 		resolve_ops(l, s, names);
 	for (size_t i = 0; names && i < s->n_ops; i++)
 		for (int k = 0; k < 5; k++) {
-			for (size_t j = 0; names[i].n[k] && names[i].n[k][j]; j++)
+			for (size_t j = 0; names[i].n[k] && j < names[i].cnt[k]; j++)
 				free(names[i].n[k][j]);
 			free(names[i].n[k]);
 		}

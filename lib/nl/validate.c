@@ -128,6 +128,23 @@ static int check_payload(struct vctx *c, const struct nlattr *na, const struct e
 	case EMNL_T_BINARY:
 	case EMNL_T_UNUSED:
 		return 0;
+	case EMNL_T_BITFIELD32: {
+		uint32_t bf[2];
+
+		if (len != sizeof(bf)) {
+			snprintf(msg, sizeof(msg), "'%s' (bitfield32) has length %zu, expected 8",
+				 name, len);
+			return bad_at(c, na, -EINVAL, msg);
+		}
+		memcpy(bf, p, sizeof(bf));
+		/* As the kernel: every value bit must be selected. */
+		if (bf[0] & ~bf[1]) {
+			snprintf(msg, sizeof(msg), "'%s' has value bits 0x%x outside its selector",
+				 name, bf[0] & ~bf[1]);
+			return bad_at(c, na, -EINVAL, msg);
+		}
+		return 0;
+	}
 	case EMNL_T_UINT:
 	case EMNL_T_SINT:
 		if (len != 4 && len != 8) {
@@ -166,8 +183,7 @@ static int check_payload(struct vctx *c, const struct nlattr *na, const struct e
 				 emnl_type_name(kind), len, w);
 			return bad_at(c, na, -EINVAL, msg);
 		}
-		if (at && !emnl_kind_signed(kind) && kind != EMNL_T_BITFIELD32 &&
-		    !at->byte_order_be)
+		if (at && !emnl_kind_signed(kind) && !at->byte_order_be)
 			return check_enum(c, na, at, read_uint(p, w));
 		return 0;
 	}

@@ -422,6 +422,12 @@ static const struct {
 	 "operation 'o' value 300 out of range"},
 	{"name: x\nattribute-sets:\n  - name: s\n    attributes:\n      - {name: a}\n",
 	 -EINVAL, "<string>:5: attribute 'a' has no type"},
+	/* A non-scalar among the names, with names after it that were copied:
+	 * refused, and (LSan checks) nothing of them left behind. */
+	{"name: x\nattribute-sets:\n  - {name: s, attributes: [{name: a, type: u8}, {name: b, type: u8}]}\n"
+	 "operations:\n  list:\n    - {name: o, attribute-set: s, do: {request: {attributes: "
+	 "[a, {not: scalar}, b]}}}\n",
+	 -EINVAL, "operation 'o' lists '?', not in set 's'"},
 };
 
 static void test_bad_specs(void **state)

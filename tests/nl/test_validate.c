@@ -217,6 +217,36 @@ static void test_every_truncation(void **state)
 	}
 }
 
+/* bitfield32: 8 bytes (value, selector), every value bit selected. */
+static void test_bitfield32(void **state)
+{
+	static const char spec_text[] =
+		"name: bf\n"
+		"attribute-sets:\n"
+		"  - {name: s, attributes: [{name: sel, type: bitfield32}]}\n"
+		"operations:\n"
+		"  list:\n"
+		"    - {name: set, attribute-set: s, do: {request: {attributes: [sel]}}}\n";
+	uint8_t ok_msg[] MSGALIGN = {REQ(32, 1), NLA(12, 1), LE32(5), LE32(7)};
+	uint8_t outside[] MSGALIGN = {REQ(32, 1), NLA(12, 1), LE32(9), LE32(7)};
+	uint8_t short_msg[] MSGALIGN = {REQ(28, 1), NLA(8, 1), LE32(5)};
+	struct emnl_error e;
+	struct emnl_spec *s = emnl_spec_parse(spec_text, sizeof(spec_text) - 1, &e);
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(emnl_validate(s, (struct nlmsghdr *)ok_msg, sizeof(ok_msg), false, NULL, 0,
+				       NULL, &e), 0);
+	assert_int_equal(emnl_validate(s, (struct nlmsghdr *)outside, sizeof(outside), false, NULL,
+				       0, NULL, &e), -EINVAL);
+	assert_string_equal(e.msg, "'sel' has value bits 0x8 outside its selector");
+	assert_int_equal(e.offset, 20);
+	assert_int_equal(emnl_validate(s, (struct nlmsghdr *)short_msg, sizeof(short_msg), false,
+				       NULL, 0, NULL, &e), -EINVAL);
+	assert_string_equal(e.msg, "'sel' (bitfield32) has length 4, expected 8");
+	emnl_spec_free(s);
+}
+
 static void test_nesting_depth(void **state)
 {
 	uint8_t buf[128] MSGALIGN;
@@ -431,6 +461,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_table),
 		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_bitfield32),
 		cmocka_unit_test(test_nesting_depth),
 		cmocka_unit_test(test_valid_messages),
 		cmocka_unit_test(test_extack_put_matches_kernel),
