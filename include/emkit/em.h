@@ -93,7 +93,8 @@
  * performance >= max_util (skipping inefficient ones if the PD has
  * SKIP_INEFFICIENCIES; the highest allowed state if none fits); the energy is
  * cost * sum_util, 0 when sum_util is 0. Units: the ×10 of the cost is kept, so the
- * number is 10 × µW × (utilization / capacity-scale) — comparable, not joules.
+ * number is about 10 × power[µW] × sum_util / performance of the chosen state — an
+ * energy rate for comparing placements, not joules.
  * em_estimate_energy() sums it over CPU domains for per-CPU utilizations;
  * em_place_optimal() / em_place_greedy() assign task utilizations to CPUs.
  *
