@@ -453,7 +453,9 @@ int emnl_extack_parse(const struct nlmsghdr *nlh, struct emnl_error *e,
  * "Invalid argument (EINVAL): unknown attribute type 9 (offset 28)" or, for a
  * kernel MISS_TYPE without text,
  * "Invalid argument (EINVAL): missing attribute 'ifindex' (type 1)".
- * @spec resolves attribute names (may be NULL). Returns @buf.
+ * A missing attribute is named from e->attr_set (filled by emnl_validate and
+ * by the client for top-level attributes) or else from @spec (may be NULL)
+ * when all its sets agree on the name of that number. Returns @buf.
  */
 char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec,
 			char *buf, size_t size);

@@ -342,8 +342,7 @@ static int take_done(const struct nlmsghdr *nlh, struct emnl_error *e)
 
 /* What a receive loop is collecting. */
 struct collect {
-	const struct emnl_op *op;
-	const struct emnl_attr_set *set;
+	const struct emnl_attr_set *set; /* replies are decoded in the op's set */
 	uint16_t family;
 	uint32_t seq;
 	bool dump;
@@ -544,17 +543,11 @@ void emnl_family_release(struct emnl_family *fam)
 
 /* ---- requests ------------------------------------------------------------- */
 
-/* The set a reply of @m is decoded with. */
-static const struct emnl_attr_set *reply_set(const struct emnl_op *op)
-{
-	return op->set;
-}
-
 /* emnl_do - request, reply, ack. */
 int emnl_do(struct emnl_sock *sk, const struct emnl_family *fam, const struct emnl_op *op,
 	    const struct emnl_attrs *req, struct emnl_attrs **reply, struct emnl_error *e)
 {
-	struct collect c = {.op = op, .set = reply_set(op), .family = fam->id};
+	struct collect c = {.set = op->set, .family = fam->id};
 	int err;
 
 	if (reply)
@@ -578,7 +571,7 @@ int emnl_do(struct emnl_sock *sk, const struct emnl_family *fam, const struct em
 int emnl_dump(struct emnl_sock *sk, const struct emnl_family *fam, const struct emnl_op *op,
 	      const struct emnl_attrs *req, emnl_msg_cb cb, void *data, struct emnl_error *e)
 {
-	struct collect c = {.op = op, .set = reply_set(op), .family = fam->id, .dump = true,
+	struct collect c = {.set = op->set, .family = fam->id, .dump = true,
 			    .cb = cb, .data = data};
 	int err;
 

@@ -162,6 +162,24 @@ static const char *errno_name(int err)
 	}
 }
 
+/* The attribute numbered @type in @spec when every set that has that number
+ * gives it the same name; NULL when absent or ambiguous. */
+static const struct emnl_attr *unambiguous_attr(const struct emnl_spec *spec, uint32_t type)
+{
+	const struct emnl_attr *found = NULL;
+
+	for (size_t i = 0; spec && type <= UINT16_MAX && i < spec->n_sets; i++) {
+		const struct emnl_attr *a = emnl_set_attr_by_type(&spec->sets[i], (uint16_t)type);
+
+		if (!a)
+			continue;
+		if (found && strcmp(found->name, a->name))
+			return NULL;
+		found = a;
+	}
+	return found;
+}
+
 /* emnl_error_format - one line describing @e. */
 char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec, char *buf,
 			size_t size)
@@ -169,7 +187,6 @@ char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec
 	const char *sym = errno_name(-e->err);
 	int n;
 
-	(void)spec;
 	if (!size)
 		return buf;
 	if (!e->err) {
@@ -187,7 +204,7 @@ char *emnl_error_format(const struct emnl_error *e, const struct emnl_spec *spec
 	if (e->has_miss_type && n >= 0 && (size_t)n < size) {
 		const struct emnl_attr *at =
 			e->attr_set ? emnl_set_attr_by_type(e->attr_set, (uint16_t)e->miss_type)
-				    : NULL;
+				    : unambiguous_attr(spec, e->miss_type);
 
 		/* The kernel sends MISS_TYPE without text; emkit's peers add a
 		 * message naming the attribute, so only its number is added then. */

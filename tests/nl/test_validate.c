@@ -442,6 +442,14 @@ static void test_error_format(void **state)
 	e.miss_type = 1;
 	assert_string_equal(emnl_error_format(&e, NULL, line, sizeof(line)),
 			    "Invalid argument (EINVAL): missing attribute type 1");
+	/* With only the spec: dev-energymodel's sets disagree on type 1 (pad,
+	 * perf-domain-id), while type 6 exists only as perf-state's flags. */
+	assert_string_equal(emnl_error_format(&e, em, line, sizeof(line)),
+			    "Invalid argument (EINVAL): missing attribute type 1");
+	e.miss_type = 6;
+	assert_string_equal(emnl_error_format(&e, em, line, sizeof(line)),
+			    "Invalid argument (EINVAL): missing attribute 'flags' (type 6)");
+	e.miss_type = 1;
 	e.attr_set = emnl_spec_set(em, "perf-table");
 	assert_string_equal(emnl_error_format(&e, NULL, line, sizeof(line)),
 			    "Invalid argument (EINVAL): missing attribute 'perf-domain-id' (type 1)");
