@@ -307,15 +307,13 @@ static int send_request(struct emnl_sock *sk, uint16_t family, uint32_t version,
 static int take_error(const struct nlmsghdr *nlh, const struct emnl_attr_set *set,
 		      struct emnl_error *e)
 {
-	struct emnl_error tmp;
+	struct emnl_error tmp, *t = e ? e : &tmp;
 
-	if (emnl_extack_parse(nlh, &tmp, NULL))
+	if (emnl_extack_parse(nlh, t, NULL))
 		return emnl_error_set(e, -EPROTO, "malformed NLMSG_ERROR from the peer");
-	if (tmp.has_miss_type && !tmp.has_miss_nest)
-		tmp.attr_set = set;
-	if (e)
-		*e = tmp;
-	return tmp.err;
+	if (t->has_miss_type && !t->has_miss_nest)
+		t->attr_set = set;
+	return t->err;
 }
 
 /* An NLMSG_DONE ends a dump; it carries an int status and may carry TLVs. */
