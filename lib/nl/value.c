@@ -117,7 +117,9 @@ struct arena_chunk {
  */
 #define SPARE_MAX 65536
 
-static __thread struct arena_chunk *spare;
+/* initial-exec: reached without __tls_get_addr (the library is linked, not
+ * dlopen()ed late, and needs only one pointer of static TLS). */
+static __thread struct arena_chunk *spare __attribute__((tls_model("initial-exec")));
 static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 
