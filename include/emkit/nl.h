@@ -330,8 +330,9 @@ int emnl_attrs_add_flag(struct emnl_attrs *a, const char *name);
 /* emnl_attrs_add_nest - append a nest (or array, or nest-type-value); its
  * contents go in *@child, which the parent owns. */
 int emnl_attrs_add_nest(struct emnl_attrs *a, const char *name, struct emnl_attrs **child);
-/* emnl_attrs_add_raw - append a value as is (used by decoders); copies @v's
- * bytes, takes ownership of @v->nest. */
+/* emnl_attrs_add_value - append a value as is (for elements of indexed
+ * arrays and hand-made values); copies @v's bytes, takes ownership of
+ * @v->nest. */
 int emnl_attrs_add_value(struct emnl_attrs *a, const struct emnl_value *v);
 
 /* ------------------------------------------------------------------------- */
