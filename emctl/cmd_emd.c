@@ -610,10 +610,9 @@ int emctl_cmd_watch(int argc, char **argv)
 		disconnect(&c);
 		return rc;
 	}
-	if (!o.json) {
-		printf("watching %s for perf-domain events\n", c.where);
-		fflush(stdout);
-	}
+	/* Once subscribed, say so (on stderr with --json, so stdout stays JSON). */
+	fprintf(o.json ? stderr : stdout, "watching %s for perf-domain events\n", c.where);
+	fflush(o.json ? stderr : stdout);
 	if (o.timeout) {
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += o.timeout;
