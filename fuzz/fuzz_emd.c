@@ -135,6 +135,17 @@ static void hexdump(const char *what, const uint8_t *p, size_t len)
 	fprintf(stderr, "\n");
 }
 
+/* What emd's clients look like (read without emd's cooperation: for the
+ * report of a stall only). */
+static void dump_state(void)
+{
+	for (const struct emd_client *c = d.clients; c; c = c->next)
+		fprintf(stderr, "client fd %d: queue %u%s, dump kind %d next %u done_sent %d, "
+			"epoll 0x%x, subscribed %d, overrun %d, closing %d\n", c->fd, c->q_len,
+			c->q_head ? " (head set)" : "", c->dump.kind, c->dump.next,
+			c->dump.done_sent, c->epoll_events, c->subscribed, c->overrun, c->closing);
+}
+
 static size_t sentinel(uint8_t *buf, uint32_t seq)
 {
 	static const char name[] = "dev-energymodel";
@@ -172,14 +183,27 @@ static void exchange(const uint8_t *req, size_t len)
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
+		int r;
 
-		/* Generous: under a loaded machine and libFuzzer's leak checks
-		 * (which stop every thread) 5 s was once not enough. */
-		if (poll(&p, 1, 20000) != 1) {
+		/* libFuzzer's -timeout alarm (SIGALRM) interrupts poll and recv:
+		 * EINTR is not an answer, nor a stall. */
+		do
+			r = poll(&p, 1, 20000);
+		while (r < 0 && errno == EINTR);
+		if (r != 1) {
 			hexdump("request", req, len);
+			dump_state();
+			/* FUZZ_EMD_STALL_WAIT=SECONDS: stay alive that long for a
+			 * debugger to look at emd's thread. */
+			if (getenv("FUZZ_EMD_STALL_WAIT")) {
+				fprintf(stderr, "fuzz-emd: stalled; pid %d waits\n", (int)getpid());
+				sleep((unsigned)atoi(getenv("FUZZ_EMD_STALL_WAIT")));
+			}
 			die("emd did not answer within 20 s");
 		}
-		n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		do
+			n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		while (n < 0 && errno == EINTR);
 		if (n <= 0) {
 			hexdump("request", req, len);
 			die("emd closed the connection");

@@ -121,8 +121,12 @@ static int drain(int fd, struct rc_ctx *rc, uint32_t seq, const uint8_t *req, si
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
+		int r;
 
-		if (poll(&p, 1, 10000) != 1) {
+		do
+			r = poll(&p, 1, 10000);
+		while (r < 0 && errno == EINTR);
+		if (r != 1) {
 			hexdump("request", req, req_len);
 			printf("emd did not answer within 10 s\n");
 			return -1;
