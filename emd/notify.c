@@ -38,7 +38,9 @@ int emd_sd_notify(const char *state)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
+	/* Never block the service on a slow manager: a full queue drops the line. */
+	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
+		   salen);
 	close(fd);
 	return n < 0 ? -errno : 0;
 }

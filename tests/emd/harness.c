@@ -26,6 +26,18 @@ extern char **environ;
 
 static void start_in_dir(struct emd_proc *p, const char *const *args);
 
+/* Every emd started, so that one left running by a failed test is killed at
+ * exit (it would otherwise hold the test runner's pipes open). */
+static pid_t started[64];
+static size_t n_started;
+
+static void kill_leftovers(void)
+{
+	for (size_t i = 0; i < n_started; i++)
+		if (started[i] > 0 && kill(started[i], 0) == 0)
+			kill(started[i], SIGKILL);
+}
+
 /* emd_start - spawn emd and wait until it says READY=1. */
 void emd_start(struct emd_proc *p, const char *const *args)
 {
@@ -66,9 +78,14 @@ static void start_in_dir(struct emd_proc *p, const char *const *args)
 		argv[n++] = *args;
 	argv[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_equal(posix_spawn(&p->pid, EMD_PATH, &fa, NULL, (char *const *)argv, envp), 0);
 	posix_spawn_file_actions_destroy(&fa);
+	if (n_started == 0)
+		atexit(kill_leftovers);
+	if (n_started < sizeof(started) / sizeof(started[0]))
+		started[n_started++] = p->pid;
 	ready = emd_notify_wait(p);
 	snprintf(p->ready, sizeof(p->ready), "%s", ready);
 	if (strncmp(ready, "READY=1", 7))
