@@ -361,7 +361,17 @@ static int gen_attr(struct rg_src *s, struct tree *t, const struct emnl_spec *sp
 		gen_set(s, t, spec, cur, at->nested, depth + 1 + (unsigned)at->n_type_value);
 		break;
 	}
-	default: /* fixed-width integers and bitfield32 */
+	case EMNL_T_BITFIELD32: {
+		/* value, then selector; as the kernel, every value bit selected */
+		uint64_t v = scalar_value(s, at, k, w);
+		uint32_t sel = (uint32_t)(v >> 32), val = (uint32_t)v & sel;
+
+		put_le(n->data, val, 4);
+		put_le(n->data + 4, sel, 4);
+		n->len = 8;
+		break;
+	}
+	default: /* fixed-width integers */
 		put_le(n->data, scalar_value(s, at, k, w), w);
 		n->len = (uint16_t)w;
 		break;
