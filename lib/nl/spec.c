@@ -480,6 +480,7 @@ static void copy_msg(struct loader *l, struct emnl_msg_spec *dst, const struct e
 	dst->present = true;
 	dst->cmd = cmd;
 	dst->n = src->n;
+	free(dst->attrs); /* an op with both notify: and event: had a list already */
 	dst->attrs = zalloc(l, src->n, sizeof(*dst->attrs));
 	if (dst->attrs && src->n)
 		memcpy(dst->attrs, src->attrs, src->n * sizeof(*dst->attrs));
