@@ -181,7 +181,7 @@ struct emd {
 	struct emd_client *clients;
 	unsigned int nr_clients;
 	uint8_t *rxbuf, *txbuf, *dumpbuf; /* requests; replies and events; dump packets */
-	struct emd_pd_id_map *scratch; /* dump: domains by id */
+	struct emd_pd_id_map *scratch; /* domains by id (family.c) */
 	bool stop;
 	uint64_t reloads;
 };

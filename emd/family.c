@@ -18,6 +18,8 @@
 
 #include "emd.h"
 
+static const struct em_pd *pd_lookup(struct emd *d, uint32_t id);
+
 /* ---- command encoding ------------------------------------------------------- */
 
 /* emd_put_domain - one get-perf-domains message: id, flags, one cpus per CPU. */
@@ -111,7 +113,7 @@ static int do_get(struct emd *d, struct emd_client *c, const struct nlmsghdr *nl
 
 	emd_msg_init(&m, d->txbuf, EMNL_DGRAM_MAX, d->cfg.pad);
 	em_read_lock();
-	pd = em_pd_get(d->reg, id);
+	pd = pd_lookup(d, id);
 	if (!pd) {
 		em_read_unlock();
 		return no_such_domain(d, c, nlh, a, id);
@@ -182,41 +184,59 @@ int emd_family_request(struct emd *d, struct emd_client *c, const struct nlmsghd
 
 /* ---- dump --------------------------------------------------------------------- */
 
-/* Domains by id, rebuilt for every packet (a reload may come between two). */
+/*
+ * Domains by id. The registry finds an id by walking its set (a cache miss
+ * per domain), so emd keeps its own index, rebuilt on first use after any
+ * change. It is sound because emd is the registry's only writer and runs on
+ * one thread: every change goes through the observers below, which mark the
+ * index stale before anything could be freed, and the pointers in a valid
+ * index are only used under em_read_lock(), like any registry pointer.
+ */
 struct emd_pd_id_map {
 	size_t cap;
+	uint32_t end;   /* one past the largest id */
+	bool valid;
 	const struct em_pd **by_id;
 };
 
-/* Fill @map with the domains whose id is >= @from; returns one past the
- * largest id (0 when there is none). Under em_read_lock. */
-static uint32_t map_domains(struct emd *d, uint32_t from)
+/* The index, rebuilt if stale; NULL on allocation failure. Under em_read_lock. */
+static struct emd_pd_id_map *pd_index(struct emd *d)
 {
 	struct emd_pd_id_map *map = d->scratch;
 	const struct em_pd *pd;
 	uint32_t end = 0;
 
-	em_for_each_pd(pd, d->reg) {
-		if (em_pd_id(pd) >= from && em_pd_id(pd) + 1 > end)
+	if (map->valid)
+		return map;
+	em_for_each_pd(pd, d->reg)
+		if (em_pd_id(pd) + 1 > end)
 			end = em_pd_id(pd) + 1;
-	}
-	if (end <= from)
-		return 0;
-	if (map->cap < end - from) {
-		size_t cap = (end - from) * 2;
+	if (map->cap < end) {
+		size_t cap = (size_t)end * 2;
 		const struct em_pd **p = realloc(map->by_id, cap * sizeof(*p));
 
 		if (!p)
-			return UINT32_MAX; /* the caller reports -ENOMEM */
+			return NULL;
 		map->by_id = p;
 		map->cap = cap;
 	}
-	memset(map->by_id, 0, (end - from) * sizeof(*map->by_id));
-	em_for_each_pd(pd, d->reg) {
-		if (em_pd_id(pd) >= from)
-			map->by_id[em_pd_id(pd) - from] = pd;
-	}
-	return end;
+	if (end)
+		memset(map->by_id, 0, end * sizeof(*map->by_id));
+	em_for_each_pd(pd, d->reg)
+		map->by_id[em_pd_id(pd)] = pd;
+	map->end = end;
+	map->valid = true;
+	return map;
+}
+
+/* The domain with @id, or NULL. Under em_read_lock. */
+static const struct em_pd *pd_lookup(struct emd *d, uint32_t id)
+{
+	struct emd_pd_id_map *map = pd_index(d);
+
+	if (!map)
+		return em_pd_get(d->reg, id);
+	return id < map->end ? map->by_id[id] : NULL;
 }
 
 /* Append NLMSG_DONE for @c's dump if it fits; true when it did. */
@@ -245,14 +265,17 @@ int emd_dump_domains_fill(struct emd *d, struct emd_client *c, struct emd_msg *m
 		limit = m->size;
 
 	if (!c->dump.done_sent) {
+		struct emd_pd_id_map *map;
+
 		em_read_lock();
-		end = map_domains(d, c->dump.next);
-		if (end == UINT32_MAX) {
+		map = pd_index(d);
+		if (!map) {
 			em_read_unlock();
 			return -ENOMEM;
 		}
+		end = map->end;
 		for (id = c->dump.next; id < end; id++) {
-			const struct em_pd *pd = d->scratch->by_id[id - c->dump.next];
+			const struct em_pd *pd = map->by_id[id];
 			size_t before = m->len;
 			int len;
 
@@ -306,13 +329,22 @@ static void table_event(struct emd *d, const struct em_pd *pd, const struct em_p
 	}
 }
 
+/* Any change makes the id index stale (see struct emd_pd_id_map). */
+static void index_stale(struct emd *d)
+{
+	if (d->scratch)
+		d->scratch->valid = false;
+}
+
 static void on_created(void *ctx, const struct em_pd *pd, const struct em_perf_table *t)
 {
+	index_stale(ctx);
 	table_event(ctx, pd, t, EMD_CMD_PERF_DOMAIN_CREATED);
 }
 
 static void on_updated(void *ctx, const struct em_pd *pd, const struct em_perf_table *t)
 {
+	index_stale(ctx);
 	table_event(ctx, pd, t, EMD_CMD_PERF_DOMAIN_UPDATED);
 }
 
@@ -322,6 +354,7 @@ static void on_deleted(void *ctx, unsigned int id)
 	struct emd_msg m;
 	int len;
 
+	index_stale(d);
 	emd_msg_init(&m, d->txbuf, EMNL_DGRAM_MAX, d->cfg.pad);
 	emd_msg_begin(&m, EMD_FAMILY_ID, 0, 0, 0, EMD_CMD_PERF_DOMAIN_DELETED, EMD_FAMILY_VERSION);
 	emd_msg_put_u32(&m, EMD_A_TABLE_PD_ID, id);
