@@ -146,6 +146,9 @@ struct emd_client {
 	uint32_t epoll_events;    /* what the client is registered for */
 	struct emd_pkt *q_head, *q_tail;
 	unsigned int q_len;       /* packets queued */
+	size_t q_bytes;           /* bytes queued */
+	uint8_t *pend;            /* the rest of a request datagram not yet handled */
+	size_t pend_len, pend_off;
 	uint64_t events_dropped;
 	size_t max_packet;        /* the socket's send buffer bounds a datagram */
 	struct {
@@ -164,6 +167,8 @@ struct emd_config {
 	unsigned int max_clients;
 	size_t max_request;        /* largest request datagram accepted */
 	unsigned int client_queue; /* packets queued per client before overrun */
+	size_t queue_bytes;        /* bytes queued per client: beyond, requests wait
+				    * and events are dropped (0: no byte bound) */
 	int sndbuf;                /* SO_SNDBUF for client sockets (0: system default) */
 	bool watch_model;          /* inotify on the model file */
 	bool hooks_on;             /* tracing and counters from the start */

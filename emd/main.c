@@ -41,6 +41,8 @@ static void usage(FILE *out)
 		"  --max-request N         largest request packet in bytes (default 32768)\n"
 		"  --client-queue N        packets queued per client before events are\n"
 		"                          dropped with ENOBUFS (default 256)\n"
+		"  --client-queue-bytes N  bytes queued per client (default 1 MiB): beyond,\n"
+		"                          its requests wait and its events are dropped\n"
 		"  --sndbuf N              SO_SNDBUF of client sockets (default: system's)\n"
 		"  --no-watch              do not watch the model file with inotify\n"
 		"  --hooks                 start with request tracing and counters on\n"
@@ -67,7 +69,7 @@ static unsigned long number(const char *opt, const char *s, unsigned long lo, un
 /* Parse argv into @cfg; exits on a usage error. */
 static void parse_args(int argc, char **argv, struct emd_config *cfg)
 {
-	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_DPS, O_MAXC, O_MAXR, O_CQ, O_SNDBUF,
+	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_DPS, O_MAXC, O_MAXR, O_CQ, O_CQB, O_SNDBUF,
 	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP };
 	static const struct option opts[] = {
 		{"default", no_argument, NULL, O_DEFAULT},
@@ -78,6 +80,7 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 		{"max-clients", required_argument, NULL, O_MAXC},
 		{"max-request", required_argument, NULL, O_MAXR},
 		{"client-queue", required_argument, NULL, O_CQ},
+		{"client-queue-bytes", required_argument, NULL, O_CQB},
 		{"sndbuf", required_argument, NULL, O_SNDBUF},
 		{"no-watch", no_argument, NULL, O_NOWATCH},
 		{"hooks", no_argument, NULL, O_HOOKS},
@@ -117,6 +120,9 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 			break;
 		case O_CQ:
 			cfg->client_queue = (unsigned int)number("--client-queue", optarg, 1, 1 << 20);
+			break;
+		case O_CQB:
+			cfg->queue_bytes = number("--client-queue-bytes", optarg, 4096, 1UL << 30);
 			break;
 		case O_SNDBUF:
 			cfg->sndbuf = (int)number("--sndbuf", optarg, 1024, INT_MAX / 2);
@@ -180,6 +186,7 @@ int main(int argc, char **argv)
 			.max_clients = 1024,
 			.max_request = EMNL_DGRAM_MAX,
 			.client_queue = 256,
+			.queue_bytes = 1 << 20,
 			.watch_model = true,
 			.pad = emnl_pad_mode_native(),
 		},

@@ -6,7 +6,10 @@
  * queue. Output is sent at once when the socket has room and queued when it
  * has not (EAGAIN); while anything is queued or a dump is under way, the
  * client's further requests wait in its socket (back-pressure, as a kernel
- * socket's dump blocks further reads), so a client's replies are bounded.
+ * socket's dump blocks further reads). Within one request datagram, once
+ * queue_bytes are queued the rest of the datagram waits too (a copy of it,
+ * at most max_request bytes), so what one client can make emd hold is
+ * bounded whatever its requests ask for.
  * Dumps are produced one packet at a time, only when the previous one has
  * gone, and resume from the id they recorded. Events for the 'event' group
  * are the only output that may be dropped: a client whose queue holds
@@ -44,12 +47,15 @@ void emd_log(const char *fmt, ...)
 	fprintf(stderr, "emd: %s\n", line);
 }
 
+static void handle_dgram(struct emd *d, struct emd_client *c, const uint8_t *buf, size_t len);
+
 /* ---- output --------------------------------------------------------------------- */
 
 /* Register @c for what it can do now: read requests only when nothing waits. */
 static void client_rearm(struct emd *d, struct emd_client *c)
 {
-	uint32_t want = c->q_head ? EPOLLOUT : (c->dump.kind != EMD_DUMP_NONE ? EPOLLOUT : EPOLLIN);
+	uint32_t want = (c->q_head || c->pend || c->dump.kind != EMD_DUMP_NONE) ? EPOLLOUT
+										 : EPOLLIN;
 	struct epoll_event ev = {.events = want, .data.ptr = c};
 
 	if (c->closing || want == c->epoll_events)
@@ -76,6 +82,7 @@ static int enqueue(struct emd_client *c, const void *buf, size_t len)
 		c->q_head = p;
 	c->q_tail = p;
 	c->q_len++;
+	c->q_bytes += len;
 	return 0;
 }
 
@@ -158,7 +165,14 @@ static int flush(struct emd *d, struct emd_client *c)
 		if (!c->q_head)
 			c->q_tail = NULL;
 		c->q_len--;
+		c->q_bytes -= p->len;
 		free(p);
+	}
+	if (c->pend) {
+		/* The rest of a request datagram that was waiting for room. */
+		handle_dgram(d, c, c->pend, c->pend_len);
+		if (c->closing || c->q_head)
+			return 0;
 	}
 	if (c->overrun) {
 		uint8_t buf[256];
@@ -185,7 +199,8 @@ int emd_client_send(struct emd *d, struct emd_client *c, const void *buf, size_t
 
 	if (c->closing)
 		return -EPIPE;
-	if (event && (c->overrun || c->q_len >= d->cfg.client_queue)) {
+	if (event && (c->overrun || c->q_len >= d->cfg.client_queue ||
+		      (d->cfg.queue_bytes && c->q_bytes >= d->cfg.queue_bytes))) {
 		c->overrun = true;
 		c->events_dropped++;
 		static_call(emd_count)(EMD_OP_DROPPED);
@@ -263,31 +278,53 @@ static void handle_msg(struct emd *d, struct emd_client *c, const struct nlmsghd
 	static_call(emd_trace)(c, nlh, err);
 }
 
-/* One datagram: every whole message in it, in order. */
+/*
+ * One datagram: its whole messages, in order. When a message leaves more than
+ * queue_bytes queued for the client, the rest of the datagram is kept in
+ * c->pend and handled when the queue has drained (flush). @buf may be
+ * c->pend itself.
+ */
 static void handle_dgram(struct emd *d, struct emd_client *c, const uint8_t *buf, size_t len)
 {
-	const struct nlmsghdr *nlh = (const void *)buf;
+	size_t off = buf == c->pend ? c->pend_off : 0;
 
-	while (len >= NLMSG_HDRLEN) {
+	while (len - off >= NLMSG_HDRLEN && !c->closing) {
+		const struct nlmsghdr *nlh = (const void *)(buf + off);
 		size_t mlen = nlh->nlmsg_len, step;
 
-		if (mlen < NLMSG_HDRLEN || mlen > len) {
+		if (mlen < NLMSG_HDRLEN || mlen > len - off) {
 			struct emnl_error e;
 			struct nlmsghdr hdr = *nlh;
 
 			/* The kernel drops such a datagram silently; we say why. */
 			hdr.nlmsg_len = NLMSG_HDRLEN;
 			emnl_error_set(&e, -EINVAL, "bad nlmsg_len %zu (%zu bytes left in the packet)",
-				       mlen, len);
+				       mlen, len - off);
 			emd_client_error(d, c, &hdr, &e);
-			return;
+			break;
 		}
 		handle_msg(d, c, nlh);
 		step = NLMSG_ALIGN(mlen);
-		if (step >= len)
-			break;
-		len -= step;
-		nlh = (const void *)((const uint8_t *)nlh + step);
+		off = step >= len - off ? len : off + step;
+		if (off < len && d->cfg.queue_bytes && c->q_bytes >= d->cfg.queue_bytes) {
+			/* Enough waits for this client: the rest waits too. */
+			if (buf != c->pend) {
+				c->pend = malloc(len);
+				if (!c->pend) {
+					c->closing = true;
+					return;
+				}
+				memcpy(c->pend, buf, len);
+				c->pend_len = len;
+			}
+			c->pend_off = off;
+			return;
+		}
+	}
+	if (buf == c->pend) {
+		free(c->pend);
+		c->pend = NULL;
+		c->pend_len = c->pend_off = 0;
 	}
 }
 
@@ -297,7 +334,7 @@ static void client_readable(struct emd *d, struct emd_client *c)
 	for (int budget = 32; budget > 0 && !c->closing; budget--) {
 		ssize_t n;
 
-		if (c->q_head || c->dump.kind != EMD_DUMP_NONE)
+		if (c->q_head || c->pend || c->dump.kind != EMD_DUMP_NONE)
 			break;
 		n = recv(c->fd, d->rxbuf, d->cfg.max_request, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
@@ -395,6 +432,7 @@ static void client_free(struct emd *d, struct emd_client *c)
 {
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	free(c->pend);
 	while (c->q_head) {
 		struct emd_pkt *p = c->q_head;
 
