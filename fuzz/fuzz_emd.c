@@ -4,7 +4,8 @@
  * emd's own server code (emd/server.c, family.c, ctrl.c, msg.c, model.c...,
  * everything but main.c) runs in a thread of the fuzzer, serving a model file
  * of 40 device domains on a temporary socket with 200-byte dump packets (so
- * that every dump resumes across many packets). The fuzzer is its client.
+ * that every dump resumes across many packets) and the smallest per-client
+ * queue (so that a datagram of many requests is answered in parts). The fuzzer is its client.
  * Each input becomes one request datagram — raw bytes, or made by the
  * spec-driven generator (reqgen.c) from the input's bytes as choices, for
  * dev-energymodel or nlctrl — followed by a valid sentinel request; every
@@ -108,6 +109,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.max_clients = 64,
 		.max_request = EMNL_DGRAM_MAX,
 		.client_queue = 256,
+		.queue_bytes = 4096, /* the smallest: a datagram of requests waits half-read */
 		.watch_model = true,
 		.pad = emnl_pad_mode_native(),
 	};

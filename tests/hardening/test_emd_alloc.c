@@ -7,8 +7,10 @@
  * 40-domain model file with 200-byte dump packets in a thread of this test.
  * A scenario is one client's whole conversation: connect, getfamily,
  * get-perf-domains for a domain that exists and one that does not,
- * get-perf-table, a domain dump across many packets, a family dump — read
- * slowly through the smallest receive buffer, so that emd must queue. It is run
+ * get-perf-table, a domain dump across many packets, a family dump, then one
+ * datagram of 60 get-perf-table requests (more answers than emd queues per
+ * client: the rest of the datagram waits) — read slowly through the smallest
+ * buffers, so that emd must queue. It is run
  * once to count the allocations emd's thread makes for it (N), then N times
  * more with allocation k failing (k = 1..N). Each time every reply must be
  * well-formed netlink (fuzz/replycheck.c) — a -ENOMEM error is fine, so is
@@ -190,6 +192,23 @@ static int step(int fd, struct rc_ctx *rc, const uint8_t *req, size_t len, uint3
 	}
 }
 
+/* A datagram of @k get-perf-table requests for domain 0 (sequence 100..):
+ * more answers than emd queues per client, so the rest of the datagram
+ * must wait for the client to read. Ends with the last one's answer. */
+static int step_many(int fd, struct rc_ctx *rc, unsigned k, struct outcome *o)
+{
+	static uint8_t req[64 * 32] __attribute__((aligned(8)));
+	uint32_t id0 = 0;
+	size_t len = 0;
+
+	for (unsigned i = 0; i < k; i++)
+		len += put_req(req + len, EMD_FAMILY_ID, 2, 1, 0, 100 + i, 1, &id0, 4);
+	/* the last one asks for an ack: its arrival ends the step */
+	((struct nlmsghdr *)(req + len - (NLMSG_HDRLEN + GENL_HDRLEN + 8)))->nlmsg_flags |=
+		NLM_F_ACK;
+	return step(fd, rc, req, len, 100 + k - 1, false, o);
+}
+
 /* One client's conversation; returns how it went. */
 static struct outcome scenario(void)
 {
@@ -217,7 +236,8 @@ static struct outcome scenario(void)
 	    step(fd, &rc, req, put_req(req, EMD_FAMILY_ID, 1, 1, NLM_F_DUMP, 5, 0, NULL, 0), 5,
 		 true, &o) ||
 	    step(fd, &rc, req, put_req(req, EMD_CTRL_ID, CTRL_CMD_GETFAMILY, 2, NLM_F_DUMP, 6, 0,
-				       NULL, 0), 6, true, &o)) {
+				       NULL, 0), 6, true, &o) ||
+	    step_many(fd, &rc, 60, &o)) {
 		/* an error answer or a closed connection ends the conversation */
 	}
 	close(fd);
@@ -243,6 +263,7 @@ static int setup(void **state)
 		.max_clients = 16,
 		.max_request = EMNL_DGRAM_MAX,
 		.client_queue = 64,
+		.queue_bytes = 4096, /* the smallest: datagrams wait half-read */
 		.sndbuf = 1024, /* the smallest: a few packets, then EAGAIN */
 		.pad = emnl_pad_mode_native(),
 	};
@@ -286,7 +307,7 @@ static void test_each_allocation_fails_once(void **state)
 	(void)state;
 	o = scenario();
 	assert_false(o.closed);
-	assert_int_equal(o.answers, 6);
+	assert_int_equal(o.answers, 7);
 	assert_int_equal(o.domains, 40);
 	/* Count what the scenario allocates in emd's thread. */
 	__atomic_store_n(&fi_count, 0, __ATOMIC_RELEASE);
@@ -296,7 +317,7 @@ static void test_each_allocation_fails_once(void **state)
 	usleep(20000); /* emd's thread finishes with the closed client */
 	__atomic_store_n(&fi_armed, false, __ATOMIC_RELEASE);
 	n = __atomic_load_n(&fi_count, __ATOMIC_ACQUIRE);
-	assert_int_equal(o.answers, 6);
+	assert_int_equal(o.answers, 7);
 	print_message("the scenario makes %lu allocations in emd's thread\n", n);
 	assert_true(n > 0);
 	for (unsigned long k = 1; k <= n; k++) {
@@ -308,10 +329,10 @@ static void test_each_allocation_fails_once(void **state)
 		__atomic_store_n(&fi_armed, false, __ATOMIC_RELEASE);
 		closed += o.closed;
 		enomem += o.enomem > 0;
-		whole += !o.closed && o.answers == 6 && o.domains == 40;
+		whole += !o.closed && o.answers == 7 && o.domains == 40;
 		/* emd carries on: a fresh client gets everything. */
 		o = scenario();
-		if (o.closed || o.answers != 6 || o.domains != 40)
+		if (o.closed || o.answers != 7 || o.domains != 40)
 			fail_msg("after allocation %lu of %lu failed, emd no longer serves in full "
 				 "(closed %d, %u answers, %u domains)", k, n, o.closed, o.answers,
 				 o.domains);
