@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,9 @@ static void usage(FILE *out)
 		"                          (default " DEFAULT_DEBUGFS ")\n"
 		"Socket and limits:\n"
 		"  --socket PATH           default /run/emd/emd.sock as root,\n"
-		"                          $XDG_RUNTIME_DIR/emd.sock otherwise\n"
+		"                          $XDG_RUNTIME_DIR/emd.sock otherwise; created 0660\n"
+		"  --socket-group GROUP    group of the socket file (name or number): its\n"
+		"                          members may connect (default: emd's group)\n"
 		"  --dump-packet-size N    bytes per dump packet, 1..32768 (default 32768);\n"
 		"                          below one message's size: one message per packet\n"
 		"  --max-clients N         concurrent clients (default 1024)\n"
@@ -66,16 +69,34 @@ static unsigned long number(const char *opt, const char *s, unsigned long lo, un
 	return v;
 }
 
+/* A group by name or number, or exit with a usage error. */
+static gid_t group_id(const char *s)
+{
+	struct group *g = getgrnam(s);
+	char *end;
+	unsigned long v;
+
+	if (g)
+		return g->gr_gid;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!errno && end != s && !*end && s[0] != '-' && v < (gid_t)-1)
+		return (gid_t)v;
+	fprintf(stderr, "emd: --socket-group: no group '%s'\n", s);
+	exit(2);
+}
+
 /* Parse argv into @cfg; exits on a usage error. */
 static void parse_args(int argc, char **argv, struct emd_config *cfg)
 {
-	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_DPS, O_MAXC, O_MAXR, O_CQ, O_CQB, O_SNDBUF,
+	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_SGROUP, O_DPS, O_MAXC, O_MAXR, O_CQ, O_CQB, O_SNDBUF,
 	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP };
 	static const struct option opts[] = {
 		{"default", no_argument, NULL, O_DEFAULT},
 		{"model", required_argument, NULL, O_MODEL},
 		{"kernel-model", optional_argument, NULL, O_KMODEL},
 		{"socket", required_argument, NULL, O_SOCKET},
+		{"socket-group", required_argument, NULL, O_SGROUP},
 		{"dump-packet-size", required_argument, NULL, O_DPS},
 		{"max-clients", required_argument, NULL, O_MAXC},
 		{"max-request", required_argument, NULL, O_MAXR},
@@ -108,6 +129,10 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 			break;
 		case O_SOCKET:
 			cfg->socket_path = optarg;
+			break;
+		case O_SGROUP:
+			cfg->socket_gid = group_id(optarg);
+			cfg->set_socket_gid = true;
 			break;
 		case O_DPS:
 			cfg->dump_packet_size = number("--dump-packet-size", optarg, 1, EMNL_DGRAM_MAX);

@@ -490,7 +490,8 @@ static int listen_on(struct emd *d)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *path = d->cfg.socket_path;
-	int fd, probe;
+	mode_t old_mask;
+	int fd, probe, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		emd_log("socket path too long: %s", path);
@@ -511,15 +512,24 @@ static int listen_on(struct emd *d)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
+	/*
+	 * Connecting takes write permission on the socket file: 0660 from the moment
+	 * it exists (the umask applies at bind), so only the owner and the socket's
+	 * group may ask, never every local user; --socket-group names that group.
+	 */
+	old_mask = umask(0117);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (ret || listen(fd, 128) ||
+	    (d->cfg.set_socket_gid && chown(path, (uid_t)-1, d->cfg.socket_gid))) {
 		int err = -errno;
 
 		emd_log("%s: %s", path, strerror(errno));
+		if (!ret)
+			unlink(path);
 		close(fd);
 		return err;
 	}
-	/* A read-only service: anyone may ask. */
-	chmod(path, 0666);
 	d->unlink_socket = true;
 	return fd;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,6 +351,37 @@ static void test_socket_file(void **state)
 	}
 }
 
+/* The socket file is 0660, in the group --socket-group names. */
+static void test_socket_permissions(void **state)
+{
+	struct emd_proc p;
+	struct stat st;
+	char err[1024];
+
+	(void)state;
+	emd_start(&p, NULL);
+	assert_int_equal(stat(p.sock, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, getegid());
+	emd_stop(&p);
+	{
+		const char *const args[] = {"--socket-group", "12345", NULL};
+
+		emd_start(&p, args);
+		assert_int_equal(stat(p.sock, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0660);
+		if (geteuid() == 0) /* only root may give a file a group it is not in */
+			assert_int_equal(st.st_gid, 12345);
+		emd_stop(&p);
+	}
+	{
+		const char *const args[] = {"--socket-group", "no-such-group-here", NULL};
+
+		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
+		assert_string_equal(err, "emd: --socket-group: no group 'no-such-group-here'\n");
+	}
+}
+
 static void test_usage_errors(void **state)
 {
 	char err[2048];
@@ -405,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_notify_and_sigterm),
 		cmocka_unit_test(test_hooks_switch),
 		cmocka_unit_test(test_socket_file),
+		cmocka_unit_test(test_socket_permissions),
 		cmocka_unit_test(test_usage_errors),
 	};
 
