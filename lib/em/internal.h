@@ -46,6 +46,9 @@ struct em_registry {
 	pthread_mutex_t lock; /* writers; error-checking, so re-entry is -EDEADLK */
 	struct em_pd_set *set; /* RCU-published */
 	uint64_t next_seq;
+	/* Which ids are taken (writers only): the lowest free one in O(ids / 64). */
+	uint64_t *ids_used;
+	unsigned int ids_words;
 	unsigned int nr_observers;
 	struct em_observer observers[EM_MAX_OBSERVERS];
 	/* Retired objects waiting for a grace period. */

@@ -15,6 +15,7 @@
  * instrumented), so in TSan builds every read_unlock releases, and every grace period
  * acquires, one token: exactly the ordering RCU guarantees, stated to the tool.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -397,6 +398,7 @@ void em_registry_free(struct em_registry *reg)
 		reclaim_locked(reg);
 	pthread_mutex_unlock(&reg->lock);
 	pthread_mutex_destroy(&reg->lock);
+	free(reg->ids_used);
 	free(reg);
 }
 
@@ -536,13 +538,33 @@ static const struct em_pd *set_find_id(const struct em_pd_set *set, unsigned int
 	return NULL;
 }
 
-static unsigned int lowest_free_id(const struct em_pd_set *set)
+/* Take the lowest free id, as the kernel allocates them: 0 or -ENOMEM. */
+static int id_take(struct em_registry *reg, unsigned int *id)
 {
-	unsigned int id = 0;
+	unsigned int w;
 
-	while (set_find_id(set, id))
-		id++;
-	return id;
+	for (w = 0; w < reg->ids_words; w++)
+		if (~reg->ids_used[w])
+			break;
+	if (w == reg->ids_words) {
+		unsigned int n = reg->ids_words ? 2 * reg->ids_words : 1;
+		uint64_t *ids = em_realloc(reg->ids_used, n * sizeof(*ids));
+
+		if (!ids)
+			return -ENOMEM;
+		memset(ids + reg->ids_words, 0, (n - reg->ids_words) * sizeof(*ids));
+		reg->ids_used = ids;
+		reg->ids_words = n;
+	}
+	*id = w * 64 + (unsigned int)__builtin_ctzll(~reg->ids_used[w]);
+	reg->ids_used[w] |= UINT64_C(1) << (*id % 64);
+	return 0;
+}
+
+static void id_put(struct em_registry *reg, unsigned int id)
+{
+	assert(id / 64 < reg->ids_words && (reg->ids_used[id / 64] & (UINT64_C(1) << (id % 64))));
+	reg->ids_used[id / 64] &= ~(UINT64_C(1) << (id % 64));
 }
 
 static void notify(struct em_registry *reg, int what, const struct em_pd *pd,
@@ -599,13 +621,12 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	pd = em_calloc(1, sizeof(*pd) + (desc->cpus ? em_cpumask_weight(desc->cpus) : 0) *
 					    sizeof(pd->cpu_list[0]));
 	set = em_calloc(1, sizeof(*set) + ((old ? old->nr : 0) + 1) * sizeof(set->pd[0]));
-	if (!pd || !set) {
+	if (!pd || !set || id_take(reg, &pd->id)) {
 		free(pd);
 		free(set);
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	pd->id = lowest_free_id(old);
 	pd->flags = desc->flags;
 	pd->is_cpu = desc->cpus != NULL;
 	pd->capacity = desc->capacity;
@@ -625,6 +646,7 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 		snprintf(pd->name, sizeof(pd->name), "dev%u", pd->id);
 	for (unsigned int i = 0; old && i < old->nr; i++)
 		if (!desc->name && !strcmp(old->pd[i]->name, pd->name)) {
+			id_put(reg, pd->id);
 			free(pd);
 			free(set);
 			ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u",
@@ -633,6 +655,7 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 		}
 	pd->table = build_table(pd, desc->states, desc->nr_states);
 	if (!pd->table) {
+		id_put(reg, pd->id);
 		free(pd);
 		free(set);
 		ret = em_err(err, -ENOMEM, "out of memory");
@@ -715,6 +738,7 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 			set->pd[set->nr++] = old->pd[i];
 	set->all = old->all; /* a device domain has no CPUs to take out */
 	em_publish(reg->set, set);
+	id_put(reg, id);
 	retire_set(reg, old);
 	retire_table(reg, pd->table);
 	pd->reclaim_next = reg->dead_pds;
