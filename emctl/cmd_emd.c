@@ -427,8 +427,22 @@ int emctl_cmd_dump(int argc, char **argv)
 	return rc;
 }
 
-/* emctl_cmd_get - one domain. */
-int emctl_cmd_get(int argc, char **argv)
+static void print_get(const struct opts *o, const struct emnl_attrs *reply)
+{
+	(void)o;
+	print_domain_line(reply);
+}
+
+static void print_table(const struct opts *o, const struct emnl_attrs *reply)
+{
+	printf("perf domain %u:\n", o->id);
+	print_states(reply);
+}
+
+/* get and table: one do request for the id on the command line, printed as JSON
+ * (the ynl CLI's shape) or by @print. */
+static int do_by_id(int argc, char **argv, const char *op,
+		    void (*print)(const struct opts *, const struct emnl_attrs *))
 {
 	struct emnl_attrs *reply = NULL;
 	struct opts o;
@@ -440,7 +454,7 @@ int emctl_cmd_get(int argc, char **argv)
 	rc = connect_peer(&o, &c);
 	if (rc)
 		return rc;
-	rc = do_with_id(&o, &c, "get-perf-domains", o.id, &reply);
+	rc = do_with_id(&o, &c, op, o.id, &reply);
 	if (!rc) {
 		if (o.json) {
 			struct json_object *j = emnl_to_json(reply);
@@ -448,7 +462,7 @@ int emctl_cmd_get(int argc, char **argv)
 			print_json(j);
 			json_object_put(j);
 		} else {
-			print_domain_line(reply);
+			print(&o, reply);
 		}
 	}
 	emnl_attrs_free(reply);
@@ -456,34 +470,16 @@ int emctl_cmd_get(int argc, char **argv)
 	return rc;
 }
 
+/* emctl_cmd_get - one domain. */
+int emctl_cmd_get(int argc, char **argv)
+{
+	return do_by_id(argc, argv, "get-perf-domains", print_get);
+}
+
 /* emctl_cmd_table - one domain's table. */
 int emctl_cmd_table(int argc, char **argv)
 {
-	struct emnl_attrs *reply = NULL;
-	struct opts o;
-	struct conn c;
-	int rc = parse(argc, argv, &o, true);
-
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
-		return rc;
-	rc = do_with_id(&o, &c, "get-perf-table", o.id, &reply);
-	if (!rc) {
-		if (o.json) {
-			struct json_object *j = emnl_to_json(reply);
-
-			print_json(j);
-			json_object_put(j);
-		} else {
-			printf("perf domain %u:\n", o.id);
-			print_states(reply);
-		}
-	}
-	emnl_attrs_free(reply);
-	disconnect(&c);
-	return rc;
+	return do_by_id(argc, argv, "get-perf-table", print_table);
 }
 
 /* emctl_cmd_show - every domain with its table. */
