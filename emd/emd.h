@@ -163,6 +163,8 @@ struct emd_config {
 	const char *socket_path;
 	bool set_socket_gid;       /* give the socket file the group socket_gid */
 	gid_t socket_gid;
+	const char *user;          /* started as root: who to become after binding */
+	bool allow_root;           /* started as root: stay root (--allow-root) */
 	enum { EMD_MODEL_DEFAULT, EMD_MODEL_FILE, EMD_MODEL_DEBUGFS } model_kind;
 	const char *model_path;    /* file or debugfs directory */
 	size_t dump_packet_size;   /* bytes; one message per packet if smaller */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,10 @@ static void usage(FILE *out)
 		"                          $XDG_RUNTIME_DIR/emd.sock otherwise; created 0660\n"
 		"  --socket-group GROUP    group of the socket file (name or number): its\n"
 		"                          members may connect (default: emd's group)\n"
+		"Privileges (started as root, emd needs one of):\n"
+		"  --user USER             become USER (and its group) once the socket is\n"
+		"                          bound and the model loaded\n"
+		"  --allow-root            keep running as root\n"
 		"  --dump-packet-size N    bytes per dump packet, 1..32768 (default 32768);\n"
 		"                          below one message's size: one message per packet\n"
 		"  --max-clients N         concurrent clients (default 1024)\n"
@@ -86,10 +91,29 @@ static gid_t group_id(const char *s)
 	exit(2);
 }
 
+/*
+ * Started as root, emd binds its socket (perhaps under /run) and reads the model
+ * (perhaps from debugfs) as root, then serves as @user: a bug in request handling
+ * then runs without privileges. Returns 0 or -errno.
+ */
+static int drop_root(const char *user)
+{
+	struct passwd *pw;
+
+	pw = getpwnam(user);
+	if (!pw)
+		return -ENOENT;
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+		return -errno;
+	if (pw->pw_uid != 0 && setuid(0) == 0)
+		return -EPERM; /* root came back: the drop did not hold */
+	return 0;
+}
+
 /* Parse argv into @cfg; exits on a usage error. */
 static void parse_args(int argc, char **argv, struct emd_config *cfg)
 {
-	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_SGROUP, O_DPS, O_MAXC, O_MAXR, O_CQ, O_CQB, O_SNDBUF,
+	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_SGROUP, O_USER, O_ROOT, O_DPS, O_MAXC, O_MAXR, O_CQ, O_CQB, O_SNDBUF,
 	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP };
 	static const struct option opts[] = {
 		{"default", no_argument, NULL, O_DEFAULT},
@@ -97,6 +121,8 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 		{"kernel-model", optional_argument, NULL, O_KMODEL},
 		{"socket", required_argument, NULL, O_SOCKET},
 		{"socket-group", required_argument, NULL, O_SGROUP},
+		{"user", required_argument, NULL, O_USER},
+		{"allow-root", no_argument, NULL, O_ROOT},
 		{"dump-packet-size", required_argument, NULL, O_DPS},
 		{"max-clients", required_argument, NULL, O_MAXC},
 		{"max-request", required_argument, NULL, O_MAXR},
@@ -129,6 +155,12 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 			break;
 		case O_SOCKET:
 			cfg->socket_path = optarg;
+			break;
+		case O_USER:
+			cfg->user = optarg;
+			break;
+		case O_ROOT:
+			cfg->allow_root = true;
 			break;
 		case O_SGROUP:
 			cfg->socket_gid = group_id(optarg);
@@ -223,6 +255,15 @@ int main(int argc, char **argv)
 	int ret;
 
 	parse_args(argc, argv, &d.cfg);
+	if (geteuid() == 0 && !d.cfg.user && !d.cfg.allow_root) {
+		fprintf(stderr, "emd: refusing to run as root: give --user USER to serve as USER "
+				"once the socket is bound, or --allow-root\n");
+		return 2;
+	}
+	if (d.cfg.user && !getpwnam(d.cfg.user)) {
+		fprintf(stderr, "emd: --user: no user '%s'\n", d.cfg.user);
+		return 2;
+	}
 	if (!d.cfg.socket_path) {
 		ret = emd_default_socket(sock, sizeof(sock));
 		if (ret) {
@@ -253,6 +294,14 @@ int main(int argc, char **argv)
 	if (ret) {
 		emd_log("cannot serve on %s: %s", d.cfg.socket_path, strerror(-ret));
 		goto out;
+	}
+	if (d.cfg.user && geteuid() == 0) {
+		ret = drop_root(d.cfg.user);
+		if (ret) {
+			emd_log("cannot become user %s: %s", d.cfg.user, strerror(-ret));
+			goto out;
+		}
+		emd_log("socket bound and model loaded: serving as user %s", d.cfg.user);
 	}
 	em_read_lock();
 	n = em_pd_count(d.reg);

@@ -521,7 +521,8 @@ static int listen_on(struct emd *d)
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
 	if (ret || listen(fd, 128) ||
-	    (d->cfg.set_socket_gid && chown(path, (uid_t)-1, d->cfg.socket_gid))) {
+	    (d->cfg.set_socket_gid &&
+	     fchownat(AT_FDCWD, path, (uid_t)-1, d->cfg.socket_gid, AT_SYMLINK_NOFOLLOW))) {
 		int err = -errno;
 
 		emd_log("%s: %s", path, strerror(errno));

@@ -76,11 +76,24 @@ static int connect_to(const char *path)
 /* Start emd on @sock with @model (NULL: the default). */
 static pid_t start_emd(const char *sock, const char *model)
 {
-	const char *argv[] = {EMD_PATH, "--socket", sock, model ? "--model" : "--default", model,
-			      model ? "--no-watch" : NULL, NULL};
+	const char *argv[8];
+	int n = 0;
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 
+	argv[n++] = EMD_PATH;
+	argv[n++] = "--socket";
+	argv[n++] = sock;
+	if (geteuid() == 0)
+		argv[n++] = "--allow-root"; /* emd refuses root unless told */
+	if (model) {
+		argv[n++] = "--model";
+		argv[n++] = model;
+		argv[n++] = "--no-watch";
+	} else {
+		argv[n++] = "--default";
+	}
+	argv[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	if (posix_spawn(&pid, EMD_PATH, &fa, NULL, (char *const *)argv, environ)) {

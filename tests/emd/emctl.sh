@@ -40,7 +40,8 @@ has() { if grep -qF -- "$2" "$1"; then ok "$3"; else echo "# missing: $2"; not_o
 
 # start_emd ARGS...: emd on $S, waiting until it answers.
 start_emd() {
-	"$EMD" --socket "$S" "$@" 2>"$tmp/emd.log" &
+	# shellcheck disable=SC2046
+	"$EMD" --socket "$S" $( [ "$(id -u)" -eq 0 ] && echo --allow-root ) "$@" 2>"$tmp/emd.log" &
 	emd_pid=$!
 	pids="$pids $emd_pid"
 	i=0

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -295,6 +296,10 @@ static int run_emd(const char *const *args, char *err, size_t size)
 
 	assert_true(fd >= 0);
 	argv[n++] = EMD_PATH;
+	if (geteuid() == 0 && strcmp(args[0], "--as-is"))
+		argv[n++] = "--allow-root";
+	if (!strcmp(args[0], "--as-is"))
+		args++; /* the test wants emd's own answer to being run as root */
 	for (; *args; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
@@ -382,6 +387,80 @@ static void test_socket_permissions(void **state)
 	}
 }
 
+/* As root, emd refuses to run unless told, or serves as --user once bound. */
+static void test_root(void **state)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	char err[1024], path[64], line[256];
+	unsigned int uid = 0;
+	FILE *f;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("# not root: emd's root rules do not apply\n");
+		return;
+	}
+	{
+		const char *const args[] = {"--as-is", "--socket", "/tmp/emd-none.sock", NULL};
+
+		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
+		assert_string_equal(err, "emd: refusing to run as root: give --user USER to serve as "
+					 "USER once the socket is bound, or --allow-root\n");
+	}
+	{
+		const char *const args[] = {"--user", "no-such-user-here", NULL};
+
+		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
+		assert_string_equal(err, "emd: --user: no user 'no-such-user-here'\n");
+	}
+	assert_non_null(nobody);
+	{
+		/* Not through the harness: its sd_notify socket is root's alone. */
+		char sock[] = "/tmp/emd-user.XXXXXX/emd.sock", *dir = strdup(sock);
+		const char *argv[] = {EMD_PATH, "--default", "--user", "nobody", "--socket", sock,
+				      NULL};
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		uint64_t buf[256];
+		pid_t pid;
+		int fd = -1, st;
+
+		assert_non_null(dir);
+		dir[strlen(dir) - strlen("/emd.sock")] = '\0';
+		assert_non_null(mkdtemp(dir));
+		memcpy(sock, dir, strlen(dir));
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		assert_int_equal(posix_spawn(&pid, EMD_PATH, NULL, NULL, (char *const *)argv, environ),
+				 0);
+		for (int i = 0; i < 200 && fd < 0; i++) {
+			fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+				close(fd);
+				fd = -1;
+				usleep(50000);
+			}
+		}
+		assert_true(fd >= 0);
+		ask_table(fd, 1, 1); /* answered: emd is past binding and the drop */
+		recv_pkt(fd, buf, sizeof(buf));
+		assert_int_equal(nl(buf)->nlmsg_type, FAM_ID);
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Uid: %*u %u", &uid) == 1)
+				break;
+		fclose(f);
+		assert_int_equal(uid, nobody->pw_uid); /* the effective uid */
+		close(fd);
+		kill(pid, SIGTERM);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		unlink(sock); /* nobody could not remove it from root's directory */
+		rmdir(dir);
+		free(dir);
+	}
+}
+
 static void test_usage_errors(void **state)
 {
 	char err[2048];
@@ -438,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_hooks_switch),
 		cmocka_unit_test(test_socket_file),
 		cmocka_unit_test(test_socket_permissions),
+		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_usage_errors),
 	};
 

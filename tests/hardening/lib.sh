@@ -25,7 +25,9 @@ comment() { sed 's/^/# /' "$@"; }
 # start_emd SOCKET LOG ARGS...: start emd, wait until it accepts connections.
 start_emd() {
     sock=$1 log=$2; shift 2
-    "$EMD" --socket "$sock" "$@" 2>>"$log" &
+    # As root (CI), emd refuses to run unless told: --allow-root, or the test's --user.
+    # shellcheck disable=SC2046
+    "$EMD" --socket "$sock" $( [ "$(id -u)" -eq 0 ] && echo --allow-root ) "$@" 2>>"$log" &
     emd_pid=$!
     i=0
     while [ $i -lt 100 ]; do
