@@ -148,33 +148,13 @@ static void dump_state(void)
 			c->dump.done_sent, c->epoll_events, c->subscribed, c->overrun, c->closing);
 }
 
-static size_t sentinel(uint8_t *buf, uint32_t seq)
-{
-	static const char name[] = "dev-energymodel";
-	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-	struct genlmsghdr *g = (struct genlmsghdr *)(buf + NLMSG_HDRLEN);
-	struct nlattr *na = (struct nlattr *)(buf + NLMSG_HDRLEN + GENL_HDRLEN);
-
-	memset(buf, 0, 64);
-	na->nla_type = CTRL_ATTR_FAMILY_NAME;
-	na->nla_len = (uint16_t)(NLA_HDRLEN + sizeof(name));
-	memcpy(na + 1, name, sizeof(name));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 2;
-	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + NLA_ALIGN(na->nla_len);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	return nlh->nlmsg_len;
-}
-
 /* Send @req and the sentinel; check every reply until the sentinel's ack. */
 static void exchange(const uint8_t *req, size_t len)
 {
 	static uint8_t buf[EMNL_DGRAM_MAX * 2];
 	uint8_t sent[64] __attribute__((aligned(8)));
 	uint32_t seq = sentinel_seq++;
-	size_t slen = sentinel(sent, seq);
+	size_t slen = rc_sentinel(sent, seq);
 
 	if (len && send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
 		hexdump("request", req, len);

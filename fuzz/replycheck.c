@@ -164,3 +164,23 @@ bool rc_find_ack(const uint8_t *buf, size_t len, uint32_t seq)
 	}
 	return false;
 }
+
+size_t rc_sentinel(uint8_t *buf, uint32_t seq)
+{
+	static const char name[] = "dev-energymodel";
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct genlmsghdr *g = (struct genlmsghdr *)(buf + NLMSG_HDRLEN);
+	struct nlattr *na = (struct nlattr *)(buf + NLMSG_HDRLEN + GENL_HDRLEN);
+
+	memset(buf, 0, 64);
+	na->nla_type = CTRL_ATTR_FAMILY_NAME;
+	na->nla_len = (uint16_t)(NLA_HDRLEN + sizeof(name));
+	memcpy(na + 1, name, sizeof(name));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 2;
+	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + NLA_ALIGN(na->nla_len);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	return nlh->nlmsg_len;
+}

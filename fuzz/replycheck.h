@@ -46,4 +46,11 @@ int rc_check_dgram(struct rc_ctx *c, const uint8_t *buf, size_t len);
  * @seq (the end of a sentinel request's answer). */
 bool rc_find_ack(const uint8_t *buf, size_t len, uint32_t seq);
 
+/*
+ * rc_sentinel - write into @buf (64 bytes at least) a getfamily do for
+ * dev-energymodel with NLM_F_ACK and sequence @seq: its ack marks the end of the
+ * answers to whatever was sent before it. Returns its length.
+ */
+size_t rc_sentinel(uint8_t *buf, uint32_t seq);
+
 #endif

@@ -92,27 +92,6 @@ static void hexdump(const char *what, const uint8_t *p, size_t len)
 	fprintf(stderr, "\n");
 }
 
-/* A getfamily do for dev-energymodel with NLM_F_ACK: its ack ends an answer. */
-static size_t sentinel(uint8_t *buf, uint32_t seq)
-{
-	static const char name[] = "dev-energymodel";
-	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-	struct genlmsghdr *g = (struct genlmsghdr *)(buf + NLMSG_HDRLEN);
-	struct nlattr *na = (struct nlattr *)(buf + NLMSG_HDRLEN + GENL_HDRLEN);
-
-	memset(buf, 0, 64);
-	na->nla_type = CTRL_ATTR_FAMILY_NAME;
-	na->nla_len = (uint16_t)(NLA_HDRLEN + sizeof(name));
-	memcpy(na + 1, name, sizeof(name));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 2;
-	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + NLA_ALIGN(na->nla_len);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	return nlh->nlmsg_len;
-}
-
 /* Receive and check datagrams until the ack for @seq; -1 on failure. */
 static int drain(int fd, struct rc_ctx *rc, uint32_t seq, const uint8_t *req, size_t req_len)
 {
@@ -262,7 +241,7 @@ static int mode_fuzz(const char *path, unsigned long n, unsigned long long seed)
 		if (!len)
 			continue;
 		per_mut[r.mut]++;
-		slen = sentinel(sent, 0x5e000000u + (uint32_t)i);
+		slen = rc_sentinel(sent, 0x5e000000u + (uint32_t)i);
 		if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len ||
 		    send(fd, sent, slen, MSG_NOSIGNAL) != (ssize_t)slen) {
 			hexdump("request", buf, len);
