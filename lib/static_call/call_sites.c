@@ -191,11 +191,12 @@ static uintptr_t site_destination(const struct static_call_key *key, uintptr_t s
 /* Is @site, in memory now, one of @key's calls? */
 static int site_is_ours(const struct static_call_key *key, const struct sc_site *s)
 {
+	void *func = __atomic_load_n(&key->func, __ATOMIC_ACQUIRE);
 	uintptr_t cur;
 
 	if (strcmp(s->name, key->name) || sc_arch_site_target(s->addr, &cur))
 		return 0;
-	return cur == (uintptr_t)key->tramp || (key->func && cur == (uintptr_t)key->func);
+	return cur == (uintptr_t)key->tramp || (func && cur == (uintptr_t)func);
 }
 
 int sc_sites_prepare(struct static_call_key *key)
@@ -233,18 +234,13 @@ void sc_sites_retarget(struct static_call_key *key, void *func)
 size_t static_call_key_sites(const struct static_call_key *key, int direct_only)
 {
 	size_t n = __atomic_load_n(&sc_sites.nr, __ATOMIC_ACQUIRE), count = 0;
-	void *func = __atomic_load_n(&key->func, __ATOMIC_ACQUIRE);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct sc_site *s = &sc_sites.sites[i];
 		uintptr_t cur;
 
-		if (strcmp(s->name, key->name) || sc_arch_site_target(s->addr, &cur))
-			continue;
-		if (cur == (uintptr_t)key->tramp)
-			count += !direct_only;
-		else if (func && cur == (uintptr_t)func)
-			count++;
+		if (site_is_ours(key, s) && !sc_arch_site_target(s->addr, &cur))
+			count += !direct_only || cur != (uintptr_t)key->tramp;
 	}
 	return count;
 }
