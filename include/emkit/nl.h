@@ -226,7 +226,10 @@ struct emnl_spec {
  * emnl_spec_load - read a YNL spec file.
  * @path: the YAML file
  * @e: filled on failure with a message naming the file and line
- * Returns the spec (free with emnl_spec_free) or NULL.
+ * Returns the spec (free with emnl_spec_free) or NULL. Besides broken YAML,
+ * unknown types and dangling names, a spec no message could follow is
+ * refused: e.g. an attribute numbered 0 that is not a `type: unused`
+ * placeholder (the kernel never accepts attribute type 0).
  */
 struct emnl_spec *emnl_spec_load(const char *path, struct emnl_error *e);
 

@@ -264,6 +264,11 @@ static void load_attr(struct loader *l, yaml_node_t *n, struct emnl_attr *a, int
 	} else {
 		return fail(l, n, "attribute '%s' has no type", name);
 	}
+	/* No message can carry attribute type 0: the kernel's strict parser and
+	 * emnl_validate() both refuse it, so only a placeholder may take it. */
+	if (!subset && a->type == 0 && a->kind != EMNL_T_UNUSED)
+		return fail(l, n, "attribute '%s' has value 0, which only a 'type: unused' placeholder may take",
+			    name);
 	type = get_str(l, n, "sub-type");
 	if (type) {
 		t = parse_type(type);

@@ -422,6 +422,10 @@ static const struct {
 	 "operation 'o' value 300 out of range"},
 	{"name: x\nattribute-sets:\n  - name: s\n    attributes:\n      - {name: a}\n",
 	 -EINVAL, "<string>:5: attribute 'a' has no type"},
+	/* Type 0 is never valid on the wire, so only a placeholder may take it
+	 * (found by fuzz-spec); `type: unused, value: 0` loads (test_every_type). */
+	{"name: x\nattribute-sets:\n  - name: s\n    attributes:\n      - {name: a, type: u32, value: 0}\n",
+	 -EINVAL, "<string>:5: attribute 'a' has value 0, which only a 'type: unused' placeholder may take"},
 	/* A non-scalar among the names, with names after it that were copied:
 	 * refused, and (LSan checks) nothing of them left behind. */
 	{"name: x\nattribute-sets:\n  - {name: s, attributes: [{name: a, type: u8}, {name: b, type: u8}]}\n"
