@@ -292,10 +292,18 @@ static void gen_set(struct rg_src *s, struct tree *t, const struct emnl_spec *sp
 static int gen_attr(struct rg_src *s, struct tree *t, const struct emnl_spec *spec, int parent,
 		    const struct emnl_attr *at, enum emnl_type k, uint16_t type, unsigned depth)
 {
-	int i = node_new(t, parent, type);
 	struct node *n;
 	unsigned w = kind_width(k);
+	int i;
 
+	/* A nest-type-value is whole or absent: each of its levels holds one
+	 * entry (an empty level is malformed), and the deepest level's payload
+	 * is still within EMNL_MAX_NEST_DEPTH. */
+	if (k == EMNL_T_NEST_TYPE_VALUE && at &&
+	    (t->count + 1 + at->n_type_value > RG_MAX_NODES ||
+	     depth + 1 + at->n_type_value >= EMNL_MAX_NEST_DEPTH))
+		return -1;
+	i = node_new(t, parent, type);
 	if (i < 0)
 		return -1;
 	node_link(t, parent, i);
@@ -347,18 +355,17 @@ static int gen_attr(struct rg_src *s, struct tree *t, const struct emnl_spec *sp
 
 		n->nest = true;
 		n->type |= NLA_F_NESTED;
-		if (!at || depth + at->n_type_value >= RG_MAX_DEPTH + 2)
+		if (!at)
 			break;
-		for (size_t lvl = 0; lvl < at->n_type_value && cur >= 0; lvl++) {
+		for (size_t lvl = 0; lvl < at->n_type_value; lvl++) {
 			int c = node_new(t, cur, (uint16_t)(1 + rg_pick(s, 8)) | NLA_F_NESTED);
 
-			if (c < 0)
-				return i;
-			t->n[c].nest = true;
+			t->n[c].nest = true; /* room checked above */
 			node_link(t, cur, c);
 			cur = c;
 		}
-		gen_set(s, t, spec, cur, at->nested, depth + 1 + (unsigned)at->n_type_value);
+		if (depth + at->n_type_value < RG_MAX_DEPTH + 2)
+			gen_set(s, t, spec, cur, at->nested, depth + 1 + (unsigned)at->n_type_value);
 		break;
 	}
 	case EMNL_T_BITFIELD32: {
