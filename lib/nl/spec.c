@@ -433,10 +433,24 @@ static void resolve_sets(struct loader *l, struct emnl_spec *s)
 	for (size_t i = 0; i < s->n_sets && !l->failed; i++) {
 		struct emnl_attr_set *set = &s->sets[i];
 
-		/* The decoder and validator look attributes up by number. */
+		/* The decoder and validator look attributes up by number, JSON by
+		 * name: each must name one attribute. */
 		set->by_type = zalloc(l, (size_t)set->max_type + 1, sizeof(*set->by_type));
-		for (size_t j = set->n; set->by_type && j-- > 0;)
-			set->by_type[set->attrs[j].type] = &set->attrs[j];
+		for (size_t j = 0; set->by_type && j < set->n; j++) {
+			const struct emnl_attr *a = &set->attrs[j], **slot = &set->by_type[a->type];
+
+			if (*slot)
+				return fail(l, NULL, "set '%s': '%s' and '%s' are both attribute %u",
+					    set->name, (*slot)->name, a->name, a->type);
+			*slot = a;
+			for (size_t k = 0; k < j; k++)
+				if (!strcmp(set->attrs[k].name, a->name))
+					return fail(l, NULL, "set '%s' has two attributes named '%s'",
+						    set->name, a->name);
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(s->sets[k].name, set->name))
+				return fail(l, NULL, "two attribute sets are named '%s'", set->name);
 		for (size_t j = 0; j < set->n; j++) {
 			struct emnl_attr *a = &set->attrs[j];
 

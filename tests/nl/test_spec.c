@@ -426,6 +426,20 @@ static const struct {
 	 * (found by fuzz-spec); `type: unused, value: 0` loads (test_every_type). */
 	{"name: x\nattribute-sets:\n  - name: s\n    attributes:\n      - {name: a, type: u32, value: 0}\n",
 	 -EINVAL, "<string>:5: attribute 'a' has value 0, which only a 'type: unused' placeholder may take"},
+	/* Each number, name and set name means one thing (found by fuzz-spec:
+	 * two attributes numbered 2 made the validator check one against the
+	 * other's enum). */
+	{"name: x\nattribute-sets:\n  - {name: s, attributes: [{name: a, type: u8, value: 2}, "
+	 "{name: b, type: u32, value: 2}]}\n",
+	 -EINVAL, "set 's': 'a' and 'b' are both attribute 2"},
+	{"name: x\nattribute-sets:\n  - {name: s, attributes: [{name: a, type: u8}, {name: a, type: u32}]}\n",
+	 -EINVAL, "set 's' has two attributes named 'a'"},
+	{"name: x\nattribute-sets:\n  - {name: s, attributes: [{name: a, type: u8}]}\n"
+	 "  - {name: s, attributes: [{name: b, type: u8}]}\n",
+	 -EINVAL, "two attribute sets are named 's'"},
+	{"name: x\nattribute-sets:\n  - {name: s, attributes: [{name: a, type: u8}]}\n"
+	 "  - {name: t, subset-of: s, attributes: [{name: a}, {name: a}]}\n",
+	 -EINVAL, "set 't': 'a' and 'a' are both attribute 1"},
 	/* A non-scalar among the names, with names after it that were copied:
 	 * refused, and (LSan checks) nothing of them left behind. */
 	{"name: x\nattribute-sets:\n  - {name: s, attributes: [{name: a, type: u8}, {name: b, type: u8}]}\n"
