@@ -438,7 +438,8 @@ unsigned int em_capacity_from_dmips(unsigned int dmips_mhz, unsigned long fmax_k
  * Load a model file: YAML, or JSON (by content: a file whose first non-blank
  * character is '{' is strict JSON). Every domain is validated as em_pd_register would.
  * Errors: "FILE:LINE: FIELD: problem". Returns 0, -ENOENT/-EACCES... (open),
- * -EINVAL (syntax, type, semantics), -ERANGE, -ENOMEM.
+ * -EINVAL (syntax, type, semantics), -ERANGE, -EEXIST (a domain name or a CPU
+ * given to two domains), -ENOMEM.
  */
 int em_model_load_file(struct em_model *m, const char *path, struct em_error *err);
 /* As em_model_load_file() from a buffer; name is used in messages. */
