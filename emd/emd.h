@@ -196,6 +196,9 @@ struct emd {
 };
 
 /* server.c */
+/* Parse the specs built into emd (spec_text.c) into d->spec and d->ctrl_spec;
+ * -EINVAL with @e filled when one does not load. */
+int emd_specs_load(struct emd *d, struct emnl_error *e);
 int emd_server_open(struct emd *d);
 void emd_server_close(struct emd *d);
 int emd_server_run(struct emd *d);

@@ -17,7 +17,6 @@
 
 #include "emd.h"
 #include "socket_path.h"
-#include "spec_text.h"
 
 #define DEFAULT_DEBUGFS "/sys/kernel/debug/energy_model"
 
@@ -219,21 +218,6 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 	}
 }
 
-/* The specs built into the binary. */
-static int load_specs(struct emd *d)
-{
-	struct emnl_error e;
-
-	d->spec = emnl_spec_parse(emd_spec_dev_energymodel, strlen(emd_spec_dev_energymodel), &e);
-	if (d->spec)
-		d->ctrl_spec = emnl_spec_parse(emd_spec_nlctrl, strlen(emd_spec_nlctrl), &e);
-	if (!d->spec || !d->ctrl_spec) {
-		emd_log("built-in spec: %s", e.msg);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static char sock[PATH_MAX];
@@ -250,6 +234,7 @@ int main(int argc, char **argv)
 		.epfd = -1, .lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1,
 	};
 	struct em_error err = {{0}};
+	struct emnl_error e;
 	unsigned int n;
 	char status[PATH_MAX + 64];
 	int ret;
@@ -274,8 +259,10 @@ int main(int argc, char **argv)
 			mkdir(EMD_ROOT_SOCKET_DIR, 0755);
 		d.cfg.socket_path = sock;
 	}
-	if (load_specs(&d))
+	if (emd_specs_load(&d, &e)) {
+		emd_log("built-in spec: %s", e.msg);
 		return 1;
+	}
 	ret = emd_model_load(&d, &err);
 	if (ret) {
 		emd_log("loading the model: %s", err.msg);

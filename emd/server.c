@@ -34,6 +34,7 @@
 #include <linux/genetlink.h>
 
 #include "emd.h"
+#include "spec_text.h"
 
 /* emd_log - one line on stderr (the journal, under systemd). */
 void emd_log(const char *fmt, ...)
@@ -533,6 +534,14 @@ static int listen_on(struct emd *d)
 	}
 	d->unlink_socket = true;
 	return fd;
+}
+
+int emd_specs_load(struct emd *d, struct emnl_error *e)
+{
+	d->spec = emnl_spec_parse(emd_spec_dev_energymodel, strlen(emd_spec_dev_energymodel), e);
+	if (d->spec)
+		d->ctrl_spec = emnl_spec_parse(emd_spec_nlctrl, strlen(emd_spec_nlctrl), e);
+	return d->spec && d->ctrl_spec ? 0 : -EINVAL;
 }
 
 /* emd_server_open - listener, signals, epoll. */

@@ -32,7 +32,6 @@
 #include "emd.h"
 #include "replycheck.h"
 #include "reqgen.h"
-#include "spec_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -114,9 +113,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.pad = emnl_pad_mode_native(),
 	};
 	d.epfd = d.lfd = d.sigfd = d.inofd = d.inowd = -1;
-	d.spec = emnl_spec_parse(emd_spec_dev_energymodel, strlen(emd_spec_dev_energymodel), &e);
-	d.ctrl_spec = emnl_spec_parse(emd_spec_nlctrl, strlen(emd_spec_nlctrl), &e);
-	if (!d.spec || !d.ctrl_spec)
+	if (emd_specs_load(&d, &e))
 		die("emd's built-in specs do not load");
 	if (emd_model_load(&d, &err) || emd_events_attach(&d) || emd_model_watch(&d) ||
 	    emd_server_open(&d))

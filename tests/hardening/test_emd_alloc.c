@@ -37,7 +37,6 @@
 
 #include "emd.h"
 #include "replycheck.h"
-#include "spec_text.h"
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -268,10 +267,7 @@ static int setup(void **state)
 		.pad = emnl_pad_mode_native(),
 	};
 	d.epfd = d.lfd = d.sigfd = d.inofd = d.inowd = -1;
-	d.spec = emnl_spec_parse(emd_spec_dev_energymodel, strlen(emd_spec_dev_energymodel), &e);
-	d.ctrl_spec = emnl_spec_parse(emd_spec_nlctrl, strlen(emd_spec_nlctrl), &e);
-	assert_non_null(d.spec);
-	assert_non_null(d.ctrl_spec);
+	assert_int_equal(emd_specs_load(&d, &e), 0);
 	assert_int_equal(emd_model_load(&d, &err), 0);
 	assert_int_equal(emd_events_attach(&d), 0);
 	assert_int_equal(emd_server_open(&d), 0);
