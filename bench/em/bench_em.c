@@ -13,27 +13,7 @@
 #include <time.h>
 
 #include "emkit/em.h"
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median5(double *v)
-{
-	qsort(v, 5, sizeof(*v), cmp_double);
-	return v[2];
-}
+#include "../timing.h"
 
 static volatile uint64_t sink;
 
@@ -245,23 +225,23 @@ int main(void)
 	printf("Energy Model benchmark, RK3399 default model (median of 5 runs)\n\n");
 	for (int i = 0; i < 5; i++)
 		v[i] = bench_table_energy(reg, 10000000);
-	printf("domain estimate, em_perf_table_energy (lock held):  %8.2f ns\n", median5(v));
+	printf("domain estimate, em_perf_table_energy (lock held):  %8.2f ns\n", median(v, 5));
 	for (int i = 0; i < 5; i++)
 		v[i] = bench_estimate_pd(reg, 5000000);
-	printf("domain estimate, em_estimate_pd (lock + lookup):    %8.2f ns\n", median5(v));
+	printf("domain estimate, em_estimate_pd (lock + lookup):    %8.2f ns\n", median(v, 5));
 	for (int i = 0; i < 5; i++)
 		v[i] = bench_system(reg, 2000000);
-	printf("whole-system estimate, 6 CPUs, em_estimate_energy:  %8.2f ns\n", median5(v));
+	printf("whole-system estimate, 6 CPUs, em_estimate_energy:  %8.2f ns\n", median(v, 5));
 	for (int i = 0; i < 5; i++)
 		bench_replace(reg, 2e8, &v[i], &w[i]);
 	printf("table replacement with 2 reader threads (0.2 s):    %8.0f replacements/s\n",
-	       median5(v));
-	printf("  meanwhile, reads by the 2 readers:                %8.0f reads/s\n", median5(w));
+	       median(v, 5));
+	printf("  meanwhile, reads by the 2 readers:                %8.0f reads/s\n", median(w, 5));
 	for (int i = 0; i < 5; i++)
 		bench_replace_rwlock(reg, 2e8, &v[i], &w[i]);
 	printf("baseline: pthread rwlock instead of RCU:            %8.0f replacements/s\n",
-	       median5(v));
-	printf("  meanwhile, reads by the 2 readers:                %8.0f reads/s\n", median5(w));
+	       median(v, 5));
+	printf("  meanwhile, reads by the 2 readers:                %8.0f reads/s\n", median(w, 5));
 
 	printf("\nplacement (RK3399, 6 CPUs), tasks of utilization 40..250:\n");
 	printf("%6s %14s %14s %16s %16s %8s\n", "tasks", "optimal-us", "greedy-us", "optimal-energy",
@@ -285,7 +265,7 @@ int main(void)
 				ro = em_place_optimal(reg, tasks, n, cpu, &eo, NULL);
 				v[i] = (now_ns() - t0) / 1e3;
 			}
-			to = median5(v);
+			to = median(v, 5);
 		}
 		for (int i = 0; i < 5; i++) {
 			double t0 = now_ns();
@@ -293,7 +273,7 @@ int main(void)
 			rg = em_place_greedy(reg, tasks, n, cpu, &eg, NULL);
 			v[i] = (now_ns() - t0) / 1e3;
 		}
-		tg = median5(v);
+		tg = median(v, 5);
 		if (ro == 0 && rg == 0)
 			printf("%6u %14.1f %14.1f %16llu %16llu %7.2f%%\n", n, to, tg,
 			       (unsigned long long)eo, (unsigned long long)eg,

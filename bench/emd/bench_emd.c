@@ -33,24 +33,11 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
+#include "../timing.h"
+
 #define FAM_ID 0x20
 
 extern char **environ;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Connect to a seqpacket socket, retrying while the server starts. */
 static int connect_to(const char *path)

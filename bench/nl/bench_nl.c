@@ -26,31 +26,11 @@
 #include <linux/genetlink.h>
 
 #include "emkit/nl.h"
+#include "../timing.h"
 
 #ifndef EMNL_SPEC_DIR
 #define EMNL_SPEC_DIR "spec"
 #endif
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Keeps results alive so the compiler cannot drop the work. */
 static volatile uint64_t sink;

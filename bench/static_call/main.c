@@ -14,20 +14,13 @@
 #include "emkit/static_call.h"
 
 #include "bench.h"
+#include "../timing.h"
 
 struct kind {
 	const char *name;
 	long (*run)(long n, int work);
 	double best_ns[2]; /* empty callee, callee with a body */
 };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
