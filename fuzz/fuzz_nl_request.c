@@ -40,27 +40,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct emnl_spec *specs[2];
 
-static struct emnl_spec *load(const char *name)
-{
-	char path[512];
-	struct emnl_error e;
-	struct emnl_spec *s;
-
-	snprintf(path, sizeof(path), "%s/%s.yaml", EMKIT_SPEC_DIR, name);
-	s = emnl_spec_load(path, &e);
-	if (!s) {
-		fprintf(stderr, "fuzz-nl-request: %s: %s\n", path, e.msg);
-		exit(1);
-	}
-	return s;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	specs[0] = load("dev-energymodel");
-	specs[1] = load("nlctrl");
+	specs[0] = rg_spec_load("dev-energymodel", "fuzz-nl-request", 1);
+	specs[1] = rg_spec_load("nlctrl", "fuzz-nl-request", 1);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
  * hand rather than with lib/nl's encoder, so that the generator does not
  * share the code it is testing.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/genetlink.h>
@@ -895,4 +897,19 @@ size_t rg_generate(struct rg_src *s, const struct emnl_spec *spec, uint16_t fami
 	r->mut = mut;
 	r->len = o.len;
 	return o.len;
+}
+
+struct emnl_spec *rg_spec_load(const char *name, const char *who, int status)
+{
+	char path[512];
+	struct emnl_error e;
+	struct emnl_spec *s;
+
+	snprintf(path, sizeof(path), "%s/%s.yaml", EMKIT_SPEC_DIR, name);
+	s = emnl_spec_load(path, &e);
+	if (!s) {
+		fprintf(stderr, "%s: %s: %s\n", who, path, e.msg);
+		exit(status);
+	}
+	return s;
 }

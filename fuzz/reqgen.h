@@ -87,6 +87,13 @@ struct rg_req {
 };
 
 /*
+ * rg_spec_load - emkit's own spec of family @name (spec/NAME.yaml in the
+ * source tree, EMKIT_SPEC_DIR). On failure prints why, prefixed by @who, to
+ * stderr and exits with @status.
+ */
+struct emnl_spec *rg_spec_load(const char *name, const char *who, int status);
+
+/*
  * rg_generate - build one request datagram for @spec into @buf.
  * @family_id: nlmsg_type of the family
  * @mut: the mutation to apply; RG_MUT__COUNT lets the source choose one

@@ -52,21 +52,6 @@
 
 static struct emnl_spec *em, *ctrl;
 
-static struct emnl_spec *load(const char *name)
-{
-	char path[512];
-	struct emnl_error e;
-	struct emnl_spec *s;
-
-	snprintf(path, sizeof(path), "%s/%s.yaml", EMKIT_SPEC_DIR, name);
-	s = emnl_spec_load(path, &e);
-	if (!s) {
-		fprintf(stderr, "hbclient: %s: %s\n", path, e.msg);
-		exit(2);
-	}
-	return s;
-}
-
 static int connect_raw(const char *path)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -418,8 +403,8 @@ int main(int argc, char **argv)
 	int ret = 2;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	em = load("dev-energymodel");
-	ctrl = load("nlctrl");
+	em = rg_spec_load("dev-energymodel", "hbclient", 2);
+	ctrl = rg_spec_load("nlctrl", "hbclient", 2);
 	if (argc == 5 && !strcmp(argv[1], "fuzz"))
 		ret = mode_fuzz(argv[2], strtoul(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
 	else if (argc == 3 && !strcmp(argv[1], "dump"))
