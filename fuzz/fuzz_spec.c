@@ -86,6 +86,8 @@ static void check_generated(const struct emnl_spec *s, const uint8_t *data, size
 	for (size_t i = 0; i < s->n_defs; i++)
 		if (s->defs[i].kind == EMNL_DEF_ENUM && s->defs[i].n == 0)
 			return;
+	if (!rg_valid_possible(s))
+		return;
 	rg_src_bytes(&src, data, size);
 	for (int k = 0; k < 4; k++) {
 		struct rg_req r;

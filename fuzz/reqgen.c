@@ -223,14 +223,44 @@ static uint64_t scalar_value(struct rg_src *s, const struct emnl_attr *at, enum 
 	uint64_t v = rg_u64(s);
 
 	if (enum_checked(at, k)) {
-		if (is_flags(at))
+		if (is_flags(at)) {
 			v &= def_mask(at);
-		else if (at->def->n) /* (an empty enum has no valid value) */
-			v = at->def->values[rg_pick(s, (uint32_t)at->def->n)];
+		} else if (at->def->n) { /* (an empty enum has no valid value) */
+			/* An entry the attribute's width can carry (a negative entry
+			 * in a u8 cannot): from a random one on, the first that fits. */
+			uint64_t lim = w && w < 8 ? (1ULL << (8 * w)) - 1 : UINT64_MAX;
+			uint32_t n = (uint32_t)at->def->n, i0 = rg_pick(s, n);
+
+			v = at->def->values[i0];
+			for (uint32_t i = 0; i < n; i++)
+				if (at->def->values[(i0 + i) % n] <= lim) {
+					v = at->def->values[(i0 + i) % n];
+					break;
+				}
+		}
 	}
 	if (w && w < 8 && k != EMNL_T_BITFIELD32)
 		v &= (1ULL << (8 * w)) - 1;
 	return v;
+}
+
+bool rg_valid_possible(const struct emnl_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_sets; i++)
+		for (size_t a = 0; a < spec->sets[i].n; a++) {
+			const struct emnl_attr *at = &spec->sets[i].attrs[a];
+			unsigned w = kind_width(at->kind);
+			uint64_t lim = w && w < 8 ? (1ULL << (8 * w)) - 1 : UINT64_MAX;
+			bool fits = false;
+
+			if (!enum_checked(at, at->kind) || is_flags(at))
+				continue;
+			for (size_t e = 0; e < at->def->n && !fits; e++)
+				fits = at->def->values[e] <= lim;
+			if (!fits)
+				return false;
+		}
+	return true;
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned w)

@@ -94,6 +94,14 @@ struct rg_req {
 struct emnl_spec *rg_spec_load(const char *name, const char *who, int status);
 
 /*
+ * rg_valid_possible - false when some attribute of @spec can carry no value
+ * that validation accepts (an empty enum, or an enum none of whose entries
+ * fits the attribute's width: a negative entry in a u8): a valid request
+ * naming it cannot be generated.
+ */
+bool rg_valid_possible(const struct emnl_spec *spec);
+
+/*
  * rg_generate - build one request datagram for @spec into @buf.
  * @family_id: nlmsg_type of the family
  * @mut: the mutation to apply; RG_MUT__COUNT lets the source choose one
