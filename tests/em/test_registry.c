@@ -222,7 +222,7 @@ static void test_validation_messages(void **state)
 {
 	struct em_cpumask m = mask(0, 2), none = {0};
 	struct em_state_desc st[3];
-	struct em_pd_desc d = {"big", EM_PD_MICROWATTS, &m, 1024, 3, st};
+	struct em_pd_desc d = {"big", EM_PD_MICROWATTS, &m, 1024, 3, st, false, 0};
 
 	(void)state;
 	memcpy(st, a_states, sizeof(st));
@@ -231,9 +231,9 @@ static void test_validation_messages(void **state)
 		      "domain 'big': state 2: frequency 800000 kHz is not above state 1's 800000 kHz");
 	memcpy(st, a_states, sizeof(st));
 	st[1].power = 0;
-	expect_reject(&d, -ERANGE, "domain 'big': state 1: power 0 is out of range (0, 64000000] µW");
+	expect_reject(&d, -EINVAL, "domain 'big': state 1: power 0 is out of range (0, 64000000] µW");
 	st[1].power = 64000001;
-	expect_reject(&d, -ERANGE,
+	expect_reject(&d, -EINVAL,
 		      "domain 'big': state 1: power 64000001 is out of range (0, 64000000] µW");
 	st[1].power = 64000000; /* the bound itself is allowed */
 	{
@@ -254,7 +254,7 @@ static void test_validation_messages(void **state)
 	d.flags = 8 | EM_PD_MICROWATTS;
 	expect_reject(&d, -EINVAL, "domain 'big': unknown flags 0x8");
 	d.flags = EM_PD_ARTIFICIAL;
-	expect_reject(&d, -ERANGE,
+	expect_reject(&d, -EINVAL,
 		      "domain 'big': state 0: cost 0 is out of range (0, 64000000] (artificial domains give costs)");
 	d.flags = EM_PD_MICROWATTS;
 	d.capacity = 1025;
@@ -272,9 +272,17 @@ static void test_validation_messages(void **state)
 	d.nr_states = 0;
 	expect_reject(&d, -EINVAL, "domain 'big': needs 1..256 states, has 0");
 	d.nr_states = 3;
-	d.name = "bad name";
+	/* dev_name() never holds '/' (the driver core makes it '!'); a directory is
+	 * never "." or "..". */
+	d.name = "bad/name";
 	expect_reject(&d, -EINVAL,
-		      "domain 'bad name': name must be 1..63 characters of [A-Za-z0-9_.:-]");
+		      "domain 'bad/name': name must be 1..63 printable characters without '/' (not '.' or '..')");
+	d.name = "..";
+	expect_reject(&d, -EINVAL,
+		      "domain '..': name must be 1..63 printable characters without '/' (not '.' or '..')");
+	d.name = "tab\there";
+	expect_reject(&d, -EINVAL,
+		      "domain 'tab\there': name must be 1..63 printable characters without '/' (not '.' or '..')");
 }
 
 static void test_cpu_in_one_domain(void **state)
@@ -325,7 +333,7 @@ static void test_replace_and_limits(void **state)
 	assert_string_equal(err.msg, "domain 'a': a new table must have its 3 states, not 2");
 	assert_int_equal(em_table_replace(reg, 9, st, 3, &err), -ENOENT);
 	st[1].power = 0;
-	assert_int_equal(em_table_replace(reg, 0, st, 3, &err), -ERANGE);
+	assert_int_equal(em_table_replace(reg, 0, st, 3, &err), -EINVAL);
 	assert_string_equal(err.msg, "domain 'a': state 1: power 0 is out of range (0, 64000000] µW");
 	assert_int_equal(em_pd_set_perf_limits(reg, 0, 700000, 1000000, &err), -EINVAL);
 	assert_string_equal(err.msg, "domain 'a': no state has frequency 700000 kHz");
