@@ -290,46 +290,84 @@ static int ctx_take(struct eas_ctx *x, const struct em_registry *reg, const stru
 	return 0;
 }
 
+/* The actual capacity the input gives CPU cpu of a domain of capacity scale. */
+static unsigned long input_acap(const struct em_eas_input *in, unsigned int cpu,
+				unsigned long scale)
+{
+	if (in->actual_cap && cpu < in->nr_cpus && in->actual_cap[cpu] &&
+	    in->actual_cap[cpu] < scale)
+		return in->actual_cap[cpu];
+	return scale;
+}
+
+/*
+ * Straight from the registry under the read lock, no view: this is the hot path
+ * (em_estimate_energy), and the same arithmetic as em_eas_view_pd_energy(dst = -1).
+ */
 int em_eas_estimate(const struct em_registry *reg, const struct em_eas_input *in,
 		    struct em_eas_pd_estimate *pds, unsigned int max_pds, unsigned int *nr_pds,
 		    uint64_t *total, struct em_error *err)
 {
-	struct eas_ctx x;
+	const struct em_pd_set *set;
 	uint64_t sum = 0;
-	int ret = ctx_take(&x, reg, in, err);
+	unsigned int n = 0;
 
-	if (ret)
-		return ret;
-	for (unsigned int p = 0; p < x.v.nr_pds; p++) {
-		const struct em_view_pd *vp = &x.v.pds[p];
-		uint64_t e = em_eas_view_pd_energy(&x.v, p, x.first, x.load, x.acap, -1, 0);
-
-		sum += e;
-		if (p < max_pds) {
-			struct em_eas_pd_estimate *o = &pds[p];
-			unsigned long busy = 0, max = 0;
-
-			o->id = vp->id;
-			o->cpu_cap = x.acap[x.first[p]];
-			o->pd_cap = o->cpu_cap * vp->nr_cpus;
-			for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-				unsigned long u = clamp_util(x.load[x.first[p] + k], vp->capacity);
-				unsigned long eff = em_eas_effective_perf(u, vp->capacity);
-
-				busy += u;
-				if (eff > max)
-					max = eff;
-			}
-			o->busy_time = busy < o->pd_cap ? busy : o->pd_cap;
-			o->max_util = max < o->cpu_cap ? max : o->cpu_cap;
-			o->state = em_perf_table_state_for(vp->table, vp->flags, o->max_util);
-			o->energy = e;
+	if (in->nr_cpus > EM_MAX_CPUS)
+		return em_err(err, -EINVAL, "%u CPUs: at most %u", in->nr_cpus, EM_MAX_CPUS);
+	em_read_lock();
+	set = em_read_set(reg);
+	for (unsigned int c = 0; in->util && c < in->nr_cpus; c++) {
+		if (in->util[c] && (!set || !em_cpumask_test(&set->all, c))) {
+			em_read_unlock();
+			return em_err(err, -ENOENT,
+				      "CPU %u has utilization %lu but is in no performance domain", c,
+				      in->util[c]);
 		}
 	}
+	for (unsigned int i = 0; set && i < set->nr; i++) {
+		const struct em_pd *pd = set->pd[i];
+		const struct em_perf_table *t;
+		unsigned long scale, cpu_cap, pd_cap, busy = 0, max_util = 0;
+		uint64_t e;
+
+		if (!pd->is_cpu)
+			continue;
+		t = em_pd_table(pd);
+		scale = t->states[t->nr_states - 1].performance;
+		cpu_cap = input_acap(in, pd->cpu_list[0], scale);
+		pd_cap = cpu_cap * pd->nr_cpu_list;
+		for (unsigned int k = 0; k < pd->nr_cpu_list; k++) {
+			unsigned int c = pd->cpu_list[k];
+			unsigned long u = in->util && c < in->nr_cpus ? clamp_util(in->util[c], scale) : 0;
+			unsigned long eff = em_eas_effective_perf(u, scale);
+
+			busy += u;
+			if (eff > max_util)
+				max_util = eff;
+		}
+		if (busy > pd_cap)
+			busy = pd_cap;
+		if (max_util > cpu_cap)
+			max_util = cpu_cap;
+		e = em_perf_table_energy(t, pd->flags, max_util, busy, cpu_cap);
+		sum += e;
+		if (n < max_pds) {
+			struct em_eas_pd_estimate *o = &pds[n];
+
+			o->id = pd->id;
+			o->cpu_cap = cpu_cap;
+			o->pd_cap = pd_cap;
+			o->busy_time = busy;
+			o->max_util = max_util;
+			o->state = em_perf_table_state_for(t, pd->flags, max_util);
+			o->energy = e;
+		}
+		n++;
+	}
+	em_read_unlock();
 	if (nr_pds)
-		*nr_pds = x.v.nr_pds;
+		*nr_pds = n;
 	*total = sum;
-	ctx_release(&x);
 	return 0;
 }
 
