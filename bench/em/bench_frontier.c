@@ -302,7 +302,7 @@ int main(void)
 			better += w < wb[i];
 		}
 		em_frontier_release(&f);
-		printf("%4u %14.1f %16lu %12.3f %9.0fx  %s (lower at %u of %u targets)\n", n, tb / 1e6,
+		printf("%4u %14.1f %16lu %12.3f %9.1fx  %s (lower at %u of %u targets)\n", n, tb / 1e6,
 		       evaluated, tf / 1e6, tb / tf, worse ? "NO" : "yes", better, nr_pct);
 		em_registry_free(reg);
 		/* Each 3 more CPUs multiply the subsets by 8: stop before a run passes 10 s. */

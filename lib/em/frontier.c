@@ -50,6 +50,8 @@ struct layer {
 
 struct priv {
 	struct layer *layer;
+	uint32_t *rperf[2];       /* performance and key of the last two layers */
+	uint64_t *rkey[2];
 	struct option **opt;
 	unsigned int *nr_opt;
 	unsigned int *cls;        /* class (first member's domain index) of each domain */
@@ -114,10 +116,12 @@ static void priv_free(struct priv *pv, unsigned int nr_domains)
 	if (!pv)
 		return;
 	for (unsigned int d = 0; pv->layer && d < nr_domains; d++) {
-		free(pv->layer[d].perf);
-		free(pv->layer[d].key);
 		free(pv->layer[d].pred);
 		free(pv->layer[d].opt);
+	}
+	for (unsigned int i = 0; i < 2; i++) {
+		free(pv->rperf[i]);
+		free(pv->rkey[i]);
 	}
 	for (unsigned int d = 0; pv->opt && d < nr_domains; d++)
 		free(pv->opt[d]);
@@ -190,11 +194,13 @@ static int merge(struct priv *pv, unsigned int d, uint64_t *skey, uint32_t *spre
 			skey[p] = UINT64_MAX;
 		}
 	}
-	out->perf = em_malloc((n ? n : 1) * sizeof(*out->perf));
-	out->key = em_malloc((n ? n : 1) * sizeof(*out->key));
+	/* Performance and key are only needed by the next merge (and, for the last
+	 * layer, the levels): two buffers, used in turn. */
+	out->perf = pv->rperf[d & 1];
+	out->key = pv->rkey[d & 1];
 	out->pred = em_malloc((n ? n : 1) * sizeof(*out->pred));
 	out->opt = em_malloc((n ? n : 1) * sizeof(*out->opt));
-	if (!out->perf || !out->key || !out->pred || !out->opt) {
+	if (!out->pred || !out->opt) {
 		for (uint32_t p = 0; p <= reach; p++)
 			skey[p] = UINT64_MAX;
 		return -ENOMEM;
@@ -213,21 +219,19 @@ static int merge(struct priv *pv, unsigned int d, uint64_t *skey, uint32_t *spre
 	return 0;
 }
 
-/* Give interchangeable domains' options to the ones the previous level ran first. */
-static void favour_previous(const struct em_frontier *f, const struct priv *pv,
-			    struct em_frontier_level *l, const struct em_frontier_level *prev,
-			    unsigned int *members, uint16_t *st, uint16_t *nc)
+/*
+ * Give interchangeable domains' options to the ones the previous level ran first.
+ * members[] lists the domains class by class (ascending in each), class_end[i] the
+ * end of the i-th class of two or more.
+ */
+static void favour_previous(struct em_frontier_level *l, const struct em_frontier_level *prev,
+			    const unsigned int *all_members, const unsigned int *class_end,
+			    unsigned int nr_classes, uint16_t *st, uint16_t *nc)
 {
-	for (unsigned int c = 0; c < f->nr_domains; c++) {
-		unsigned int nm = 0, na = 0, at = 0;
+	for (unsigned int c = 0, from = 0; c < nr_classes; from = class_end[c++]) {
+		const unsigned int *members = all_members + from;
+		unsigned int nm = class_end[c] - from, na = 0, at = 0;
 
-		if (pv->cls[c] != c)
-			continue;
-		for (unsigned int d = c; d < f->nr_domains; d++)
-			if (pv->cls[d] == c)
-				members[nm++] = d;
-		if (nm < 2)
-			continue;
 		/* The class's active options, biggest first. */
 		for (unsigned int i = 0; i < nm; i++) {
 			unsigned int d = members[i];
@@ -345,6 +349,12 @@ int em_frontier_compute(const struct em_registry *reg, struct em_frontier *f,
 	skey = em_malloc(((size_t)reach + 1) * sizeof(*skey));
 	spred = em_malloc(((size_t)reach + 1) * sizeof(*spred));
 	sopt = em_malloc(((size_t)reach + 1) * sizeof(*sopt));
+	for (unsigned int i = 0; i < 2; i++) {
+		pv->rperf[i] = em_malloc(((size_t)reach + 1) * sizeof(*pv->rperf[i]));
+		pv->rkey[i] = em_malloc(((size_t)reach + 1) * sizeof(*pv->rkey[i]));
+		if (!pv->rperf[i] || !pv->rkey[i])
+			goto nomem;
+	}
 	if (!skey || !spred || !sopt)
 		goto nomem;
 	for (uint32_t p = 0; p <= reach; p++)
@@ -367,16 +377,32 @@ int em_frontier_compute(const struct em_registry *reg, struct em_frontier *f,
 	/* The levels: every point of the last layer but performance 0. */
 	const struct layer *last = &pv->layer[D - 1];
 	unsigned int nl = last->n && last->perf[0] == 0 ? last->n - 1 : last->n;
-	unsigned int *members = em_calloc(D, sizeof(*members));
+	unsigned int *members = em_calloc(D, sizeof(*members)), nr_classes = 0, nm = 0;
+	unsigned int *class_end = em_calloc(D, sizeof(*class_end));
 	uint16_t *st = em_calloc(D, sizeof(*st)), *nc = em_calloc(D, sizeof(*nc));
 
 	f->levels = em_calloc(nl ? nl : 1, sizeof(*f->levels));
-	pv->level_mem = em_calloc((size_t)(nl ? nl : 1) * D * 2, sizeof(*pv->level_mem));
-	if (!members || !st || !nc || !f->levels || !pv->level_mem) {
+	pv->level_mem = em_malloc((size_t)(nl ? nl : 1) * D * 2 * sizeof(*pv->level_mem));
+	if (!members || !class_end || !st || !nc || !f->levels || !pv->level_mem) {
 		free(members);
+		free(class_end);
 		free(st);
 		free(nc);
 		goto nomem;
+	}
+	/* The classes of interchangeable domains with two or more members. */
+	for (unsigned int c = 0; c < D; c++) {
+		unsigned int from = nm;
+
+		if (pv->cls[c] != c)
+			continue;
+		for (unsigned int d = c; d < D; d++)
+			if (pv->cls[d] == c)
+				members[nm++] = d;
+		if (nm - from < 2)
+			nm = from;
+		else
+			class_end[nr_classes++] = nm;
 	}
 	for (unsigned int i = last->n - nl; i < last->n; i++) {
 		struct em_frontier_level *l = &f->levels[at];
@@ -401,23 +427,30 @@ int em_frontier_compute(const struct em_registry *reg, struct em_frontier *f,
 			}
 			j = ly->pred[j];
 		}
-		favour_previous(f, pv, l, at ? &f->levels[at - 1] : NULL, members, st, nc);
+		if (nr_classes)
+			favour_previous(l, at ? &f->levels[at - 1] : NULL, members, class_end,
+					nr_classes, st, nc);
 		at++;
 	}
 	free(members);
+	free(class_end);
 	free(st);
 	free(nc);
 	f->nr_levels = nl;
 	f->total_performance = nl ? f->levels[nl - 1].performance : 0;
 	/* The layers were only needed to rebuild the levels. */
 	for (unsigned int d = 0; d < D; d++) {
-		free(pv->layer[d].perf);
-		free(pv->layer[d].key);
 		free(pv->layer[d].pred);
 		free(pv->layer[d].opt);
 	}
 	free(pv->layer);
 	pv->layer = NULL;
+	for (unsigned int i = 0; i < 2; i++) {
+		free(pv->rperf[i]);
+		free(pv->rkey[i]);
+		pv->rperf[i] = NULL;
+		pv->rkey[i] = NULL;
+	}
 	free(first);
 	em_view_release(&v);
 	return 0;
