@@ -71,14 +71,15 @@
  * Reads (lookups, iteration, em_pd_table, estimates) run under em_read_lock(), which
  * never blocks and nests. A pointer obtained under it stays valid, and its contents
  * unchanged, until the matching em_read_unlock(). Writers (register, unregister,
- * em_table_replace, em_pd_set_perf_limits) are serialized by the registry; they
- * build a new object and publish it with one atomic store, so a reader sees the whole
- * old table or the whole new one, never a mix. Old objects are freed only after an
- * RCU grace period (liburcu, membarrier flavour): writers batch them and wait for
- * readers in em_registry_synchronize(), which they call every EM_RECLAIM_BATCH
- * retirements. A writer must not be called from inside a read section (it would wait
- * for itself: -EDEADLK) nor from an observer (-EDEADLK). Any thread may read; it is
- * registered with liburcu on its first em_read_lock() and unregistered when it exits.
+ * em_table_replace, em_pd_set_perf_limits, em_adjust_cpu_capacity) are serialized by
+ * the registry; they build a new object and publish it with one atomic store, so a
+ * reader sees the whole old table or the whole new one, never a mix. Old objects are
+ * freed only after an RCU grace period (liburcu, membarrier flavour): writers batch
+ * them and wait for readers in em_registry_synchronize(), which they call every
+ * EM_RECLAIM_BATCH retirements. A writer must not be called from inside a read
+ * section (it would wait for itself: -EDEADLK) nor from an observer (-EDEADLK). Any
+ * thread may read; it is registered with liburcu on its first em_read_lock() and
+ * unregistered when it exits.
  * To continue an iteration in a later read section (a netlink dump that fills several
  * buffers), keep em_pd_seq() of the last domain, not the pointer, and go on with
  * em_pd_next_after(): nothing is repeated or lost, whatever changed in between.
