@@ -15,6 +15,7 @@ int emctl_cmd_nl(int argc, char **argv);
 int emctl_cmd_model(int argc, char **argv);
 int emctl_cmd_estimate(int argc, char **argv);
 int emctl_cmd_place(int argc, char **argv);
+int emctl_cmd_frontier(int argc, char **argv);
 int emctl_cmd_show(int argc, char **argv);
 int emctl_cmd_dump(int argc, char **argv);
 int emctl_cmd_get(int argc, char **argv);

@@ -28,6 +28,7 @@ static const struct emctl_command commands[] = {
 	{"model", emctl_cmd_model, "show, check or export an Energy Model (offline)"},
 	{"estimate", emctl_cmd_estimate, "energy estimate for per-CPU utilizations"},
 	{"place", emctl_cmd_place, "energy-optimal placement of tasks on CPUs"},
+	{"frontier", emctl_cmd_frontier, "least-power CPUs for every performance level"},
 #endif
 };
 

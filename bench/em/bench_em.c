@@ -231,7 +231,7 @@ int main(void)
 	printf("domain estimate, em_estimate_pd (lock + lookup):    %8.2f ns\n", median(v, 5));
 	for (int i = 0; i < 5; i++)
 		v[i] = bench_system(reg, 2000000);
-	printf("whole-system estimate, 6 CPUs, em_estimate_energy:  %8.2f ns\n", median(v, 5));
+	printf("whole-system EAS estimate, em_estimate_energy:      %8.2f ns\n", median(v, 5));
 	for (int i = 0; i < 5; i++)
 		bench_replace(reg, 2e8, &v[i], &w[i]);
 	printf("table replacement with 2 reader threads (0.2 s):    %8.0f replacements/s\n",

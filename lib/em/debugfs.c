@@ -11,8 +11,14 @@
  * and on recent kernels "performance" and "inefficient". Where the kernel gives
  * milliwatts we scale to microwatts; "bogoWatts" domains are artificial and keep the
  * kernel's costs. Capacity is the top state's performance when the kernel shows it,
- * else 1024. Domains are ordered CPU domains first (by first CPU), then devices by
- * name, which is the order a kernel registers them at boot.
+ * else 1024. The directory's name is the device's dev_name(), whatever it is
+ * ("cpu0", "soc:gpu@ff9a0000"), and becomes the domain's name.
+ *
+ * Since Linux 6.19 each domain directory has an "id" file: the id dev-energymodel
+ * reports (em_debug_id_show() in kernel/power/energy_model.c). When every domain has
+ * one, the model keeps those ids and lists the domains in id order, so emkit's ids
+ * are the kernel's. Older kernels have no ids; then the order is CPU domains first
+ * (by first CPU), then devices by name, the order a kernel registers them at boot.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -95,6 +101,13 @@ static int cmp_state(const void *a, const void *b)
 	return x->frequency < y->frequency ? -1 : x->frequency > y->frequency;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	const struct em_model_domain *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int cmp_domain(const void *a, const void *b)
 {
 	const struct em_model_domain *x = a, *y = b;
@@ -134,6 +147,18 @@ static int read_domain(const char *dir, const char *name, struct em_model_domain
 			return ret;
 		}
 		d->is_cpu = true;
+	}
+	snprintf(path, sizeof(path), "%s/%s/id", dir, name);
+	if (exists(path)) {
+		unsigned long id;
+
+		ret = read_ulong(path, &id, err);
+		if (ret)
+			return ret;
+		if (id > EM_PD_ID_MAX)
+			return em_err(err, -EINVAL, "%s: id %lu is above %u", path, id, EM_PD_ID_MAX);
+		d->has_id = true;
+		d->id = (unsigned int)id;
 	}
 	snprintf(path, sizeof(path), "%s/%s/flags", dir, name);
 	if (exists(path)) {
@@ -281,7 +306,17 @@ int em_model_load_debugfs(struct em_model *m, const char *dir, struct em_error *
 	if (!ret) {
 		struct em_registry *scratch;
 
-		qsort(m->domains, m->nr_domains, sizeof(m->domains[0]), cmp_domain);
+		bool all_ids = true;
+
+		for (unsigned int i = 0; i < m->nr_domains; i++)
+			all_ids = all_ids && m->domains[i].has_id;
+		if (all_ids) {
+			qsort(m->domains, m->nr_domains, sizeof(m->domains[0]), cmp_id);
+		} else {
+			for (unsigned int i = 0; i < m->nr_domains; i++)
+				m->domains[i].has_id = false; /* a partial set of ids means nothing */
+			qsort(m->domains, m->nr_domains, sizeof(m->domains[0]), cmp_domain);
+		}
 		scratch = em_registry_new();
 		ret = scratch ? em_model_register(m, scratch, err)
 			      : em_err(err, -ENOMEM, "out of memory");

@@ -1,12 +1,13 @@
 /*
- * Energy: the kernel's per-domain estimate, the whole-system estimate over per-CPU
- * utilizations, and task placement (exhaustive and EAS-like greedy).
+ * Energy: the kernel's raw per-domain estimate (em_cpu_energy) and its sum over
+ * per-CPU utilizations, the private copies of the CPU domains ("views") that
+ * estimates and searches work on, and task placement (exhaustive, and one wake-up at
+ * a time as EAS does) under the scheduler's fit rule and estimate (lib/em/eas.c).
  *
- * The per-domain estimate is the one EAS evaluates for every wake-up: pick the state
- * the frequency governor would pick for the busiest CPU, and charge the domain's total
- * utilization at that state's cost. Whole-system estimates and placements work on a
- * private copy of the CPU domains (a "view") taken under the read lock, so a long
- * search never holds a read section open and never sees two versions of a table.
+ * The per-domain estimate is what em_cpu_energy() returns for the max_util and
+ * sum_util it is given: pick the first allowed state that covers max_util, charge
+ * sum_util at its cost. Views are taken under the read lock, so a long search never
+ * holds a read section open and never sees two versions of a table.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -127,8 +128,10 @@ int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_err
 			goto out;
 		}
 		memcpy(vp->table, t, sz);
+		vp->id = pd->id;
 		vp->flags = pd->flags;
 		vp->allowed_cap = allowed_cap(t);
+		vp->capacity = t->states[t->nr_states - 1].performance;
 		for (unsigned int k = 0; k < pd->nr_cpu_list; k++) {
 			vp->cpus[vp->nr_cpus++] = pd->cpu_list[k];
 			v->cpu[v->nr_cpus] = pd->cpu_list[k];
@@ -146,27 +149,7 @@ out:
 	return 0;
 }
 
-/* Energy of view domain p with per-view-CPU loads load[] (indexed like v->cpu). */
-static uint64_t view_pd_energy(const struct em_view *v, unsigned int p, const unsigned long *load,
-			       const unsigned int *first_cpu)
-{
-	const struct em_view_pd *vp = &v->pds[p];
-	unsigned long max = 0, sum = 0;
-
-	for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-		unsigned long u = load[first_cpu[p] + k];
-
-		if (u > vp->allowed_cap)
-			u = vp->allowed_cap;
-		sum += u;
-		if (u > max)
-			max = u;
-	}
-	return em_perf_table_energy(vp->table, vp->flags, max, sum, vp->allowed_cap);
-}
-
-/* Index in v->cpu of each domain's first CPU (CPUs are stored domain by domain). */
-static unsigned int *view_first_cpu(const struct em_view *v)
+unsigned int *em_view_first_cpu(const struct em_view *v)
 {
 	unsigned int *first = em_calloc(v->nr_pds ? v->nr_pds : 1, sizeof(*first));
 	unsigned int at = 0;
@@ -180,8 +163,8 @@ static unsigned int *view_first_cpu(const struct em_view *v)
 	return first;
 }
 
-int em_estimate_energy(const struct em_registry *reg, const unsigned long *util,
-		       unsigned int nr_cpus, uint64_t *energy, struct em_error *err)
+int em_estimate_energy_raw(const struct em_registry *reg, const unsigned long *util,
+			   unsigned int nr_cpus, uint64_t *energy, struct em_error *err)
 {
 	const struct em_pd_set *set;
 	uint64_t total = 0;
@@ -229,6 +212,7 @@ int em_estimate_energy(const struct em_registry *reg, const unsigned long *util,
 struct search {
 	const struct em_view *v;
 	const unsigned int *first;
+	const unsigned long *acap;
 	const unsigned long *util; /* sorted, biggest first */
 	unsigned int nr_tasks;
 	unsigned long *load;       /* per view CPU */
@@ -242,12 +226,33 @@ struct search {
 	const uint64_t *rest_util; /* rest_util[t]: utilization of tasks t.. */
 };
 
+/* The EAS estimate of the whole view with loads load[]. */
+static uint64_t view_energy(const struct em_view *v, const unsigned int *first,
+			    const unsigned long *load, const unsigned long *acap)
+{
+	uint64_t e = 0;
+
+	for (unsigned int p = 0; p < v->nr_pds; p++)
+		e += em_eas_view_pd_energy(v, p, first, load, acap, -1, 0);
+	return e;
+}
+
+/* The kernel's fit rule for a CPU's total load (util_fits_cpu on cpu_util()). */
+static bool load_fits(const struct em_view *v, const unsigned long *acap, unsigned int c,
+		      unsigned long load)
+{
+	unsigned long scale = v->pds[v->cpu_pd[c]].capacity;
+
+	return em_eas_fits(load < scale ? load : scale, acap[c]);
+}
+
 /*
- * A lower bound on the energy of any completion of the current partial placement.
- * A domain's final state is at or above the first state that covers its current
- * busiest CPU, so its cost is at least the least cost from there up; its final
- * utilization is at least the current one; each unplaced unit of utilization costs
- * at least the least cost anywhere.
+ * A lower bound on the EAS estimate of any completion of the current placement. Every
+ * CPU's load fits (below 80 % of its actual capacity), so no busy time is clamped and
+ * a domain's busy time is at least today's sum; its max_util (headroom included) only
+ * grows, so its state is at or above the first one covering today's, and its cost at
+ * least the least cost from there up; every unplaced unit of utilization costs at
+ * least the least cost anywhere.
  */
 static uint64_t lower_bound(const struct search *s, unsigned int task)
 {
@@ -257,7 +262,7 @@ static uint64_t lower_bound(const struct search *s, unsigned int task)
 	for (unsigned int p = 0; p < v->nr_pds; p++) {
 		const struct em_view_pd *vp = &v->pds[p];
 		const struct em_perf_table *t = vp->table;
-		unsigned long max = 0, sum = 0;
+		unsigned long max = 0, sum = 0, cpu_cap = s->acap[s->first[p]];
 		unsigned int i;
 
 		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
@@ -269,6 +274,9 @@ static uint64_t lower_bound(const struct search *s, unsigned int task)
 		}
 		if (!sum)
 			continue;
+		max = em_eas_effective_perf(max, vp->capacity);
+		if (max > cpu_cap)
+			max = cpu_cap;
 		for (i = t->min_state; i < t->max_state && t->states[i].performance < max; i++)
 			;
 		lb += s->sufmin[p][i] * sum;
@@ -276,22 +284,12 @@ static uint64_t lower_bound(const struct search *s, unsigned int task)
 	return lb;
 }
 
-static uint64_t view_energy(const struct em_view *v, const unsigned long *load,
-			    const unsigned int *first)
-{
-	uint64_t e = 0;
-
-	for (unsigned int p = 0; p < v->nr_pds; p++)
-		e += view_pd_energy(v, p, load, first);
-	return e;
-}
-
 static void search(struct search *s, unsigned int task)
 {
 	const struct em_view *v = s->v;
 
 	if (task == s->nr_tasks) {
-		uint64_t e = view_energy(v, s->load, s->first);
+		uint64_t e = view_energy(v, s->first, s->load, s->acap);
 
 		if (!s->found || e < s->best) {
 			s->found = true;
@@ -314,7 +312,7 @@ static void search(struct search *s, unsigned int task)
 			/* CPUs of one domain with the same load are interchangeable. */
 			for (unsigned int j = 0; j < k && !seen; j++)
 				seen = s->load[s->first[p] + j] == s->load[c];
-			if (seen || s->load[c] + s->util[task] > vp->allowed_cap)
+			if (seen || !load_fits(v, s->acap, c, s->load[c] + s->util[task]))
 				continue;
 			s->load[c] += s->util[task];
 			s->at[task] = c;
@@ -346,6 +344,7 @@ static unsigned int *order_tasks(const unsigned long *util, unsigned int n)
 struct place_ctx {
 	struct em_view v;
 	unsigned int *first;
+	unsigned long *acap;
 	unsigned int *ord;
 	unsigned long *sorted;
 	unsigned long *load;
@@ -357,6 +356,7 @@ static void place_release(struct place_ctx *pc)
 {
 	em_view_release(&pc->v);
 	free(pc->first);
+	free(pc->acap);
 	free(pc->ord);
 	free(pc->sorted);
 	free(pc->load);
@@ -370,6 +370,10 @@ static int place_prepare(struct place_ctx *pc, const struct em_registry *reg,
 	int ret;
 
 	memset(pc, 0, sizeof(*pc));
+	for (unsigned int i = 0; i < nr_tasks; i++)
+		if (task_util[i] < 1 || task_util[i] > EM_CAPACITY_SCALE)
+			return em_err(err, -EINVAL, "task %u: utilization %lu is not in 1..%u", i,
+				      task_util[i], EM_CAPACITY_SCALE);
 	ret = em_view_take(&pc->v, reg, err);
 	if (ret)
 		return ret;
@@ -377,16 +381,19 @@ static int place_prepare(struct place_ctx *pc, const struct em_registry *reg,
 		place_release(pc);
 		return em_err(err, -EINVAL, "the model has no CPU domain to place tasks on");
 	}
-	pc->first = view_first_cpu(&pc->v);
+	pc->first = em_view_first_cpu(&pc->v);
+	pc->acap = em_calloc(pc->v.nr_cpus, sizeof(*pc->acap));
 	pc->ord = order_tasks(task_util, nr_tasks);
 	pc->sorted = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->sorted));
 	pc->load = em_calloc(pc->v.nr_cpus, sizeof(*pc->load));
 	pc->at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->at));
 	pc->best_at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->best_at));
-	if (!pc->first || !pc->ord || !pc->sorted || !pc->load || !pc->at || !pc->best_at) {
+	if (!pc->first || !pc->acap || !pc->ord || !pc->sorted || !pc->load || !pc->at ||
+	    !pc->best_at) {
 		place_release(pc);
 		return em_err(err, -ENOMEM, "out of memory");
 	}
+	em_eas_view_acap(&pc->v, NULL, pc->acap);
 	for (unsigned int i = 0; i < nr_tasks; i++)
 		pc->sorted[i] = task_util[pc->ord[i]];
 	return 0;
@@ -461,8 +468,8 @@ int em_place_optimal(const struct em_registry *reg, const unsigned long *task_ut
 	if (ret)
 		return ret;
 	s = (struct search){
-		.v = &pc.v, .first = pc.first, .util = pc.sorted, .nr_tasks = nr_tasks,
-		.load = pc.load, .at = pc.at, .best_at = pc.best_at,
+		.v = &pc.v, .first = pc.first, .acap = pc.acap, .util = pc.sorted,
+		.nr_tasks = nr_tasks, .load = pc.load, .at = pc.at, .best_at = pc.best_at,
 	};
 	ret = bound_prepare(&s, &pc, nr_tasks, err);
 	if (ret) {
@@ -472,7 +479,8 @@ int em_place_optimal(const struct em_registry *reg, const unsigned long *task_ut
 	search(&s, 0);
 	bound_release(&s, &pc);
 	if (!s.found) {
-		ret = em_err(err, -ENOSPC, "no placement fits every task within CPU capacities");
+		ret = em_err(err, -ENOSPC,
+			     "no placement fits every task (util * 1280 < capacity * 1024 on every CPU)");
 	} else {
 		place_output(&pc, nr_tasks, pc.best_at, cpu_out);
 		*energy = s.best;
@@ -492,52 +500,27 @@ int em_place_greedy(const struct em_registry *reg, const unsigned long *task_uti
 		return ret;
 	for (unsigned int t = 0; t < nr_tasks; t++) {
 		unsigned long u = pc.sorted[t];
-		int64_t best_delta = 0;
-		int best = -1;
+		uint64_t delta;
+		int c = -1;
 
-		for (unsigned int p = 0; p < pc.v.nr_pds; p++) {
-			const struct em_view_pd *vp = &pc.v.pds[p];
-			int cand = -1;
-			unsigned long spare = 0;
-
-			for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-				unsigned int c = pc.first[p] + k;
-
-				if (pc.load[c] + u > vp->allowed_cap)
-					continue;
-				if (cand < 0 || vp->allowed_cap - pc.load[c] > spare) {
-					cand = (int)c;
-					spare = vp->allowed_cap - pc.load[c];
-				}
-			}
-			if (cand < 0)
-				continue;
-			uint64_t before = view_pd_energy(&pc.v, p, pc.load, pc.first);
-
-			pc.load[cand] += u;
-			uint64_t after = view_pd_energy(&pc.v, p, pc.load, pc.first);
-
-			pc.load[cand] -= u;
-			/* Energy is not monotonic in load (inefficient states), so deltas
-			 * may be negative; compare signed. */
-			int64_t delta = (int64_t)(after - before);
-
-			if (best < 0 || delta < best_delta) {
-				best = cand;
-				best_delta = delta;
-			}
-		}
-		if (best < 0) {
-			ret = em_err(err, -ENOSPC,
-				     "task %u (utilization %lu) fits on no CPU", pc.ord[t], u);
+		ret = em_eas_view_select(&pc.v, pc.first, pc.load, pc.acap, u, -1, &c, &delta);
+		if (ret < 0) {
+			if (ret == -EBUSY)
+				em_err(err, ret,
+				       "task %u (utilization %lu): the tasks placed before it overutilize a CPU, so the kernel would not use EAS",
+				       pc.ord[t], u);
+			else if (ret == -ENOSPC)
+				em_err(err, ret, "task %u (utilization %lu) fits on no CPU", pc.ord[t], u);
+			else
+				em_err(err, ret, "out of memory");
 			place_release(&pc);
 			return ret;
 		}
-		pc.load[best] += u;
-		pc.at[t] = (unsigned int)best;
+		pc.load[ret] += u;
+		pc.at[t] = (unsigned int)ret;
 	}
 	place_output(&pc, nr_tasks, pc.at, cpu_out);
-	*energy = view_energy(&pc.v, pc.load, pc.first);
+	*energy = view_energy(&pc.v, pc.first, pc.load, pc.acap);
 	place_release(&pc);
 	return 0;
 }

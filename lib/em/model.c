@@ -31,6 +31,7 @@ static void domain_desc(const struct em_model_domain *d, struct em_pd_desc *pd)
 	*pd = (struct em_pd_desc){
 		.name = d->name, .flags = d->flags, .cpus = d->is_cpu ? &d->cpus : NULL,
 		.capacity = d->capacity, .nr_states = d->nr_states, .states = d->states,
+		.fixed_id = d->has_id, .id = d->id,
 	};
 }
 
@@ -88,6 +89,8 @@ int em_model_from_registry(struct em_model *m, const struct em_registry *reg)
 		if (d->is_cpu)
 			d->cpus = *em_pd_cpus(pd);
 		d->capacity = em_pd_capacity(pd);
+		d->has_id = true;
+		d->id = em_pd_id(pd);
 		d->states = em_calloc(t->nr_states, sizeof(*d->states));
 		if (!d->states) {
 			ret = -ENOMEM;
@@ -145,8 +148,12 @@ int em_model_write_yaml(const struct em_model *m, FILE *out)
 		const struct em_model_domain *d = &m->domains[i];
 		const char *sep = "";
 
-		/* Quoted: a name such as "-" or "1:2" would read back as something else. */
-		fprintf(out, "  - name: \"%s\"\n", d->name);
+		/* Quoted: a name such as "-" or "1:2" would read back as something else;
+		 * a device name may hold '"' or '\\', which the quotes need escaped. */
+		fprintf(out, "  - name: \"");
+		for (const char *c = d->name; *c; c++)
+			fprintf(out, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+		fprintf(out, "\"\n");
 		if (d->is_cpu) {
 			unsigned int c;
 

@@ -402,17 +402,22 @@ void em_registry_free(struct em_registry *reg)
 	free(reg);
 }
 
+/*
+ * A name the kernel could give a domain: its debugfs directory is the device's
+ * dev_name(), which may be any text without '/' (the driver core turns '/' into '!'),
+ * such as "cpu0" or "soc:gpu@ff9a0000". We also refuse control characters, "." and
+ * "..", which no directory can be named.
+ */
 static bool name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n >= EM_NAME_MAX)
+	if (n == 0 || n >= EM_NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
+		unsigned char c = (unsigned char)name[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.' || c == ':'))
+		if (c < 0x20 || c == 0x7f || c == '/')
 			return false;
 	}
 	return true;
@@ -429,7 +434,7 @@ int em_pd_desc_validate(const struct em_pd_desc *d, struct em_error *err, int *b
 		*bad_state = -1;
 	if (d->name && !name_ok(d->name))
 		return em_err(err, -EINVAL,
-			      "domain '%.*s': name must be 1..%u characters of [A-Za-z0-9_.:-]",
+			      "domain '%.*s': name must be 1..%u printable characters without '/' (not '.' or '..')",
 			      (int)(EM_NAME_MAX + 8), d->name, EM_NAME_MAX - 1);
 	if (d->flags & ~EM_PD_FLAGS_ALL)
 		return em_err(err, -EINVAL, PD_LABEL_FMT "unknown flags 0x%lx", nm,
@@ -441,6 +446,8 @@ int em_pd_desc_validate(const struct em_pd_desc *d, struct em_error *err, int *b
 	if (kind == (EM_PD_MICROWATTS | EM_PD_ARTIFICIAL))
 		return em_err(err, -EINVAL,
 			      PD_LABEL_FMT "flags microwatts and artificial exclude each other", nm);
+	if (d->fixed_id && d->id > EM_PD_ID_MAX)
+		return em_err(err, -EINVAL, PD_LABEL_FMT "id %u is above %u", nm, d->id, EM_PD_ID_MAX);
 	if (d->cpus) {
 		if (em_cpumask_weight(d->cpus) == 0)
 			return em_err(err, -EINVAL, PD_LABEL_FMT "a CPU domain needs CPUs", nm);
@@ -468,12 +475,12 @@ int em_pd_desc_validate(const struct em_pd_desc *d, struct em_error *err, int *b
 				      PD_LABEL_FMT "state %u: frequency %lu kHz is not above state %u's %lu kHz",
 				      nm, i, s->frequency, i - 1, d->states[i - 1].frequency);
 		if (s->power == 0 || s->power > EM_MAX_POWER)
-			return em_err(err, -ERANGE,
+			return em_err(err, -EINVAL,
 				      PD_LABEL_FMT "state %u: power %lu is out of range (0, %lu] µW", nm,
 				      i, s->power, EM_MAX_POWER);
 		if (d->cpus && (d->flags & EM_PD_ARTIFICIAL)) {
 			if (s->cost == 0 || s->cost > EM_MAX_POWER)
-				return em_err(err, -ERANGE,
+				return em_err(err, -EINVAL,
 					      PD_LABEL_FMT "state %u: cost %lu is out of range (0, %lu] (artificial domains give costs)",
 					      nm, i, s->cost, EM_MAX_POWER);
 		} else if (s->cost) {
@@ -561,6 +568,32 @@ static int id_take(struct em_registry *reg, unsigned int *id)
 	return 0;
 }
 
+/* True if id is taken. */
+static bool id_used(const struct em_registry *reg, unsigned int id)
+{
+	return id / 64 < reg->ids_words && (reg->ids_used[id / 64] & (UINT64_C(1) << (id % 64)));
+}
+
+/* Take the id a provider asks for (a kernel's, read from debugfs): 0 or -ENOMEM. */
+static int id_take_fixed(struct em_registry *reg, unsigned int id)
+{
+	if (id / 64 >= reg->ids_words) {
+		unsigned int n = reg->ids_words ? reg->ids_words : 1;
+		uint64_t *ids;
+
+		while (id / 64 >= n)
+			n *= 2;
+		ids = em_realloc(reg->ids_used, n * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		memset(ids + reg->ids_words, 0, (n - reg->ids_words) * sizeof(*ids));
+		reg->ids_used = ids;
+		reg->ids_words = n;
+	}
+	reg->ids_used[id / 64] |= UINT64_C(1) << (id % 64);
+	return 0;
+}
+
 static void id_put(struct em_registry *reg, unsigned int id)
 {
 	assert(id / 64 < reg->ids_words && (reg->ids_used[id / 64] & (UINT64_C(1) << (id % 64))));
@@ -618,10 +651,20 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 				}
 		}
 	}
+	if (desc->fixed_id && id_used(reg, desc->id)) {
+		const struct em_pd *o = set_find_id(old, desc->id);
+
+		ret = em_err(err, -EEXIST, "domain '%s': id %u is taken by domain '%s'",
+			     desc->name ? desc->name : "(unnamed)", desc->id, o ? o->name : "?");
+		goto out;
+	}
 	pd = em_calloc(1, sizeof(*pd) + (desc->cpus ? em_cpumask_weight(desc->cpus) : 0) *
 					    sizeof(pd->cpu_list[0]));
 	set = em_calloc(1, sizeof(*set) + ((old ? old->nr : 0) + 1) * sizeof(set->pd[0]));
-	if (!pd || !set || id_take(reg, &pd->id)) {
+	if (pd && desc->fixed_id)
+		pd->id = desc->id;
+	if (!pd || !set ||
+	    (desc->fixed_id ? id_take_fixed(reg, desc->id) : id_take(reg, &pd->id))) {
 		free(pd);
 		free(set);
 		ret = em_err(err, -ENOMEM, "out of memory");
@@ -858,6 +901,79 @@ out:
 	return ret;
 }
 
+/*
+ * The kernel's em_adjust_cpu_capacity() (kernel/power/energy_model.c, 6.15+): a
+ * duplicate of the table gets performance = capacity * freq / fmax for every state
+ * (em_init_performance); em_recalc_and_update() recomputes costs unless the domain is
+ * artificial and publishes it through em_dev_update_perf_domain(), which tells
+ * netlink listeners "updated". em_compute_costs() only ever sets INEFFICIENT on the
+ * duplicate, so a flag the old table had stays. Nothing happens when the top state's
+ * performance already equals the capacity.
+ */
+int em_adjust_cpu_capacity(struct em_registry *reg, unsigned int cpu, unsigned int capacity,
+			   struct em_error *err)
+{
+	struct em_perf_table *t, *cur;
+	struct em_pd *pd = NULL;
+	unsigned long fmax;
+	int ret = writer_lock(reg, err);
+
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; reg->set && i < reg->set->nr; i++)
+		if (reg->set->pd[i]->is_cpu && em_cpumask_test(&reg->set->pd[i]->cpus, cpu))
+			pd = reg->set->pd[i];
+	if (!pd) {
+		/* em_dev_update_perf_domain() on a device without a domain: -EINVAL. */
+		ret = em_err(err, -EINVAL, "CPU %u is in no performance domain", cpu);
+		goto out;
+	}
+	if (capacity < 1 || capacity > EM_CAPACITY_SCALE) {
+		ret = em_err(err, -EINVAL, "domain '%s': capacity %u is not in 1..%u", pd->name,
+			     capacity, EM_CAPACITY_SCALE);
+		goto out;
+	}
+	cur = pd->table;
+	if (cur->states[cur->nr_states - 1].performance == capacity)
+		goto out;
+	fmax = cur->states[cur->nr_states - 1].frequency;
+	for (unsigned int i = 0; i < cur->nr_states; i++) {
+		if ((unsigned long long)capacity * cur->states[i].frequency / fmax == 0) {
+			/* The kernel would divide by zero computing this state's cost. */
+			ret = em_err(err, -EINVAL,
+				     "domain '%s': state %u: performance %u * %lu / %lu rounds to 0, so cost cannot be computed",
+				     pd->name, i, capacity, cur->states[i].frequency, fmax);
+			goto out;
+		}
+	}
+	size_t sz = sizeof(*cur) + cur->nr_states * sizeof(cur->states[0]);
+	t = em_malloc(sz);
+	if (!t) {
+		ret = em_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(t, cur, sz); /* limits and flags included, as em_table_dup() copies */
+	unsigned long prev_cost = (unsigned long)-1;
+
+	for (unsigned int k = t->nr_states; k-- > 0;) {
+		struct em_perf_state *ps = &t->states[k];
+
+		ps->performance = (unsigned long)((unsigned long long)capacity * ps->frequency / fmax);
+		if (pd->flags & EM_PD_ARTIFICIAL)
+			continue;
+		ps->cost = ps->power * 10 / ps->performance;
+		if (ps->cost >= prev_cost)
+			ps->flags |= EM_PS_INEFFICIENT;
+		else
+			prev_cost = ps->cost;
+	}
+	__atomic_store_n(&pd->capacity, capacity, __ATOMIC_RELAXED);
+	install_table(reg, pd, t, true);
+out:
+	writer_unlock(reg);
+	return ret;
+}
+
 int em_observer_add(struct em_registry *reg, const struct em_observer_ops *ops, void *ctx)
 {
 	int ret = writer_lock(reg, NULL);
@@ -984,7 +1100,8 @@ const struct em_cpumask *em_pd_cpus(const struct em_pd *pd)
 
 unsigned int em_pd_capacity(const struct em_pd *pd)
 {
-	return pd->capacity;
+	/* em_adjust_cpu_capacity() changes it under readers. */
+	return __atomic_load_n(&pd->capacity, __ATOMIC_RELAXED);
 }
 
 const struct em_perf_table *em_pd_table(const struct em_pd *pd)

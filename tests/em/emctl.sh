@@ -31,7 +31,7 @@ has() {
     if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$2"; fi
 }
 
-echo "1..45"
+echo "1..60"
 
 check "model show --default" 0 "$EMCTL" model show --default
 has "show: little cluster line" "$T/out" "perf-domain 0 'little'  cpus 0-3  capacity 381  flags microwatts"
@@ -81,8 +81,28 @@ same "show: two sources message" "$T/err" "emctl model show: $T/rk3399.yaml: giv
 
 # Hand-computed on the RK3399: little max 200 -> 816 MHz (perf 219, cost 2692): 538400;
 # big 300 -> 600 MHz (perf 341, cost 5221): 1566300.
+# The issue's example, with Linux 6.14's numbers (fair.c compute_energy(),
+# eenv_pd_max_util(), cpufreq_schedutil.c sugov_effective_cpu_perf()): little 200
+# -> 250 with headroom -> state 3 (perf 271, cost 3182) * 200 = 636400; big 300 ->
+# 375 -> state 2 (464, 5218) * 300 = 1565400. Raw em_cpu_energy, no headroom:
+# little state 2 (2692 * 200), big state 1 (5221 * 300) = 2104700.
 check "estimate" 0 "$EMCTL" estimate --util 0=200,4=300
-has "estimate: total" "$T/out" "total energy 2104700"
+has "estimate: EAS little" "$T/out" "  perf-domain 0 'little': max_util 250 busy_time 200 (cpu_cap 381, pd_cap 1524) -> state 3 (1008000 kHz, cost 3182): energy 636400"
+has "estimate: EAS total" "$T/out" "EAS total energy 2201800"
+has "estimate: raw total" "$T/out" "raw total energy 2104700"
+check "estimate --json" 0 "$EMCTL" estimate --util 0=200,4=300 --json
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["eas"]["total-energy"] == 2201800
+assert d["raw-em-cpu-energy"]["total-energy"] == 2104700
+b = d["eas"]["perf-domains"][1]
+assert (b["name"], b["max-util"], b["busy-time"], b["state"], b["energy"]) == ("big", 375, 300, 2, 1565400)
+' "$T/out"; then ok "estimate --json: both estimates"; else not_ok "estimate --json: both estimates"; fi
+# Thermal pressure: little's actual capacity 300: 200 -> 250 still; 4 CPUs at 300
+# would be clamped; here max_util 250 <= 300, pd_cap 1200.
+check "estimate --actual-cap" 0 "$EMCTL" estimate --util 0=290 --actual-cap 0=300
+has "estimate: actual cap clamps max_util" "$T/out" "  perf-domain 0 'little': max_util 300 busy_time 290 (cpu_cap 300, pd_cap 1200) -> state 4 (1200000 kHz, cost 3726): energy 1080540"
 check "estimate bad --util" 2 "$EMCTL" estimate --util 0=x
 same "estimate: usage message" "$T/err" "emctl estimate: --util: '0=x' is not a list of CPU=UTIL (CPU < 1024, UTIL 0..1024)
 (try 'emctl estimate --help')"
@@ -113,13 +133,44 @@ domains:
       - { frequency: 1000000, power: 200000 }
       - { frequency: 2000000, power: 800000 }
 Y
-# Both tasks on a's two CPUs: max 300 -> perf 409, cost 3667; 3667 * 600 = 2200200.
+# Both tasks on a's two CPUs: max 300 -> 375 with headroom -> perf 409, cost 3667;
+# 3667 * 600 = 2200200.
 check "place" 0 "$EMCTL" place --model "$T/small.yaml" --tasks 300,300
 has "place: optimal energy" "$T/out" "optimal: energy 2200200"
 has "place: gap line" "$T/out" "gap: greedy is 0.00% above optimal (0)"
 check "place bad --tasks" 2 "$EMCTL" place --tasks 0,5
 check "place impossible" 1 "$EMCTL" place --model "$T/small.yaml" --tasks 600,600
-same "place: impossible message" "$T/err" "emctl place: no placement fits every task within CPU capacities"
+same "place: impossible message" "$T/err" "emctl place: no placement fits every task (util * 1280 < capacity * 1024 on every CPU)"
+# The issue's example: 350 fits little's 381 by the old rule, not by the kernel's
+# (350 * 1280 >= 381 * 1024): big, 350 -> 437 -> state 2 (5218 * 350).
+check "place 350 on the default" 0 "$EMCTL" place --tasks 350 --json
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["optimal"] == {"energy": 1826300, "cpus": [4]}, d
+assert d["greedy"] == {"energy": 1826300, "cpus": [4]}, d
+assert d["gap-percent"] == 0
+' "$T/out"; then ok "place --json: a 350 task goes to big"; else not_ok "place --json: a 350 task goes to big"; fi
+
+check "frontier" 0 "$EMCTL" frontier --default
+has "frontier: header" "$T/out" "frontier of 2 CPU domains, 6 CPUs: 43 levels, total performance 3572"
+# 5 % of 3572 is 178: two little CPUs at state 0 (109 each, 27769 uW each).
+has "frontier: 5% target" "$T/out" "target   5% (178): perf 218 (6.1%)  power 55538  cpus 0,1  states pd0:2x0  overflow 2,3,4,5"
+check "frontier --json --all" 0 "$EMCTL" frontier --json --all --targets 100
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["total-performance"] == 3572 and d["nr-levels"] == len(d["levels"]) == 43
+top = d["targets"][0]["level"]
+assert top["performance"] == 3572 and top["cpus"] == [0, 1, 2, 3, 4, 5] and top["overflow"] == []
+# every CPU at its top state: 4 * 179212 + 2 * 1130112
+assert top["power"] == 4 * 179212 + 2 * 1130112
+p = [l["performance"] for l in d["levels"]]; w = [l["power"] for l in d["levels"]]
+assert p == sorted(p) and w == sorted(w) and len(set(p)) == len(p)
+' "$T/out"; then ok "frontier --json: levels rise in performance and power"; else not_ok "frontier --json: levels rise in performance and power"; fi
+check "frontier bad --targets" 2 "$EMCTL" frontier --targets 0,50
+same "frontier: usage message" "$T/err" "emctl frontier: --targets: '0,50' is not a list of percentages (1..100)
+(try 'emctl frontier --help')"
 
 mkdir -p "$T/dbg/cpu0/ps:500000" "$T/dbg/cpu0/ps:1000000"
 echo "0-1" >"$T/dbg/cpu0/cpus"; echo "0x1" >"$T/dbg/cpu0/flags"

@@ -1,6 +1,13 @@
 /*
- * Energy tests: the kernel's per-domain estimate, the whole-system estimate and
- * placement, against values worked out by hand in the comments.
+ * Energy tests: the kernel's per-domain estimate (raw em_cpu_energy), the
+ * whole-system estimates (raw, and EAS as Linux 6.14's compute_energy() makes it) and
+ * placement under the kernel's fit rule, against values worked out by hand in the
+ * comments. tests/em/test_eas.c has the EAS rules one by one.
+ *
+ * EAS in short (kernel/sched/fair.c, cpufreq_schedutil.c): max_util = min(the busiest
+ * CPU's util + util/4 capped at the CPU's capacity, actual capacity); busy time =
+ * min(sum of the CPUs' utils, actual capacity * CPUs); a CPU fits a load only if
+ * load * 1280 < capacity * 1024 (512 -> below 409.6; 1024 -> below 819.2).
  *
  * Model: domain "a" = CPUs 0-1, capacity 512, states
  *   500 MHz  100000 µW  perf 256  cost 3906  INEFFICIENT
@@ -130,13 +137,23 @@ static void test_system_estimate(void **state)
 	struct em_error err;
 
 	(void)state;
-	/* a: max 200 sum 300 -> 3906*300 = 1171800; b: 300 -> 3906*300 = 1171800 */
+	/* Raw: a: max 200 sum 300 -> 3906*300 = 1171800; b: 300 -> 3906*300 = 1171800. */
+	assert_int_equal(em_estimate_energy_raw(reg, util, 3, &e, &err), 0);
+	assert_int_equal(e, 2343600);
+	/* EAS: a: max 200 -> 250 with headroom, still state 0 (256): 3906*300; b: 300 ->
+	 * 375, state 0 (512): 3906*300. Equal here; test_eas.c has cases where not. */
 	assert_int_equal(em_estimate_energy(reg, util, 3, &e, &err), 0);
 	assert_int_equal(e, 2343600);
-	/* Clamped per CPU: a gets 512 (5859*512 = 2999808), b 1024 (7812*1024 = 7999488) */
+	/* Raw, clamped per CPU: a gets 512 (5859*512 = 2999808), b 1024 (7812*1024). */
+	assert_int_equal(em_estimate_energy_raw(reg, over, 3, &e, &err), 0);
+	assert_int_equal(e, 2999808 + 7999488);
+	/* EAS: a: CPU 0's 600 is cut to its capacity 512 (cpu_util()), busy 512, max 512
+	 * -> 5859*512; b: 1024 -> 7812*1024. */
 	assert_int_equal(em_estimate_energy(reg, over, 3, &e, &err), 0);
 	assert_int_equal(e, 2999808 + 7999488);
 	assert_int_equal(em_estimate_energy(reg, stray, 4, &e, &err), -ENOENT);
+	assert_string_equal(err.msg, "CPU 3 has utilization 5 but is in no performance domain");
+	assert_int_equal(em_estimate_energy_raw(reg, stray, 4, &e, &err), -ENOENT);
 	assert_string_equal(err.msg, "CPU 3 has utilization 5 but is in no performance domain");
 	em_registry_free(reg);
 }
@@ -150,9 +167,13 @@ static void test_place_by_hand(void **state)
 
 	(void)state;
 	/*
-	 * Both on a (CPUs 0 and 1): max 300 sum 600 -> 3667*600 = 2200200.
-	 * One on a, one on b: 3667*300 + 3906*300 = 2271900. Both on b: 7812*600.
-	 * Both on one CPU of a: 600 > 512, does not fit.
+	 * EAS estimate: both on a (CPUs 0 and 1): max 300 -> 375 with headroom, state 1
+	 * (409, cost 3667), busy 600 -> 2200200. One on a, one on b: 3667*300 + b (375:
+	 * state 0) 3906*300 = 2271900. Both on b: 600 * 1280 < 1024 * 1024 fits; 750 ->
+	 * state 1, 7812*600. Both on one CPU of a: 600 does not fit 512.
+	 * Greedy: 300 first: b (CPU 2; the root domain lists it first) +3906*300 =
+	 * 1171800, a (CPU 0) +3667*300 = 1100100 -> CPU 0; then b +1171800, a with
+	 * CPU 1 (most spare) +1100100 -> CPU 1.
 	 */
 	assert_int_equal(em_place_optimal(reg, tasks, 2, cpu, &e, NULL), 0);
 	assert_int_equal(e, 2200200);
@@ -165,14 +186,16 @@ static void test_place_by_hand(void **state)
 static void test_place_mixed_sizes(void **state)
 {
 	/*
-	 * Tasks 100 and 400. Placements:
-	 *   400 on CPU 0, 100 on CPU 1: a max 400 sum 500 -> 3667*500        = 1833500
-	 *   both on one CPU of a:       a max 500 -> 5859*500                 = 2929500
-	 *   400 on a, 100 on b:         3667*400 + 3906*100                   = 1857400
-	 *   400 on b, 100 on a:         3906*400 + 3906*100                   = 1953000
-	 *   both on b:                  3906*500                              = 1953000
-	 * Greedy (400 first): a costs +1466800, b +1562400 -> CPU 0; then 100: a (CPU 1)
-	 * +366700, b +390600 -> CPU 1. Both find 1833500.
+	 * Tasks 100 and 400, EAS estimate (headroom: 400 -> 500, 100 -> 125, 500 -> 625):
+	 *   400 on CPU 0, 100 on CPU 1: a max 500 -> state 2 (5859) * 500     = 2929500
+	 *   both on one CPU of a:       500 * 1280 >= 512 * 1024: does not fit
+	 *   400 on a, 100 on b:         5859*400 + 3906*100                   = 2734200
+	 *   400 on b, 100 on a:         3906*400 + 3906*100 (125: state 0)    = 1953000
+	 *   both on b:                  625 -> state 1: 7812*500              = 3906000
+	 * (Without headroom, the old estimate, 400 on CPU 0 and 100 on CPU 1 cost 1833500
+	 * and won; with schedutil's 25 % the 400 task no longer runs a at 409.)
+	 * Greedy (400 first): b +3906*400 = 1562400, a (CPU 0) +5859*400 = 2343600 -> b;
+	 * then 100: b 625 -> 7812*500 - 1562400 = +2343600, a (CPU 0) +390600 -> a.
 	 */
 	struct em_registry *reg = model(0);
 	const unsigned long tasks[] = {100, 400};
@@ -182,9 +205,12 @@ static void test_place_mixed_sizes(void **state)
 	(void)state;
 	assert_int_equal(em_place_optimal(reg, tasks, 2, cpu, &e, NULL), 0);
 	assert_int_equal(em_place_greedy(reg, tasks, 2, gcpu, &g, NULL), 0);
-	assert_int_equal(e, 1833500);
-	assert_int_equal(g, 1833500);
-	assert_true(gcpu[1] == 0 || gcpu[1] == 1);
+	assert_int_equal(e, 1953000);
+	assert_int_equal(g, 1953000);
+	assert_int_equal(cpu[1], 2);
+	assert_int_equal(cpu[0], 0);
+	assert_int_equal(gcpu[1], 2);
+	assert_int_equal(gcpu[0], 0);
 	em_registry_free(reg);
 }
 
@@ -225,7 +251,10 @@ static void test_place_greedy_never_beats_optimal(void **state)
 	em_registry_free(reg);
 }
 
-/* Least energy over every assignment of n tasks to CPUs 0-2, by plain enumeration. */
+/*
+ * Least energy over every assignment of n tasks to CPUs 0-2, by plain enumeration,
+ * with the kernel's fit rule (fits_capacity(): load * 1280 < capacity * 1024).
+ */
 static uint64_t brute_force(const struct em_registry *reg, const unsigned long *tasks,
 			    unsigned int n, bool *found)
 {
@@ -245,7 +274,7 @@ static uint64_t brute_force(const struct em_registry *reg, const unsigned long *
 		for (unsigned int i = 0; i < n; i++, x /= 3)
 			util[x % 3] += tasks[i];
 		for (unsigned int c = 0; c < 3; c++)
-			fits = fits && util[c] <= cap[c];
+			fits = fits && util[c] * 1280 < cap[c] * 1024;
 		if (!fits)
 			continue;
 		assert_int_equal(em_estimate_energy(reg, util, 3, &e, NULL), 0);
@@ -302,10 +331,19 @@ static void test_place_errors(void **state)
 	assert_string_equal(err.msg,
 			    "13 tasks: the exhaustive search takes at most 12 (use the greedy one)");
 	tasks[0] = 1025;
+	assert_int_equal(em_place_optimal(reg, tasks, 1, cpu, &e, &err), -EINVAL);
+	assert_string_equal(err.msg, "task 0: utilization 1025 is not in 1..1024");
+	/* 820 * 1280 = 1049600 is not below 1024 * 1024 = 1048576: fits nowhere. */
+	tasks[0] = 820;
 	assert_int_equal(em_place_optimal(reg, tasks, 1, cpu, &e, &err), -ENOSPC);
-	assert_string_equal(err.msg, "no placement fits every task within CPU capacities");
+	assert_string_equal(err.msg,
+			    "no placement fits every task (util * 1280 < capacity * 1024 on every CPU)");
 	assert_int_equal(em_place_greedy(reg, tasks, 1, cpu, &e, &err), -ENOSPC);
-	assert_string_equal(err.msg, "task 0 (utilization 1025) fits on no CPU");
+	assert_string_equal(err.msg, "task 0 (utilization 820) fits on no CPU");
+	/* 819 fits b. */
+	tasks[0] = 819;
+	assert_int_equal(em_place_greedy(reg, tasks, 1, cpu, &e, &err), 0);
+	assert_int_equal(cpu[0], 2);
 	em_registry_free(reg);
 	reg = em_registry_new();
 	assert_int_equal(em_place_greedy(reg, tasks, 1, cpu, &e, &err), -EINVAL);

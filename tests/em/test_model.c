@@ -314,6 +314,14 @@ static void mkd(const char *dir, const char *rel)
 	assert_int_equal(mkdir(p, 0755), 0);
 }
 
+static void unlink_path(const char *dir, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	assert_int_equal(unlink(p), 0);
+}
+
 static void rm_tree(const char *dir)
 {
 	char cmd[1100];
@@ -443,6 +451,125 @@ static void test_debugfs_cs(void **state)
 	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -ENOENT);
 }
 
+static void test_debugfs_ids_and_names(void **state)
+{
+	/*
+	 * Linux 6.19's debugfs has an "id" file per domain (em_debug_id_show(),
+	 * kernel/power/energy_model.c: "%d\n" of pd->id) and names each directory
+	 * dev_name(dev). Here the big cluster has id 0, the little one id 1, a device
+	 * that had id 2 is gone, and the GPU has 3. The model keeps the kernel's ids and
+	 * their order.
+	 */
+	char dir[] = "/tmp/em-debugfs-XXXXXX";
+	struct em_registry *reg;
+	struct em_model m, back;
+	struct em_error err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	mkd(dir, "cpu0");
+	put(dir, "cpu0/cpus", "0-3\n");
+	put(dir, "cpu0/flags", "0x1\n");
+	put(dir, "cpu0/id", "1\n");
+	ps_state(dir, "cpu0", 1000000, 100000, 0, 512, "ps");
+	mkd(dir, "cpu4");
+	put(dir, "cpu4/cpus", "4-5\n");
+	put(dir, "cpu4/flags", "0x1\n");
+	put(dir, "cpu4/id", "0\n");
+	ps_state(dir, "cpu4", 2000000, 900000, 0, 1024, "ps");
+	mkd(dir, "soc:gpu@ff9a0000");
+	put(dir, "soc:gpu@ff9a0000/flags", "0x1\n");
+	put(dir, "soc:gpu@ff9a0000/id", "3\n");
+	ps_state(dir, "soc:gpu@ff9a0000", 200000, 300000, 0, 0, "ps");
+	if (em_model_load_debugfs(&m, dir, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(m.nr_domains, 3);
+	assert_string_equal(m.domains[0].name, "cpu4");
+	assert_string_equal(m.domains[1].name, "cpu0");
+	assert_string_equal(m.domains[2].name, "soc:gpu@ff9a0000");
+	assert_true(m.domains[2].has_id);
+	assert_int_equal(m.domains[2].id, 3);
+	reg = em_registry_new();
+	assert_int_equal(em_model_register(&m, reg, &err), 0);
+	em_read_lock();
+	assert_string_equal(em_pd_name(em_pd_get(reg, 0)), "cpu4");
+	assert_string_equal(em_pd_name(em_pd_get(reg, 1)), "cpu0");
+	assert_null(em_pd_get(reg, 2));
+	assert_string_equal(em_pd_name(em_pd_get(reg, 3)), "soc:gpu@ff9a0000");
+	em_read_unlock();
+	/* Exported and read back: the same model (the YAML file carries no ids). */
+	assert_int_equal(em_model_from_registry(&back, reg), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(em_model_write_yaml(&back, f), 0);
+	fclose(f);
+	em_model_release(&back);
+	assert_int_equal(em_model_load_buffer(&back, "export", buf, len, &err), 0);
+	assert_true(em_model_equal(&m, &back));
+	em_model_release(&back);
+	free(buf);
+	em_registry_free(reg);
+	em_model_release(&m);
+
+	/* Two domains with one id: the kernel never does that; say so. */
+	put(dir, "cpu0/id", "0\n");
+	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EEXIST);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want), "%s: domain 'cpu0': id 0 is taken by domain 'cpu4'",
+			 dir);
+		assert_string_equal(err.msg, want);
+	}
+	/* Without ids (before 6.19), or with only some: the boot order of old. */
+	unlink_path(dir, "cpu0/id");
+	if (em_model_load_debugfs(&m, dir, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(m.domains[0].name, "cpu0");
+	assert_string_equal(m.domains[1].name, "cpu4");
+	assert_string_equal(m.domains[2].name, "soc:gpu@ff9a0000");
+	assert_false(m.domains[0].has_id || m.domains[1].has_id || m.domains[2].has_id);
+	em_model_release(&m);
+	put(dir, "cpu0/id", "70000\n");
+	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EINVAL);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want), "%s/cpu0/id: id 70000 is above 65535", dir);
+		assert_string_equal(err.msg, want);
+	}
+	rm_tree(dir);
+}
+
+static void test_quoted_names_round_trip(void **state)
+{
+	/* A device name may hold quotes and backslashes; the YAML export escapes them. */
+	struct em_registry *reg = em_registry_new();
+	const struct em_state_desc st[] = {{1000, 5, 0}};
+	struct em_model m, back;
+	struct em_error err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(em_pd_register_device(reg, "a\"b\\c d", EM_PD_MICROWATTS, st, 1, NULL, &err), 0);
+	assert_int_equal(em_model_from_registry(&m, reg), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(em_model_write_yaml(&m, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "name: \"a\\\"b\\\\c d\""));
+	if (em_model_load_buffer(&back, "quoted", buf, len, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(back.domains[0].name, "a\"b\\c d");
+	em_model_release(&back);
+	em_model_release(&m);
+	free(buf);
+	em_registry_free(reg);
+}
+
 static void test_debugfs_odd_contents(void **state)
 {
 	/* Every file of a one-domain tree gets each odd value in turn: the reader must
@@ -499,6 +626,8 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_debugfs_ps),
 		cmocka_unit_test(test_debugfs_cs),
+		cmocka_unit_test(test_debugfs_ids_and_names),
+		cmocka_unit_test(test_quoted_names_round_trip),
 		cmocka_unit_test(test_debugfs_odd_contents),
 	};
 

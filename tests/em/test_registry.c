@@ -1,7 +1,8 @@
 /*
  * Registry tests: ids, order, lookups, validation messages, the kernel's performance /
  * cost / inefficiency arithmetic (values computed by hand in the comments), perf
- * limits, table replacement, observers, and the writer-inside-reader guard.
+ * limits, table replacement, capacity changes (em_adjust_cpu_capacity), fixed ids and
+ * device names, observers, and the writer-inside-reader guard.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -222,7 +223,7 @@ static void test_validation_messages(void **state)
 {
 	struct em_cpumask m = mask(0, 2), none = {0};
 	struct em_state_desc st[3];
-	struct em_pd_desc d = {"big", EM_PD_MICROWATTS, &m, 1024, 3, st};
+	struct em_pd_desc d = {"big", EM_PD_MICROWATTS, &m, 1024, 3, st, false, 0};
 
 	(void)state;
 	memcpy(st, a_states, sizeof(st));
@@ -231,9 +232,9 @@ static void test_validation_messages(void **state)
 		      "domain 'big': state 2: frequency 800000 kHz is not above state 1's 800000 kHz");
 	memcpy(st, a_states, sizeof(st));
 	st[1].power = 0;
-	expect_reject(&d, -ERANGE, "domain 'big': state 1: power 0 is out of range (0, 64000000] µW");
+	expect_reject(&d, -EINVAL, "domain 'big': state 1: power 0 is out of range (0, 64000000] µW");
 	st[1].power = 64000001;
-	expect_reject(&d, -ERANGE,
+	expect_reject(&d, -EINVAL,
 		      "domain 'big': state 1: power 64000001 is out of range (0, 64000000] µW");
 	st[1].power = 64000000; /* the bound itself is allowed */
 	{
@@ -254,7 +255,7 @@ static void test_validation_messages(void **state)
 	d.flags = 8 | EM_PD_MICROWATTS;
 	expect_reject(&d, -EINVAL, "domain 'big': unknown flags 0x8");
 	d.flags = EM_PD_ARTIFICIAL;
-	expect_reject(&d, -ERANGE,
+	expect_reject(&d, -EINVAL,
 		      "domain 'big': state 0: cost 0 is out of range (0, 64000000] (artificial domains give costs)");
 	d.flags = EM_PD_MICROWATTS;
 	d.capacity = 1025;
@@ -272,9 +273,17 @@ static void test_validation_messages(void **state)
 	d.nr_states = 0;
 	expect_reject(&d, -EINVAL, "domain 'big': needs 1..256 states, has 0");
 	d.nr_states = 3;
-	d.name = "bad name";
+	/* dev_name() never holds '/' (the driver core makes it '!'); a directory is
+	 * never "." or "..". */
+	d.name = "bad/name";
 	expect_reject(&d, -EINVAL,
-		      "domain 'bad name': name must be 1..63 characters of [A-Za-z0-9_.:-]");
+		      "domain 'bad/name': name must be 1..63 printable characters without '/' (not '.' or '..')");
+	d.name = "..";
+	expect_reject(&d, -EINVAL,
+		      "domain '..': name must be 1..63 printable characters without '/' (not '.' or '..')");
+	d.name = "tab\there";
+	expect_reject(&d, -EINVAL,
+		      "domain 'tab\there': name must be 1..63 printable characters without '/' (not '.' or '..')");
 }
 
 static void test_cpu_in_one_domain(void **state)
@@ -325,7 +334,7 @@ static void test_replace_and_limits(void **state)
 	assert_string_equal(err.msg, "domain 'a': a new table must have its 3 states, not 2");
 	assert_int_equal(em_table_replace(reg, 9, st, 3, &err), -ENOENT);
 	st[1].power = 0;
-	assert_int_equal(em_table_replace(reg, 0, st, 3, &err), -ERANGE);
+	assert_int_equal(em_table_replace(reg, 0, st, 3, &err), -EINVAL);
 	assert_string_equal(err.msg, "domain 'a': state 1: power 0 is out of range (0, 64000000] µW");
 	assert_int_equal(em_pd_set_perf_limits(reg, 0, 700000, 1000000, &err), -EINVAL);
 	assert_string_equal(err.msg, "domain 'a': no state has frequency 700000 kHz");
@@ -394,6 +403,151 @@ static void test_observers(void **state)
 	em_registry_free(reg);
 }
 
+/* Observer for capacity changes: records performance and cost of state 1. */
+struct cap_log {
+	unsigned int updates;
+	unsigned long perf1, cost1, flags0;
+};
+
+static void cap_updated(void *ctx, const struct em_pd *pd, const struct em_perf_table *t)
+{
+	struct cap_log *l = ctx;
+
+	(void)pd;
+	l->updates++;
+	l->perf1 = t->states[1].performance;
+	l->cost1 = t->states[1].cost;
+	l->flags0 = t->states[0].flags;
+}
+
+static const struct em_observer_ops cap_ops = {NULL, cap_updated, NULL};
+
+static void test_adjust_cpu_capacity(void **state)
+{
+	/*
+	 * kernel/power/energy_model.c em_adjust_cpu_capacity() -> em_adjust_new_capacity():
+	 * performance = capacity * freq / fmax (em_init_performance), costs by
+	 * em_compute_costs() (power * 10 / performance), then em_recalc_and_update() ->
+	 * em_dev_update_perf_domain(), which notifies "updated".
+	 * Domain a at 512 -> 256: performance 128, 204 (204.8), 256; costs
+	 * 1000000/128 = 7812, 1500000/204 = 7352, 3000000/256 = 11718; state 0 stays
+	 * inefficient (7812 >= 7352).
+	 */
+	unsigned int id;
+	struct em_registry *reg = reg_with_a(&id);
+	struct cap_log l = {0};
+	const struct em_perf_table *t;
+	struct em_error err;
+
+	(void)state;
+	assert_int_equal(em_observer_add(reg, &cap_ops, &l), 0);
+	assert_int_equal(em_pd_set_perf_limits(reg, 0, 800000, 1000000, NULL), 0);
+	assert_int_equal(em_adjust_cpu_capacity(reg, 1, 256, &err), 0);
+	assert_int_equal(l.updates, 1);
+	assert_int_equal(l.perf1, 204);
+	assert_int_equal(l.cost1, 7352);
+	em_read_lock();
+	assert_int_equal(em_pd_capacity(em_pd_get(reg, 0)), 256);
+	t = em_pd_table(em_pd_get(reg, 0));
+	assert_int_equal(t->states[0].performance, 128);
+	assert_int_equal(t->states[0].cost, 7812);
+	assert_int_equal(t->states[2].performance, 256);
+	assert_int_equal(t->states[2].cost, 11718);
+	assert_int_equal(t->states[0].flags, EM_PS_INEFFICIENT);
+	assert_int_equal(t->states[1].flags, 0);
+	assert_int_equal(t->min_state, 1); /* limits kept */
+	assert_int_equal(t->max_state, 2);
+	em_read_unlock();
+	/* The top state already has this performance: nothing, nobody told. */
+	assert_int_equal(em_adjust_cpu_capacity(reg, 0, 256, &err), 0);
+	assert_int_equal(l.updates, 1);
+	/* Errors: -EINVAL, as em_dev_update_perf_domain() answers for no domain. */
+	assert_int_equal(em_adjust_cpu_capacity(reg, 5, 256, &err), -EINVAL);
+	assert_string_equal(err.msg, "CPU 5 is in no performance domain");
+	assert_int_equal(em_adjust_cpu_capacity(reg, 0, 1025, &err), -EINVAL);
+	assert_string_equal(err.msg, "domain 'a': capacity 1025 is not in 1..1024");
+	/* 1 * 500000 / 1000000 = 0: the kernel would divide by zero for the cost. */
+	assert_int_equal(em_adjust_cpu_capacity(reg, 0, 1, &err), -EINVAL);
+	assert_string_equal(err.msg,
+			    "domain 'a': state 0: performance 1 * 500000 / 1000000 rounds to 0, so cost cannot be computed");
+	assert_int_equal(l.updates, 1);
+	em_read_lock();
+	assert_int_equal(em_adjust_cpu_capacity(reg, 0, 300, &err), -EDEADLK);
+	em_read_unlock();
+	em_registry_free(reg);
+}
+
+static void test_adjust_keeps_inefficient_flag(void **state)
+{
+	/*
+	 * em_compute_costs() only sets EM_PERF_STATE_INEFFICIENT on the copy made by
+	 * em_table_dup(); it never clears it. States {500 MHz, 999 uW}, {1 GHz, 2000 uW}:
+	 * at capacity 1024, performance 512 and 1024, costs 9990/512 = 19 and
+	 * 20000/1024 = 19: state 0 is inefficient (19 >= 19). At 1000: 9990/500 = 19 and
+	 * 20000/1000 = 20: a fresh table says efficient, the adjusted one keeps the flag.
+	 */
+	static const struct em_state_desc st[] = {{500000, 999, 0}, {1000000, 2000, 0}};
+	struct em_registry *reg = em_registry_new(), *fresh = em_registry_new();
+	struct em_cpumask m = mask(0, 1), m2 = mask(0, 1);
+	const struct em_perf_table *t;
+
+	(void)state;
+	assert_int_equal(em_pd_register_cpus(reg, "c", &m, 1024, EM_PD_MICROWATTS, st, 2, NULL, NULL), 0);
+	assert_int_equal(em_pd_register_cpus(fresh, "c", &m2, 1000, EM_PD_MICROWATTS, st, 2, NULL, NULL), 0);
+	em_read_lock();
+	assert_int_equal(em_pd_table(em_pd_get(reg, 0))->states[0].flags, EM_PS_INEFFICIENT);
+	assert_int_equal(em_pd_table(em_pd_get(fresh, 0))->states[0].flags, 0);
+	em_read_unlock();
+	assert_int_equal(em_adjust_cpu_capacity(reg, 0, 1000, NULL), 0);
+	em_read_lock();
+	t = em_pd_table(em_pd_get(reg, 0));
+	assert_int_equal(t->states[0].cost, 19);
+	assert_int_equal(t->states[1].cost, 20);
+	assert_int_equal(t->states[0].flags, EM_PS_INEFFICIENT);
+	em_read_unlock();
+	em_registry_free(reg);
+	em_registry_free(fresh);
+}
+
+static void test_fixed_ids_and_device_names(void **state)
+{
+	struct em_registry *reg = em_registry_new();
+	struct em_pd_desc d = {
+		.name = "soc:gpu@ff9a0000", .flags = EM_PD_MICROWATTS, .nr_states = 2,
+		.states = dev_states, .fixed_id = true, .id = 3,
+	};
+	struct em_error err;
+	unsigned int id;
+
+	(void)state;
+	/* Any dev_name() is a name: the kernel's debugfs directory is named after it. */
+	assert_int_equal(em_pd_register(reg, &d, &id, &err), 0);
+	assert_int_equal(id, 3);
+	/* The lowest free id is still 0. */
+	assert_int_equal(em_pd_register_device(reg, "odd \"name\" \\ 1", EM_PD_MICROWATTS,
+					       dev_states, 2, &id, &err),
+			 0);
+	assert_int_equal(id, 0);
+	d.name = "other";
+	assert_int_equal(em_pd_register(reg, &d, &id, &err), -EEXIST);
+	assert_string_equal(err.msg, "domain 'other': id 3 is taken by domain 'soc:gpu@ff9a0000'");
+	d.id = EM_PD_ID_MAX + 1;
+	assert_int_equal(em_pd_register(reg, &d, &id, &err), -EINVAL);
+	assert_string_equal(err.msg, "domain 'other': id 65536 is above 65535");
+	d.id = 200; /* beyond the first word of the id bitmap */
+	assert_int_equal(em_pd_register(reg, &d, &id, &err), 0);
+	assert_int_equal(id, 200);
+	em_read_lock();
+	assert_string_equal(em_pd_name(em_pd_get(reg, 3)), "soc:gpu@ff9a0000");
+	assert_non_null(em_pd_by_name(reg, "odd \"name\" \\ 1"));
+	em_read_unlock();
+	/* Freed fixed ids are reused like any other. */
+	assert_int_equal(em_pd_unregister(reg, 3, NULL), 0);
+	assert_int_equal(em_pd_register_device(reg, "x1", EM_PD_MICROWATTS, dev_states, 2, &id, NULL), 0);
+	assert_int_equal(id, 1);
+	em_registry_free(reg);
+}
+
 static void test_writer_in_read_section(void **state)
 {
 	struct em_registry *reg = em_registry_new();
@@ -442,6 +596,9 @@ int main(void)
 		cmocka_unit_test(test_cpu_in_one_domain),
 		cmocka_unit_test(test_replace_and_limits),
 		cmocka_unit_test(test_observers),
+		cmocka_unit_test(test_adjust_cpu_capacity),
+		cmocka_unit_test(test_adjust_keeps_inefficient_flag),
+		cmocka_unit_test(test_fixed_ids_and_device_names),
 		cmocka_unit_test(test_writer_in_read_section),
 		cmocka_unit_test(test_cpumask),
 	};
