@@ -10,7 +10,8 @@
 #   emd makes (socket-activated, hooks, reloads, clients, SIGUSR2, SIGTERM), and
 #   those of `emd --reload`, traced with strace, are in the set systemd itself
 #   expands those groups to (`systemd-analyze syscall-filter`).
-# usage: sandbox.sh BUILD_DIR SANDBOX UNIT_FILE
+# usage: sandbox.sh BUILD_DIR SANDBOX UNIT_FILE (run with the other tests that
+# install, not in parallel with them: meson keeps one install log per build)
 set -u
 build=$1 SB=$2 unit=$3
 EMD=$build/emd/emd
@@ -100,6 +101,14 @@ if [ "$(id -u)" -eq 0 ]; then
 	RUNAS="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
 	chmod 755 "$tmp"; chmod 644 "$tmp/model.yaml"
 fi
+# The installed emd (nobody may not reach into the build directory, and the
+# installed one is what the unit runs).
+if ! DESTDIR=$tmp/root meson install -C "$build" --no-rebuild --quiet >"$tmp/install.log" 2>&1; then
+	comment "$tmp/install.log"
+	echo "Bail out! meson install into a staging root"
+	exit 1
+fi
+EMD=$(find "$tmp/root" -path '*/sbin/emd' | head -n 1)
 # As the unit runs it: activated, not root, no XDG_RUNTIME_DIR; the model watched.
 strace -f -qq -o "$tmp/trace" systemd-socket-activate --seqpacket -l "$S" \
 	$RUNAS "$EMD" --model "$tmp/model.yaml" --hooks 2>"$tmp/emd.log" &

@@ -121,6 +121,24 @@ if [ "$(cat "$tmp/out")" = "emd (emkit) $version" ]; then
 	ok "installed emd --version, without LD_LIBRARY_PATH: emd (emkit) $version"
 else not_ok "installed emd --version: $(cat "$tmp/out")"; fi
 
+# emd's command line: --kernel-model takes DIR as the next word too; getopt's
+# errors come with emd's name.
+$RUNAS "$EMD" --kernel-model /nonexistent/energy_model --socket "$tmp/k.sock" >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 1 ] && grep -q "^emd: loading the model: /nonexistent/energy_model" "$tmp/out"; then
+	ok "emd --kernel-model DIR reads DIR"
+else not_ok "emd --kernel-model DIR: exit $st"; comment "$tmp/out"; fi
+$RUNAS "$EMD" --socket >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 2 ] && [ "$(cat "$tmp/out")" = "emd: option '--socket' needs an argument (emd --help)" ]; then
+	ok "emd --socket without its argument: exit 2, said so"
+else not_ok "emd --socket without its argument: exit $st"; comment "$tmp/out"; fi
+$RUNAS "$EMD" --reload 2 --default >"$tmp/out" 2>&1
+st=$?
+if [ $st -eq 2 ] && grep -q "^emd: --reload PID takes no other option" "$tmp/out"; then
+	ok "emd --reload with other options: exit 2"
+else not_ok "emd --reload with other options: exit $st"; comment "$tmp/out"; fi
+
 # ---- socket activation, unprivileged, no XDG_RUNTIME_DIR ----------------------------
 # model FILE N: N device domains.
 model() {
