@@ -339,6 +339,9 @@ int main(int argc, char **argv)
 		if (d.cfg.socket_path && strcmp(d.cfg.socket_path, sock))
 			emd_log(EMD_NOTICE "--socket %s: not used; the service manager passed the "
 					   "socket to serve on", d.cfg.socket_path);
+		if (d.cfg.set_socket_gid)
+			emd_log(EMD_NOTICE "--socket-group: not used; the service manager made the "
+					   "socket (SocketGroup= in its .socket unit)");
 		d.cfg.socket_path = sock;
 	} else if (!d.cfg.socket_path) {
 		ret = emd_server_socket(sock, sizeof(sock));

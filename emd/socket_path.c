@@ -12,7 +12,7 @@
 
 #include "socket_path.h"
 
-/* Copy @path into @buf: 0 or -ENAMETOOLONG. */
+/* @path followed by @suffix into @buf: 0 or -ENAMETOOLONG. */
 static int put(char *buf, size_t size, const char *path, const char *suffix)
 {
 	int n = snprintf(buf, size, "%s%s", path, suffix);
