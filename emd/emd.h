@@ -258,7 +258,16 @@ uint64_t emd_hooks_count(enum emd_op op);
 /* Send @state to $NOTIFY_SOCKET if set; 0 when sent or not asked for. */
 int emd_sd_notify(const char *state);
 
-/* Log a line to stderr with the "emd: " prefix. */
+/*
+ * Log a line to stderr: "emd: TEXT", or, when stderr is the journal
+ * ($JOURNAL_STREAM names its device and inode), "<N>TEXT" with the line's
+ * sd-daemon(3) priority, which journald records. @fmt may begin with one of
+ * these (EMD_ERR "cannot ..."); without one, the line is EMD_INFO.
+ */
+#define EMD_ERR     "<3>"
+#define EMD_WARNING "<4>"
+#define EMD_NOTICE  "<5>"
+#define EMD_INFO    "<6>"
 void emd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

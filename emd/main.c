@@ -1,8 +1,10 @@
 /*
- * emd's entry point: read the command line, load the specs built into the
- * binary and the Energy Model from the chosen source, open the socket, tell
- * the service manager that emd is ready, and run the event loop until SIGTERM.
- * See emd(8) (docs/man/emd.8) and docs/emd.md.
+ * emd's entry point: read the command line, find the socket (the service
+ * manager's, else --socket, else the default of socket_path.h), load the specs
+ * built into the binary and the Energy Model from the chosen source, open the
+ * socket, tell the service manager that emd is ready, and run the event loop
+ * until SIGTERM. `emd --reload PID` is the other entry: a reload that waits
+ * (reload.h). See emd(8) (docs/man/emd.8) and docs/emd.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,12 +13,20 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "emd.h"
+#include "reload.h"
 #include "socket_path.h"
+
+#ifndef EMKIT_VERSION
+#error "EMKIT_VERSION comes from the build (meson.build: the project's version)"
+#endif
 
 #define DEFAULT_DEBUGFS "/sys/kernel/debug/energy_model"
 
@@ -31,11 +41,13 @@ static void usage(FILE *out)
 		"  --default               the embedded RK3399 model (the default)\n"
 		"  --model FILE            a model file (YAML or JSON); reloaded on SIGHUP\n"
 		"                          and when the file changes\n"
-		"  --kernel-model[=DIR]    the running kernel's EM from debugfs\n"
+		"  --kernel-model [DIR]    the running kernel's EM from debugfs\n"
 		"                          (default " DEFAULT_DEBUGFS ")\n"
 		"Socket and limits:\n"
-		"  --socket PATH           default /run/emd/emd.sock as root,\n"
-		"                          $XDG_RUNTIME_DIR/emd.sock otherwise; created 0660\n"
+		"  --socket PATH           created 0660; default $EMD_SOCKET, else\n"
+		"                          " EMD_ROOT_SOCKET " as root, else\n"
+		"                          $XDG_RUNTIME_DIR/emd.sock; a socket passed by the\n"
+		"                          service manager (LISTEN_FDS) is used instead\n"
 		"  --socket-group GROUP    group of the socket file (name or number): its\n"
 		"                          members may connect (default: emd's group)\n"
 		"Privileges (started as root, emd needs one of):\n"
@@ -55,7 +67,12 @@ static void usage(FILE *out)
 		"  --hooks                 start with request tracing and counters on\n"
 		"                          (SIGUSR1 toggles them, SIGUSR2 prints counters)\n"
 		"  --pad-mode MODE         u64 padding: native (default) or align8\n"
-		"  --help                  this text\n");
+		"  --help                  this text\n"
+		"  --version               emd's version\n"
+		"\n"
+		"usage: emd --reload PID\n"
+		"Make the emd with that pid reload its model, and wait until it has: exit 0\n"
+		"when it serves the new model, 1 when it refused it (systemctl reload emd).\n");
 }
 
 /* A number option in [lo, hi], or exit with a usage error. */
@@ -67,7 +84,7 @@ static unsigned long number(const char *opt, const char *s, unsigned long lo, un
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "emd: %s: '%s' is not a number in %lu..%lu\n", opt, s, lo, hi);
+		emd_log(EMD_ERR "%s: '%s' is not a number in %lu..%lu", opt, s, lo, hi);
 		exit(2);
 	}
 	return v;
@@ -86,7 +103,7 @@ static gid_t group_id(const char *s)
 	v = strtoul(s, &end, 10);
 	if (!errno && end != s && !*end && s[0] != '-' && v < (gid_t)-1)
 		return (gid_t)v;
-	fprintf(stderr, "emd: --socket-group: no group '%s'\n", s);
+	emd_log(EMD_ERR "--socket-group: no group '%s'", s);
 	exit(2);
 }
 
@@ -109,11 +126,11 @@ static int drop_root(const char *user)
 	return 0;
 }
 
-/* Parse argv into @cfg; exits on a usage error. */
-static void parse_args(int argc, char **argv, struct emd_config *cfg)
+/* Parse argv into @cfg (and @reload_pid for --reload); exits on a usage error. */
+static void parse_args(int argc, char **argv, struct emd_config *cfg, pid_t *reload_pid)
 {
 	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_SGROUP, O_USER, O_ROOT, O_DPS, O_MAXC, O_MAXR, O_CQ, O_CQB, O_SNDBUF,
-	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP };
+	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP, O_VERSION, O_RELOAD };
 	static const struct option opts[] = {
 		{"default", no_argument, NULL, O_DEFAULT},
 		{"model", required_argument, NULL, O_MODEL},
@@ -132,11 +149,18 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 		{"hooks", no_argument, NULL, O_HOOKS},
 		{"pad-mode", required_argument, NULL, O_PAD},
 		{"help", no_argument, NULL, O_HELP},
+		{"version", no_argument, NULL, O_VERSION},
+		{"reload", required_argument, NULL, O_RELOAD},
 		{NULL, 0, NULL, 0},
 	};
-	int sources = 0, o;
+	int sources = 0, nopts = 0, o;
 
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	/* "+": no reordering; emd takes no operands, so a word after an option is
+	 * that option's (see --kernel-model) or an error. ":": tell a missing
+	 * argument from an unknown option. */
+	opterr = 0; /* our messages, with emd's name and priority */
+	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		nopts++;
 		switch (o) {
 		case O_DEFAULT:
 			cfg->model_kind = EMD_MODEL_DEFAULT;
@@ -148,6 +172,10 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 			sources++;
 			break;
 		case O_KMODEL:
+			/* getopt takes an optional argument only as --kernel-model=DIR; emd
+			 * has no operands, so a word that follows can only be the DIR. */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
 			cfg->model_kind = EMD_MODEL_DEBUGFS;
 			cfg->model_path = optarg ? optarg : DEFAULT_DEBUGFS;
 			sources++;
@@ -195,7 +223,7 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 			} else if (!strcmp(optarg, "align8")) {
 				cfg->pad = EMNL_PAD_ALIGN8;
 			} else {
-				fprintf(stderr, "emd: --pad-mode: '%s' is not native or align8\n", optarg);
+				emd_log(EMD_ERR "--pad-mode: '%s' is not native or align8", optarg);
 				exit(2);
 			}
 			break;
@@ -203,19 +231,70 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case O_VERSION:
+			printf("emd (emkit) %s\n", EMKIT_VERSION);
+			exit(0);
+		case O_RELOAD:
+			*reload_pid = (pid_t)number("--reload", optarg, 2, INT_MAX);
+			break;
+		case ':':
+			emd_log(EMD_ERR "option '%s' needs an argument (emd --help)", argv[optind - 1]);
+			exit(2);
 		default:
-			usage(stderr);
+			emd_log(EMD_ERR "unknown option '%s' (emd --help lists them)", argv[optind - 1]);
 			exit(2);
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "emd: unexpected argument '%s'\n", argv[optind]);
+		emd_log(EMD_ERR "unexpected argument '%s'", argv[optind]);
 		exit(2);
 	}
 	if (sources > 1) {
-		fprintf(stderr, "emd: give one model source (--default, --model or --kernel-model)\n");
+		emd_log(EMD_ERR "give one model source (--default, --model or --kernel-model)");
 		exit(2);
 	}
+	if (*reload_pid && nopts > 1) {
+		emd_log(EMD_ERR "--reload PID takes no other option");
+		exit(2);
+	}
+}
+
+/*
+ * Did the service manager pass us a listening socket (sd_listen_fds(3)'s rule:
+ * $LISTEN_PID is ours, $LISTEN_FDS >= 1, the first is fd 3)? Then that socket
+ * decides where emd serves, whatever --socket or the defaults say, and
+ * emd_server_open() takes it. Returns 1 with its name in @name (the bound
+ * path, or "@NAME" for an abstract one), 0 when none was passed, -EINVAL
+ * when fd 3 is not a listening AF_UNIX SOCK_SEQPACKET socket.
+ */
+static int passed_socket(char *name, size_t size)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct sockaddr_un sa = {0};
+	socklen_t len = sizeof(sa), tlen = sizeof(int), alen = sizeof(int);
+	int type = 0, acc = 0;
+	size_t n;
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != getpid() || strtol(fds, NULL, 10) < 1)
+		return 0;
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &tlen) || type != SOCK_SEQPACKET ||
+	    getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) || !acc ||
+	    getsockname(3, (struct sockaddr *)&sa, &len) || sa.sun_family != AF_UNIX) {
+		emd_log(EMD_ERR "the socket passed by the service manager (fd 3) is not a listening "
+				"AF_UNIX SOCK_SEQPACKET socket (ListenSequentialPacket= in the .socket unit)");
+		return -EINVAL;
+	}
+	if (strtol(fds, NULL, 10) > 1)
+		emd_log(EMD_NOTICE "the service manager passed %s sockets; emd serves on the first", fds);
+	n = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path)
+							 : 0;
+	if (n == 0)
+		snprintf(name, size, "an unnamed socket");
+	else if (sa.sun_path[0] == '\0')
+		snprintf(name, size, "@%.*s", (int)(n - 1), sa.sun_path + 1);
+	else
+		snprintf(name, size, "%.*s", (int)strnlen(sa.sun_path, n), sa.sun_path);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -237,22 +316,38 @@ int main(int argc, char **argv)
 	struct emnl_error e;
 	unsigned int n;
 	char status[PATH_MAX + 64];
+	pid_t reload_pid = 0;
 	int ret;
 
-	parse_args(argc, argv, &d.cfg);
+	parse_args(argc, argv, &d.cfg, &reload_pid);
+	if (reload_pid)
+		return emd_reload_request(reload_pid) == 0 ? 0 : 1;
 	if (geteuid() == 0 && !d.cfg.user && !d.cfg.allow_root) {
-		fprintf(stderr, "emd: refusing to run as root: give --user USER to serve as USER "
-				"once the socket is bound, or --allow-root\n");
+		emd_log(EMD_ERR "refusing to run as root: give --user USER to serve as USER "
+				"once the socket is bound, or --allow-root");
 		return 2;
 	}
 	if (d.cfg.user && !getpwnam(d.cfg.user)) {
-		fprintf(stderr, "emd: --user: no user '%s'\n", d.cfg.user);
+		emd_log(EMD_ERR "--user: no user '%s'", d.cfg.user);
 		return 2;
 	}
-	if (!d.cfg.socket_path) {
-		ret = emd_default_socket(sock, sizeof(sock));
+	/* The service manager's socket first: with it, emd needs no path of its own. */
+	ret = passed_socket(sock, sizeof(sock));
+	if (ret < 0)
+		return 1;
+	if (ret > 0) {
+		if (d.cfg.socket_path && strcmp(d.cfg.socket_path, sock))
+			emd_log(EMD_NOTICE "--socket %s: not used; the service manager passed the "
+					   "socket to serve on", d.cfg.socket_path);
+		if (d.cfg.set_socket_gid)
+			emd_log(EMD_NOTICE "--socket-group: not used; the service manager made the "
+					   "socket (SocketGroup= in its .socket unit)");
+		d.cfg.socket_path = sock;
+	} else if (!d.cfg.socket_path) {
+		ret = emd_server_socket(sock, sizeof(sock));
 		if (ret) {
-			fprintf(stderr, "emd: no socket path: give --socket PATH or set XDG_RUNTIME_DIR\n");
+			emd_log(EMD_ERR "no socket path: give --socket PATH, or set " EMD_SOCKET_ENV
+					" or XDG_RUNTIME_DIR");
 			return 2;
 		}
 		if (!strcmp(sock, EMD_ROOT_SOCKET))
@@ -260,32 +355,32 @@ int main(int argc, char **argv)
 		d.cfg.socket_path = sock;
 	}
 	if (emd_specs_load(&d, &e)) {
-		emd_log("built-in spec: %s", e.msg);
+		emd_log(EMD_ERR "built-in spec: %s", e.msg);
 		return 1;
 	}
 	ret = emd_model_load(&d, &err);
 	if (ret) {
-		emd_log("loading the model: %s", err.msg);
+		emd_log(EMD_ERR "loading the model: %s", err.msg);
 		goto out;
 	}
 	ret = emd_events_attach(&d);
 	if (!ret)
 		ret = emd_model_watch(&d);
 	if (ret) {
-		emd_log("setting up: %s", strerror(-ret));
+		emd_log(EMD_ERR "setting up: %s", strerror(-ret));
 		goto out;
 	}
 	if (d.cfg.hooks_on && emd_hooks_enable(true))
-		emd_log("the hooks stay off");
+		emd_log(EMD_WARNING "the hooks stay off");
 	ret = emd_server_open(&d);
 	if (ret) {
-		emd_log("cannot serve on %s: %s", d.cfg.socket_path, strerror(-ret));
+		emd_log(EMD_ERR "cannot serve on %s: %s", d.cfg.socket_path, strerror(-ret));
 		goto out;
 	}
 	if (d.cfg.user && geteuid() == 0) {
 		ret = drop_root(d.cfg.user);
 		if (ret) {
-			emd_log("cannot become user %s: %s", d.cfg.user, strerror(-ret));
+			emd_log(EMD_ERR "cannot become user %s: %s", d.cfg.user, strerror(-ret));
 			goto out;
 		}
 		emd_log("socket bound and model loaded: serving as user %s", d.cfg.user);

@@ -34,18 +34,41 @@
 #include <linux/genetlink.h>
 
 #include "emd.h"
+#include "reload.h"
 #include "spec_text.h"
 
-/* emd_log - one line on stderr (the journal, under systemd). */
+/* Is stderr the journal? systemd says so in $JOURNAL_STREAM ("DEV:INO" of the
+ * stream it connected to stderr); a redirected stderr no longer matches. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* emd_log - see emd.h. */
 void emd_log(const char *fmt, ...)
 {
 	char line[512];
+	const char *text = line;
+	int prio = 6; /* LOG_INFO */
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "emd: %s\n", line);
+	if (line[0] == '<' && line[1] >= '0' && line[1] <= '7' && line[2] == '>') {
+		prio = line[1] - '0';
+		text = line + 3;
+	}
+	/* The journal names the program itself (SYSLOG_IDENTIFIER). */
+	if (stderr_is_journal())
+		fprintf(stderr, "<%d>%s\n", prio, text);
+	else
+		fprintf(stderr, "emd: %s\n", text);
 }
 
 static void handle_dgram(struct emd *d, struct emd_client *c, const uint8_t *buf, size_t len);
@@ -607,17 +630,21 @@ void emd_server_close(struct emd *d)
 	d->lfd = d->sigfd = d->epfd = -1;
 }
 
-/* Reload the model and say so. */
-static void reload(struct emd *d, const char *why)
+/* Reload the model and say so; 0 when the new model is served. */
+static int reload(struct emd *d, const char *why)
 {
 	struct em_error err;
+	int ret;
 
 	emd_sd_notify("RELOADING=1");
-	if (emd_model_reload(d, &err))
-		emd_log("reload (%s) failed, keeping the current model: %s", why, err.msg);
+	ret = emd_model_reload(d, &err);
+	if (ret)
+		emd_log(EMD_WARNING "reload (%s) failed, keeping the current model: %s", why,
+			err.msg);
 	else
 		emd_log("model reloaded (%s)", why);
 	emd_sd_notify("READY=1");
+	return ret;
 }
 
 /* Signals arrive through the signalfd. */
@@ -632,7 +659,7 @@ static void handle_signals(struct emd *d)
 			d->stop = true;
 			break;
 		case SIGHUP:
-			reload(d, "SIGHUP");
+			emd_reload_answer(&si, reload(d, "SIGHUP") == 0);
 			break;
 		case SIGUSR1:
 			if (emd_hooks_enable(!emd_hooks_enabled()) == 0)
