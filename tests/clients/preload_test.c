@@ -271,13 +271,21 @@ static bool listed(const char *list, unsigned long id)
 static int case_resolve(const char *kernel_ids)
 {
 	uint8_t buf[8192];
-	struct sockaddr_nl from;
+	struct sockaddr_nl from, any = {.nl_family = AF_NETLINK};
 	socklen_t fromlen = sizeof(from);
 	struct nlmsghdr *nlh;
-	int fd = nl_open();
-	struct family f = resolve(fd), g;
-	uint32_t port = portid_of(fd);
+	/* A first socket takes the process's pid as its port id: ours gets
+	 * another, so that replies carrying emd's idea of it (our pid) show. */
+	int first = raw_open(), fd;
+	struct family f, g;
+	uint32_t port;
 	ssize_t n;
+
+	CHECK(syscall(SYS_bind, first, &any, sizeof(any)) == 0, "bind the first socket");
+	fd = nl_open();
+	f = resolve(fd);
+	port = portid_of(fd);
+	CHECK(port != (uint32_t)getpid(), "a port id other than the pid");
 
 	printf("# family %#x, group 'event' %u, port %u\n", f.id, f.group, port);
 	CHECK(port != 0, "sending bound the socket, as netlink_sendmsg() autobinds");
@@ -320,6 +328,7 @@ static int case_resolve(const char *kernel_ids)
 		close(raw);
 	}
 	close(fd);
+	close(first);
 	return 0;
 }
 
@@ -489,6 +498,28 @@ static int case_peek(void)
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		CHECK(n < 0 && errno == EAGAIN, "%s: the truncated datagram was consumed", who);
 	}
+
+	/* Peek, then the read takes the datagram peeked at, though emd's answer
+	 * (which would otherwise come first) arrived in between. */
+	{
+		uint8_t buf[8192];
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		struct nlmsghdr *nlh = getfamily(buf, "nlctrl", 0);
+		ssize_t full, n;
+
+		send_msg(fd, nlh);
+		CHECK(poll(&p, 1, 10000) == 1, "the kernel's answer");
+		full = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+		nlh = req(buf, f.id, 0, CMD_GET_PERF_DOMAINS);
+		mnl_attr_put_u32(nlh, 2, 0);
+		send_msg(fd, nlh);
+		usleep(100000); /* emd answers meanwhile (if not, this proves less) */
+		n = recv(fd, buf, (size_t)full, 0);
+		CHECK(n == full && ((struct nlmsghdr *)buf)->nlmsg_type == GENL_ID_CTRL,
+		      "the peeked datagram (%zd bytes, type %#x)", n, ((struct nlmsghdr *)buf)->nlmsg_type);
+		recv_dgram(fd, buf, sizeof(buf));
+		CHECK(((struct nlmsghdr *)buf)->nlmsg_type == f.id, "then emd's");
+	}
 	close(fd);
 	return 0;
 }
@@ -651,8 +682,17 @@ static int case_events(void)
 
 	(void)one;
 
+	/* An answer not read yet when joining: the join waits for emd's ack
+	 * behind it, and the answer is still the next thing to read. */
+	nlh = req(buf, f.id, 0, CMD_GET_PERF_DOMAINS);
+	mnl_attr_put_u32((struct nlmsghdr *)buf, 2, 1);
+	send_msg(fd, nlh);
+	CHECK(poll(&p, 1, 10000) == 1, "the answer is there");
 	CHECK(setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &f.group, sizeof(f.group)) == 0,
 	      "ADD_MEMBERSHIP %u: %s", f.group, strerror(errno));
+	CHECK(poll(&p, 1, 0) == 1, "still readable after joining");
+	recv_dgram(fd, buf, sizeof(buf));
+	CHECK(nlh->nlmsg_type == f.id && attr_u32(nlh, 2) == 1, "the answer read before the join");
 	CHECK(getsockopt(fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, groups, &glen) == 0 &&
 		      (groups[(f.group - 1) / 32] >> ((f.group - 1) % 32) & 1),
 	      "LIST_MEMBERSHIPS shows the group");
@@ -837,41 +877,43 @@ static int case_remap(void)
 	return 0;
 }
 
-/* The nlctrl dump: the kernel's families and dev-energymodel once. */
-static int case_ctrl_dump(const char *kernel_names)
+/* One nlctrl dump read with @size-byte buffers: the kernel's families and
+ * dev-energymodel once. Returns the datagram count. */
+static int ctrl_dump(int fd, size_t size, const char *kernel_names, struct family *f)
 {
-	uint8_t buf[4096]; /* libmnl's MNL_SOCKET_BUFFER_SIZE */
-	int fd = nl_open(), ours = 0, kernel = 0;
+	uint8_t buf[32768];
+	int ours = 0, kernel = 0, dgrams = 0;
 	struct nlmsghdr *nlh = getfamily(buf, NULL, NLM_F_DUMP);
 	uint32_t seq = nlh->nlmsg_seq;
 	bool done = false;
-	struct family f = {0};
 
 	send_msg(fd, nlh);
 	while (!done) {
-		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct iovec iov = {.iov_base = buf, .iov_len = size};
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int n;
 
 		CHECK(poll(&p, 1, 10000) == 1, "more of the dump");
 		n = (int)recvmsg(fd, &mh, 0);
-		CHECK(n > 0 && !(mh.msg_flags & MSG_TRUNC), "a whole packet in 4 KiB");
+		CHECK(n > 0 && !(mh.msg_flags & MSG_TRUNC), "a whole packet in %zu bytes", size);
+		dgrams++;
 		for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 			const struct nlattr *a;
 
+			CHECK(!done, "nothing after NLMSG_DONE in its datagram");
 			CHECK(nlh->nlmsg_seq == seq && (nlh->nlmsg_flags & NLM_F_MULTI),
 			      "a part of the dump");
 			if (nlh->nlmsg_type == NLMSG_DONE) {
 				done = true;
-				break;
+				continue;
 			}
 			mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
 				if (mnl_attr_get_type(a) != CTRL_ATTR_FAMILY_NAME)
 					continue;
 				if (!strcmp(mnl_attr_get_str(a), FAMILY)) {
 					ours++;
-					f = parse_family(nlh);
+					*f = parse_family(nlh);
 				} else {
 					char want[80];
 
@@ -884,10 +926,29 @@ static int case_ctrl_dump(const char *kernel_names)
 		}
 	}
 	CHECK(ours == 1, "dev-energymodel once (%d)", ours);
-	CHECK(f.id == resolve(fd).id, "with the id handed out");
 	for (const char *p = kernel_names + 1; *p; p = strchr(p, ',') + 1)
 		kernel--;
 	CHECK(kernel == 0, "every kernel family (%d missing)", -kernel);
+	return dgrams;
+}
+
+/* The nlctrl dump, read with 4 KiB buffers (libmnl's) and with 32 KiB ones
+ * (then the kernel's last packet also holds NLMSG_DONE: emd's family goes
+ * before it, in a datagram of its own). */
+static int case_ctrl_dump(const char *kernel_names)
+{
+	uint8_t buf[32768];
+	int fd = nl_open(), n4, n32;
+	struct family f = {0}, g;
+
+	n4 = ctrl_dump(fd, 4096, kernel_names, &f);
+	CHECK(f.id == resolve(fd).id, "with the id handed out");
+	/* A large receive: the kernel now fills dump packets up to 32 KiB. */
+	send_msg(fd, getfamily(buf, "nlctrl", 0));
+	recv_dgram(fd, buf, sizeof(buf));
+	n32 = ctrl_dump(fd, sizeof(buf), kernel_names, &g);
+	CHECK(g.id == f.id, "the same family");
+	printf("# %d datagrams with 4 KiB buffers, %d with 32 KiB\n", n4, n32);
 	close(fd);
 	return 0;
 }
