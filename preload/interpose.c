@@ -4,7 +4,9 @@
  *
  * socket() wraps every AF_NETLINK/NETLINK_GENERIC socket it creates; close,
  * dup, dup2, dup3, fcntl(F_DUPFD*), close_range and closefrom keep the table
- * in step with the descriptors. The data calls (send, sendto, sendmsg,
+ * in step with the descriptors; fcntl(F_SETFL) and ioctl(FIONBIO) keep the
+ * socket's O_NONBLOCK known, and setsockopt(SO_RCVTIMEO) its timeout, for
+ * blocking receives. The data calls (send, sendto, sendmsg,
  * sendmmsg, write; recv, recvfrom, recvmsg, recvmmsg, read) go to send.c and
  * recv.c for wrapped descriptors. bind() and setsockopt() are the kernel's,
  * then emd's group memberships follow the socket's. poll, ppoll, select,
@@ -25,6 +27,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -43,6 +46,7 @@ static struct {
 	int (*dup3)(int, int, int);
 	int (*fcntl64)(int, int, ...);
 	int (*close_range)(unsigned int, unsigned int, int);
+	int (*ioctl)(int, unsigned long, ...);
 	void (*closefrom)(int);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
@@ -103,6 +107,7 @@ static void resolve(void)
 	if (!RESOLVE(lc.fcntl64, "fcntl64"))
 		lc.fcntl64 = pl_real.fcntl;
 	RESOLVE(lc.close_range, "close_range");
+	RESOLVE(lc.ioctl, "ioctl");
 	RESOLVE(lc.closefrom, "closefrom");
 	RESOLVE(lc.read, "read");
 	RESOLVE(lc.write, "write");
@@ -195,7 +200,7 @@ int socket(int domain, int type, int protocol)
 		return fd;
 	if (domain == AF_NETLINK && protocol == NETLINK_GENERIC &&
 	    ((type & 0xf) == SOCK_RAW || (type & 0xf) == SOCK_DGRAM)) {
-		struct pl_sock *s = pl_sock_new(type & SOCK_CLOEXEC);
+		struct pl_sock *s = pl_sock_new(type & SOCK_CLOEXEC, type & SOCK_NONBLOCK);
 
 		if (s) {
 			pthread_mutex_lock(&table_lock);
@@ -237,6 +242,19 @@ int dup3(int fd, int fd2, int flags)
 	return duplicated(fd, lc.dup3(fd, fd2, flags));
 }
 
+/* The file's O_NONBLOCK changed to @on (blocking receives read it: recv.c). */
+static void nonblock_set(int fd, bool on)
+{
+	struct pl_sock *s = get(fd);
+
+	if (s) {
+		pthread_mutex_lock(&s->lock);
+		s->nonblock = on;
+		pthread_mutex_unlock(&s->lock);
+		put(s);
+	}
+}
+
 static int fcntl_common(int (*fn)(int, int, ...), int fd, int cmd, va_list ap)
 {
 	/* Every fcntl argument fits a word; what it means depends on @cmd. */
@@ -245,6 +263,8 @@ static int fcntl_common(int (*fn)(int, int, ...), int fd, int cmd, va_list ap)
 
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		duplicated(fd, r);
+	if (cmd == F_SETFL && r == 0)
+		nonblock_set(fd, arg & O_NONBLOCK);
 	return r;
 }
 
@@ -269,6 +289,22 @@ int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	r = fcntl_common(lc.fcntl64, fd, cmd, ap);
 	va_end(ap);
+	return r;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int r;
+
+	init();
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	r = lc.ioctl(fd, req, arg);
+	if (r == 0 && req == FIONBIO && arg)
+		nonblock_set(fd, *(const int *)arg != 0);
 	return r;
 }
 
@@ -333,6 +369,20 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 	init();
 	r = pl_real.setsockopt(fd, level, name, val, len);
+	if (r == 0 && level == SOL_SOCKET && (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW) &&
+	    (s = get(fd))) {
+		/* Kept for blocking receives, which wait in poll() (recv.c). */
+		struct timeval tv = {0};
+		socklen_t tl = sizeof(tv);
+		int ms = -1;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &tl) == 0 && (tv.tv_sec || tv.tv_usec))
+			ms = tv.tv_sec > 1000000 ? 1000000000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+		pthread_mutex_lock(&s->lock);
+		s->rcvtimeo_ms = ms;
+		pthread_mutex_unlock(&s->lock);
+		put(s);
+	}
 	if (r == 0 && level == SOL_NETLINK &&
 	    (name == NETLINK_ADD_MEMBERSHIP || name == NETLINK_DROP_MEMBERSHIP) &&
 	    (s = get(fd))) {

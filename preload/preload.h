@@ -179,6 +179,7 @@ struct pl_pkt {
 /* A message sent to emd, kept for the error that may echo it in full. */
 struct pl_req {
 	struct pl_req *next;
+	bool pending;         /* a request emd has not finished answering */
 	struct nlmsghdr sent; /* its header as emd saw it */
 	size_t len;           /* bytes of the program's message */
 	uint8_t msg[] __attribute__((aligned(8)));
@@ -198,6 +199,12 @@ struct pl_sock {
 	int evfd;             /* eventfd, non-zero while q_head != NULL */
 	int emd;              /* connection to emd, or -1 */
 	uint32_t portid;      /* the kernel socket's port id, once known */
+	int rcvtimeo_ms;      /* SO_RCVTIMEO as poll() takes it: -1 none */
+	int nonblock;         /* O_NONBLOCK of the file: 0, 1, or -1 (read it) */
+	unsigned int in_flight; /* requests emd has still to answer */
+	bool emd_waiter;      /* a thread waits in recv() on emd's connection */
+	int emd_timeo_ms;     /* the SO_RCVTIMEO set on emd's connection */
+	uint8_t *wbuf;        /* PL_RBUF: what that thread received */
 	uint32_t iseq;        /* sequence numbers of internal requests */
 	uint8_t *family;      /* emd's GETFAMILY reply (the handshake) */
 	size_t family_len;
@@ -217,7 +224,7 @@ struct pl_sock {
 /* Marks internal requests (in nlmsg_pid, with an internal sequence number). */
 #define PL_INTERNAL_PID 0x454d4b50u
 
-struct pl_sock *pl_sock_new(bool cloexec);
+struct pl_sock *pl_sock_new(bool cloexec, bool nonblock);
 void pl_sock_free(struct pl_sock *s);
 /* The side epoll descriptor, created if needed: >= 0, or -errno. */
 int pl_side(struct pl_sock *s);
@@ -238,6 +245,10 @@ int pl_sockopt(int fd, int level, int name);
 void pl_req_keep(struct pl_sock *s, const struct nlmsghdr *orig, const struct nlmsghdr *sent);
 /* The kept message whose header emd echoed as @echo, or NULL. */
 const struct pl_req *pl_req_find(const struct pl_sock *s, const struct nlmsghdr *echo);
+/* Note the requests that emd's datagram @in (consumed by the program) ends. */
+void pl_req_answered(struct pl_sock *s, const uint8_t *in, size_t len);
+/* Whether the kernel socket is non-blocking (cached; see interpose.c). */
+bool pl_nonblock(struct pl_sock *s, int fd);
 
 /* ---- send.c / recv.c ---------------------------------------------------------- */
 

@@ -126,18 +126,45 @@ static ssize_t from_local(struct pl_sock *s, int fd, struct msghdr *msg, int fla
 		r = deliver(fd, msg, flags, p->raw ? s->tbuf : p->data, p->raw ? len : p->len, group);
 	else
 		r = shape == PL_OVERRUN ? overrun(fd) : AGAIN;
-	if (!(flags & MSG_PEEK) || shape != PL_DATA)
+	if (!(flags & MSG_PEEK) || shape != PL_DATA) {
+		if (p->raw)
+			pl_req_answered(s, p->data, p->len);
 		pl_queue_pop(s);
+	}
 	return r;
+}
+
+/* A datagram received (or peeked at, with MSG_PEEK in @flags) from emd's
+ * connection: @n bytes at @buf, as recv() with MSG_TRUNC returned them. */
+static ssize_t from_emd_data(struct pl_sock *s, int fd, struct msghdr *msg, int flags,
+			     const uint8_t *buf, ssize_t n)
+{
+	enum pl_shape shape = PL_DROP; /* larger than emd ever sends */
+	uint32_t group;
+	size_t len;
+
+	if (n <= PL_RBUF) {
+		shape = pl_reshape_emd(s, fd, buf, (size_t)n, s->tbuf, &len, &group);
+		if (!(flags & MSG_PEEK))
+			pl_req_answered(s, buf, (size_t)n);
+		if (shape == PL_DATA)
+			return deliver(fd, msg, flags, s->tbuf, len, group);
+	}
+	if (flags & MSG_PEEK) {
+		uint8_t *tmp = malloc(PL_RBUF);
+		ssize_t m = tmp ? pl_real.recv(s->emd, tmp, PL_RBUF, MSG_DONTWAIT) : -1;
+
+		if (m > 0)
+			pl_req_answered(s, tmp, (size_t)m);
+		free(tmp);
+	}
+	return shape == PL_OVERRUN ? overrun(fd) : AGAIN;
 }
 
 /* emd's connection. */
 static ssize_t from_emd(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 {
 	int peek = flags & MSG_PEEK;
-	enum pl_shape shape;
-	uint32_t group;
-	size_t len;
 	ssize_t n;
 
 	if (s->emd < 0)
@@ -150,16 +177,7 @@ static ssize_t from_emd(struct pl_sock *s, int fd, struct msghdr *msg, int flags
 		pl_emd_disconnect(s);
 		return -EAGAIN;
 	}
-	if (n > PL_RBUF) {
-		shape = PL_DROP; /* larger than emd ever sends */
-	} else {
-		shape = pl_reshape_emd(s, fd, s->rbuf, (size_t)n, s->tbuf, &len, &group);
-		if (shape == PL_DATA)
-			return deliver(fd, msg, flags, s->tbuf, len, group);
-	}
-	if (peek)
-		pl_real.recv(s->emd, s->rbuf, PL_RBUF, MSG_DONTWAIT);
-	return shape == PL_OVERRUN ? overrun(fd) : AGAIN;
+	return from_emd_data(s, fd, msg, flags, s->rbuf, n);
 }
 
 /* The kernel socket. Unchanged unless an nlctrl dump is being completed. */
@@ -232,48 +250,119 @@ static ssize_t take(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 	return -EAGAIN;
 }
 
-/* Wait until the kernel socket or the side descriptor is readable (up to
- * SO_RCVTIMEO). 0, or -errno (-EAGAIN on timeout, as the kernel's). */
+/* Wait until the kernel socket, emd's connection or the library's queue has
+ * something (up to SO_RCVTIMEO). 0, or -errno (-EAGAIN on timeout, as the
+ * kernel's). */
 static int wait_readable(struct pl_sock *s, int fd)
 {
-	struct timeval tv = {0};
-	socklen_t tl = sizeof(tv);
-	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
-	int timeout = -1, r;
+	struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
+			      {.fd = -1, .events = POLLIN},
+			      {.fd = -1, .events = POLLIN}};
+	int timeout, r;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl) == 0 && (tv.tv_sec || tv.tv_usec))
-		timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 	pthread_mutex_lock(&s->lock);
-	p[1].fd = s->side;
+	p[1].fd = s->emd;
+	p[2].fd = s->evfd;
+	timeout = s->rcvtimeo_ms;
 	pthread_mutex_unlock(&s->lock);
-	r = pl_real.poll(p, 2, timeout);
+	r = pl_real.poll(p, 3, timeout);
 	if (r < 0)
 		return -errno;
 	return r ? 0 : -EAGAIN;
 }
 
+/*
+ * Wait for emd's answer in recv() on its connection itself, when one is
+ * awaited: the datagram comes back in the call that waited, as it would on
+ * a kernel socket (waiting in poll() and then reading costs a second system
+ * call after the wake-up, a third of the round trip). The kernel socket is
+ * not watched meanwhile: its datagrams wait for the next receive. One thread
+ * at a time; without the lock. Returns -EALREADY when it does not apply.
+ */
+static ssize_t wait_emd(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
+{
+	int conn, timeout;
+	uint8_t *buf;
+	ssize_t n, r;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->emd < 0 || s->emd_waiter || !s->in_flight || s->q_head ||
+	    s->peek_src != PL_SRC_NONE || (!s->wbuf && !(s->wbuf = malloc(PL_RBUF)))) {
+		pthread_mutex_unlock(&s->lock);
+		return -EALREADY;
+	}
+	s->emd_waiter = true;
+	conn = s->emd;
+	buf = s->wbuf;
+	timeout = s->rcvtimeo_ms;
+	if (timeout != s->emd_timeo_ms) {
+		struct timeval tv = {timeout < 0 ? 0 : timeout / 1000,
+				     timeout < 0 ? 0 : (timeout % 1000) * 1000};
+
+		setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		s->emd_timeo_ms = timeout;
+	}
+	pthread_mutex_unlock(&s->lock);
+
+	n = pl_real.recv(conn, buf, PL_RBUF, MSG_TRUNC | (flags & MSG_PEEK));
+
+	pthread_mutex_lock(&s->lock);
+	s->emd_waiter = false;
+	if (conn != s->emd) {
+		r = AGAIN; /* emd was disconnected meanwhile */
+	} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		r = -errno; /* SO_RCVTIMEO ran out, or a signal */
+	} else if (n <= 0) {
+		pl_emd_disconnect(s);
+		r = AGAIN;
+	} else {
+		r = from_emd_data(s, fd, msg, flags, buf, n);
+		if (r >= 0 && (flags & MSG_PEEK))
+			s->peek_src = PL_SRC_EMD;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 /* pl_recvmsg - see preload.h. */
 ssize_t pl_recvmsg(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 {
+	bool block;
 	ssize_t r;
 
 	/* A socket that never talked to emd is the kernel's alone. */
 	if ((flags & (MSG_ERRQUEUE | MSG_OOB)) || !atomic_load(&s->active))
 		return pl_real.recvmsg(fd, msg, flags);
+	pthread_mutex_lock(&s->lock);
+	block = !(flags & MSG_DONTWAIT) && !pl_nonblock(s, fd);
+	pthread_mutex_unlock(&s->lock);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		if (!s->rbuf)
 			s->rbuf = malloc(PL_RBUF);
 		if (!s->tbuf)
 			s->tbuf = malloc(PL_TBUF);
-		r = s->rbuf && s->tbuf ? take(s, fd, msg, flags) : -ENOMEM;
+		if (!s->rbuf || !s->tbuf)
+			r = -ENOMEM;
+		else if (block && s->in_flight && !s->q_head && s->peek_src == PL_SRC_NONE)
+			r = -EAGAIN; /* emd's answer is awaited: wait for it first */
+		else
+			r = take(s, fd, msg, flags);
 		pthread_mutex_unlock(&s->lock);
-		if (r != -EAGAIN)
+		if (r != -EAGAIN || !block)
 			break;
-		if ((flags & MSG_DONTWAIT) || (pl_real.fcntl(fd, F_GETFL) & O_NONBLOCK))
+		r = wait_emd(s, fd, msg, flags);
+		if (r == AGAIN)
+			continue;
+		if (r != -EALREADY)
 			break;
 		r = wait_readable(s, fd);
 		if (r)
+			break;
+		pthread_mutex_lock(&s->lock);
+		r = take(s, fd, msg, flags);
+		pthread_mutex_unlock(&s->lock);
+		if (r != -EAGAIN)
 			break;
 	}
 	if (r < 0) {

@@ -112,8 +112,6 @@ static ssize_t to_kernel(int fd, const struct msghdr *orig, const void *buf, siz
  * ids, each kept for the error that may echo it. 0, or -errno. */
 static int to_emd(struct pl_sock *s, int fd, const uint8_t *run, size_t len, int flags)
 {
-	bool nonblock = (flags & MSG_DONTWAIT) || (pl_real.fcntl(fd, F_GETFL) & O_NONBLOCK);
-
 	if (len > s->sbuf_size) {
 		uint8_t *b = realloc(s->sbuf, len);
 
@@ -137,7 +135,7 @@ static int to_emd(struct pl_sock *s, int fd, const uint8_t *run, size_t len, int
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		if (nonblock)
+		if ((flags & MSG_DONTWAIT) || (pl_real.fcntl(fd, F_GETFL) & O_NONBLOCK))
 			return -EAGAIN;
 		/* emd reads no request while our answers wait: let the program's
 		 * other threads read them meanwhile. */

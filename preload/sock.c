@@ -28,7 +28,7 @@
 #include "socket_path.h"
 
 /* pl_sock_new - see preload.h. */
-struct pl_sock *pl_sock_new(bool cloexec)
+struct pl_sock *pl_sock_new(bool cloexec, bool nonblock)
 {
 	struct pl_sock *s = calloc(1, sizeof(*s));
 	struct timespec ts;
@@ -38,7 +38,10 @@ struct pl_sock *pl_sock_new(bool cloexec)
 	atomic_init(&s->refs, 1);
 	pthread_mutex_init(&s->lock, NULL);
 	s->cloexec = cloexec;
+	s->nonblock = nonblock;
 	s->side = s->evfd = s->emd = -1;
+	s->rcvtimeo_ms = -1;
+	s->emd_timeo_ms = -1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	/* Internal sequence numbers start somewhere a program's are unlikely to be. */
 	s->iseq = (uint32_t)(ts.tv_nsec ^ ((uint32_t)getpid() << 12)) | 0x80000000u;
@@ -55,6 +58,7 @@ static void reqs_clear(struct pl_sock *s)
 	}
 	s->reqs_bytes = 0;
 	s->n_reqs = 0;
+	s->in_flight = 0;
 }
 
 /* pl_sock_free - see preload.h. */
@@ -71,6 +75,7 @@ void pl_sock_free(struct pl_sock *s)
 	free(s->family);
 	free(s->rbuf);
 	free(s->tbuf);
+	free(s->wbuf);
 	free(s->sbuf);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -157,6 +162,8 @@ void pl_req_keep(struct pl_sock *s, const struct nlmsghdr *orig, const struct nl
 	if (!r)
 		return;
 	r->sent = *sent;
+	r->pending = sent->nlmsg_flags & NLM_F_REQUEST;
+	s->in_flight += r->pending;
 	r->len = orig->nlmsg_len;
 	memcpy(r->msg, orig, orig->nlmsg_len);
 	r->next = s->reqs;
@@ -175,6 +182,7 @@ void pl_req_keep(struct pl_sock *s, const struct nlmsghdr *orig, const struct nl
 		*pp = old->next;
 		s->reqs_bytes -= old->len;
 		s->n_reqs--;
+		s->in_flight -= old->pending; /* forgotten: no longer awaited */
 		free(old);
 	}
 }
@@ -186,6 +194,61 @@ const struct pl_req *pl_req_find(const struct pl_sock *s, const struct nlmsghdr 
 		if (!memcmp(&r->sent, echo, sizeof(*echo)))
 			return r;
 	return NULL;
+}
+
+/* The newest request still pending with sequence number @seq. */
+static struct pl_req *pending_req(struct pl_sock *s, uint32_t seq)
+{
+	for (struct pl_req *r = s->reqs; r; r = r->next)
+		if (r->pending && r->sent.nlmsg_seq == seq)
+			return r;
+	return NULL;
+}
+
+static void answered(struct pl_sock *s, struct pl_req *r)
+{
+	r->pending = false;
+	s->in_flight--;
+}
+
+/* pl_req_answered - see preload.h. A request is answered by its error or ack,
+ * by the NLMSG_DONE of its dump, or (a do without NLM_F_ACK) by its reply. */
+void pl_req_answered(struct pl_sock *s, const uint8_t *in, size_t len)
+{
+	pl_for_each_msg(nlh, in, len) {
+		struct pl_req *r;
+
+		if (!s->in_flight)
+			return;
+		if (!nlh->nlmsg_pid)
+			continue; /* a notification: emd sends those with port id 0 */
+		if (nlh->nlmsg_type == NLMSG_ERROR &&
+		    nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nlmsgerr)) {
+			const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+			if (e->error == -EMSGSIZE) {
+				/* A datagram refused whole: none of it will be answered. */
+				for (r = s->reqs; r; r = r->next)
+					if (r->pending)
+						answered(s, r);
+				return;
+			}
+		}
+		r = pending_req(s, nlh->nlmsg_seq);
+		if (!r)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE ||
+		    (!(nlh->nlmsg_flags & NLM_F_MULTI) && !(r->sent.nlmsg_flags & NLM_F_ACK)))
+			answered(s, r);
+	}
+}
+
+/* pl_nonblock - see preload.h. */
+bool pl_nonblock(struct pl_sock *s, int fd)
+{
+	if (s->nonblock < 0)
+		s->nonblock = !!(pl_real.fcntl(fd, F_GETFL) & O_NONBLOCK);
+	return s->nonblock;
 }
 
 /* ---- emd ------------------------------------------------------------------------ */
