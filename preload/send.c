@@ -23,7 +23,12 @@
 
 #include "preload.h"
 
-enum dest { TO_KERNEL, TO_EMD, TO_KERNEL_CTRL_DUMP };
+enum dest {
+	TO_KERNEL,
+	TO_EMD,
+	TO_KERNEL_CTRL_DUMP, /* the kernel, then emd's family at its end */
+	TO_ASK,              /* nlctrl by id before emd's ids are known: connect, then see */
+};
 
 /* Where nlctrl request @nlh belongs. */
 static enum dest ctrl_dest(const struct nlmsghdr *nlh)
@@ -46,8 +51,10 @@ static enum dest ctrl_dest(const struct nlmsghdr *nlh)
 			name = a;
 	}
 	if (id) {
-		if (pl_attr_len(id) < sizeof(v) || !pl_idmap_ready())
+		if (pl_attr_len(id) < sizeof(v))
 			return TO_KERNEL;
+		if (!pl_idmap_ready())
+			return TO_ASK; /* the id handed out in an earlier process? */
 		memcpy(&v, pl_attr_data(id), sizeof(v));
 		return v == pl_idmap.user_family ? TO_EMD : TO_KERNEL;
 	}
@@ -216,6 +223,8 @@ ssize_t pl_sendmsg(struct pl_sock *s, int fd, const struct msghdr *msg, int flag
 
 		if (d != TO_KERNEL && pl_emd_connect(s, fd))
 			d = TO_KERNEL; /* no emd: the kernel answers as without the family */
+		if (d == TO_ASK)
+			d = dest_of(nlh) == TO_EMD ? TO_EMD : TO_KERNEL;
 		if (d == TO_KERNEL_CTRL_DUMP) {
 			if (!s->merging) {
 				s->merging = true;
