@@ -152,6 +152,42 @@ static unsigned int highest_free(const uint8_t *set, unsigned int lo, unsigned i
 	return 0;
 }
 
+/* The ids not to hand out, read once (with idmap_lock held). */
+static struct used used;
+static bool used_read;
+
+static void read_used(void)
+{
+	if (used_read)
+		return;
+	/* Reserved by the kernel whatever is registered (genetlink.c). */
+	for (unsigned int id = 0; id < GENL_START_ALLOC; id++)
+		mark(used.family, id);
+	mark(used.group, 0);
+	mark(used.group, 1);
+	mark(used.group, GENL_ID_CTRL);
+	mark(used.group, GENL_ID_VFS_DQUOT);
+	mark(used.group, GENL_ID_PMCRAID);
+	kernel_ids(&used);
+	mark_env(used.family, "EMKIT_PRELOAD_AVOID_FAMILY_IDS");
+	mark_env(used.group, "EMKIT_PRELOAD_AVOID_GROUP_IDS");
+	used_read = true;
+}
+
+/* pl_idmap_family_candidate - see preload.h. */
+uint16_t pl_idmap_family_candidate(void)
+{
+	uint16_t id;
+
+	if (pl_idmap_ready())
+		return pl_idmap.user_family;
+	pthread_mutex_lock(&idmap_lock);
+	read_used();
+	id = (uint16_t)highest_free(used.family, GENL_START_ALLOC, GENL_MAX_ID);
+	pthread_mutex_unlock(&idmap_lock);
+	return id;
+}
+
 /* pl_idmap_setup - see preload.h. */
 int pl_idmap_setup(uint16_t emd_family, const uint32_t *emd_groups, unsigned int n)
 {
@@ -167,19 +203,8 @@ int pl_idmap_setup(uint16_t emd_family, const uint32_t *emd_groups, unsigned int
 			ret = -EEXIST;
 		goto out;
 	}
-	memset(&u, 0, sizeof(u));
-	/* Reserved by the kernel whatever is registered (genetlink.c). */
-	for (unsigned int id = 0; id < GENL_START_ALLOC; id++)
-		mark(u.family, id);
-	mark(u.group, 0);
-	mark(u.group, 1);
-	mark(u.group, GENL_ID_CTRL);
-	mark(u.group, GENL_ID_VFS_DQUOT);
-	mark(u.group, GENL_ID_PMCRAID);
-	kernel_ids(&u);
-	mark_env(u.family, "EMKIT_PRELOAD_AVOID_FAMILY_IDS");
-	mark_env(u.group, "EMKIT_PRELOAD_AVOID_GROUP_IDS");
-
+	read_used();
+	u = used;
 	pl_idmap.emd_family = emd_family;
 	pl_idmap.user_family = (uint16_t)highest_free(u.family, GENL_START_ALLOC, GENL_MAX_ID);
 	pl_idmap.n_groups = n;

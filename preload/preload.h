@@ -162,6 +162,9 @@ static inline bool pl_idmap_ready(void)
  * ids than the ones already mapped (an emd restarted with another build).
  */
 int pl_idmap_setup(uint16_t emd_family, const uint32_t *emd_groups, unsigned int n);
+/* The family id this process hands out (or would, once emd is reached): the
+ * kernel's ids are read on first use. */
+uint16_t pl_idmap_family_candidate(void);
 /* The group the program sees for emd's group @g (0 if not emd's), and back. */
 uint32_t pl_group_to_user(uint32_t g);
 uint32_t pl_group_to_emd(uint32_t g);

@@ -226,9 +226,13 @@ static ssize_t from(struct pl_sock *s, enum pl_src src, int fd, struct msghdr *m
 	}
 }
 
-/* One datagram from the first source that has one, without waiting: its
- * length, -EAGAIN if none has, or -errno. With s->lock held. */
-static ssize_t take(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
+#define FROM(src) (1u << (src))
+#define FROM_ALL (FROM(PL_SRC_LOCAL) | FROM(PL_SRC_EMD) | FROM(PL_SRC_KERNEL))
+
+/* One datagram from the first source (of those in @mask, FROM()) that has one,
+ * without waiting: its length, -EAGAIN if none has, or -errno. With s->lock
+ * held. */
+static ssize_t take(struct pl_sock *s, int fd, struct msghdr *msg, int flags, unsigned int mask)
 {
 	const enum pl_src order[] = {s->peek_src, PL_SRC_LOCAL, PL_SRC_EMD, PL_SRC_KERNEL};
 
@@ -237,13 +241,16 @@ static ssize_t take(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 		enum pl_src src = PL_SRC_NONE;
 
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && r == -EAGAIN; i++) {
-			if (order[i] == PL_SRC_NONE || (i > 0 && order[i] == order[0]))
+			if (order[i] == PL_SRC_NONE || (i > 0 && order[i] == order[0]) ||
+			    !(mask & FROM(order[i])))
 				continue;
 			src = order[i];
 			r = from(s, src, fd, msg, flags);
 		}
-		if (r == AGAIN)
+		if (r == AGAIN) {
+			mask = FROM_ALL; /* a datagram was dropped: anything may follow */
 			continue;
+		}
 		s->peek_src = r >= 0 && (flags & MSG_PEEK) ? src : PL_SRC_NONE;
 		return r;
 	}
@@ -251,8 +258,8 @@ static ssize_t take(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 }
 
 /* Wait until the kernel socket, emd's connection or the library's queue has
- * something (up to SO_RCVTIMEO). 0, or -errno (-EAGAIN on timeout, as the
- * kernel's). */
+ * something (up to SO_RCVTIMEO). The sources that have (FROM()), or -errno
+ * (-EAGAIN on timeout, as the kernel's). */
 static int wait_readable(struct pl_sock *s, int fd)
 {
 	struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
@@ -268,7 +275,10 @@ static int wait_readable(struct pl_sock *s, int fd)
 	r = pl_real.poll(p, 3, timeout);
 	if (r < 0)
 		return -errno;
-	return r ? 0 : -EAGAIN;
+	if (!r)
+		return -EAGAIN;
+	return (p[0].revents ? FROM(PL_SRC_KERNEL) : 0) | (p[1].revents ? FROM(PL_SRC_EMD) : 0) |
+	       (p[2].revents ? FROM(PL_SRC_LOCAL) : 0);
 }
 
 /*
@@ -347,7 +357,7 @@ ssize_t pl_recvmsg(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 		else if (block && s->in_flight && !s->q_head && s->peek_src == PL_SRC_NONE)
 			r = -EAGAIN; /* emd's answer is awaited: wait for it first */
 		else
-			r = take(s, fd, msg, flags);
+			r = take(s, fd, msg, flags, FROM_ALL);
 		pthread_mutex_unlock(&s->lock);
 		if (r != -EAGAIN || !block)
 			break;
@@ -357,10 +367,10 @@ ssize_t pl_recvmsg(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 		if (r != -EALREADY)
 			break;
 		r = wait_readable(s, fd);
-		if (r)
+		if (r < 0)
 			break;
 		pthread_mutex_lock(&s->lock);
-		r = take(s, fd, msg, flags);
+		r = take(s, fd, msg, flags, (unsigned int)r);
 		pthread_mutex_unlock(&s->lock);
 		if (r != -EAGAIN)
 			break;

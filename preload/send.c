@@ -53,10 +53,12 @@ static enum dest ctrl_dest(const struct nlmsghdr *nlh)
 	if (id) {
 		if (pl_attr_len(id) < sizeof(v))
 			return TO_KERNEL;
-		if (!pl_idmap_ready())
-			return TO_ASK; /* the id handed out in an earlier process? */
 		memcpy(&v, pl_attr_data(id), sizeof(v));
-		return v == pl_idmap.user_family ? TO_EMD : TO_KERNEL;
+		if (v != pl_idmap_family_candidate())
+			return TO_KERNEL;
+		/* The id handed out (in an earlier process, if emd's ids are not
+		 * known yet in this one). */
+		return pl_idmap_ready() ? TO_EMD : TO_ASK;
 	}
 	if (name && pl_attr_len(name) >= sizeof(PL_FAMILY_NAME) - 1 &&
 	    !strncmp(pl_attr_data(name), PL_FAMILY_NAME, pl_attr_len(name)) &&
