@@ -1043,6 +1043,7 @@ struct emd_run {
 	int notify, generation;
 };
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
 	va_list ap;
