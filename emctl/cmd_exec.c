@@ -29,7 +29,7 @@ static void usage(FILE *out)
 		"programs making raw system calls cannot be served (docs/preload.md).\n"
 		"\n"
 		"  --socket PATH   emd's socket (sets EMD_SOCKET; default $EMD_SOCKET, else\n"
-		"                  /run/emd/emd.sock as root, $XDG_RUNTIME_DIR/emd.sock otherwise)\n"
+		"                  emd's default socket, as for the other commands)\n"
 		"  --library FILE  the library (default $EMKIT_PRELOAD, else the one built next\n"
 		"                  to emctl, else " EMKIT_PRELOAD_INSTALLED ")\n"
 		"\n"

@@ -309,7 +309,7 @@ static ssize_t wait_emd(struct pl_sock *s, int fd, struct msghdr *msg, int flags
 		struct timeval tv = {timeout < 0 ? 0 : timeout / 1000,
 				     timeout < 0 ? 0 : (timeout % 1000) * 1000};
 
-		setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		pl_real.setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		s->emd_timeo_ms = timeout;
 	}
 	pthread_mutex_unlock(&s->lock);
