@@ -5,6 +5,7 @@
  *   cmd_nl.c     emctl nl ...            generic YNL-spec-driven netlink requests
  *   cmd_model.c  emctl model|estimate|place ...   offline Energy Model tools
  *   cmd_emd.c    emctl show|dump|get|table|watch|plot ...   queries to emd or the kernel
+ *   cmd_exec.c   emctl exec -- CMD ...   run a netlink program against emd (preload/)
  *
  * main.c dispatches on the first argument and prints the usage.
  */
@@ -22,6 +23,7 @@ int emctl_cmd_get(int argc, char **argv);
 int emctl_cmd_table(int argc, char **argv);
 int emctl_cmd_watch(int argc, char **argv);
 int emctl_cmd_plot(int argc, char **argv);
+int emctl_cmd_exec(int argc, char **argv);
 
 /* Exit codes shared by every command. */
 enum {

@@ -24,6 +24,9 @@ static const struct emctl_command commands[] = {
 #ifdef EMCTL_HAVE_NL
 	{"nl", emctl_cmd_nl, "send a request described by a YNL spec, print JSON"},
 #endif
+#ifdef EMCTL_HAVE_EXEC
+	{"exec", emctl_cmd_exec, "run a netlink program with dev-energymodel served by emd"},
+#endif
 #ifdef EMCTL_HAVE_MODEL
 	{"model", emctl_cmd_model, "show, check or export an Energy Model (offline)"},
 	{"estimate", emctl_cmd_estimate, "energy estimate for per-CPU utilizations"},
