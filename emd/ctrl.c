@@ -204,20 +204,20 @@ static int getfamily(struct emd *d, struct emd_client *c, const struct nlmsghdr 
 int emd_ctrl_request(struct emd *d, struct emd_client *c, const struct nlmsghdr *nlh)
 {
 	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
-	const struct emnl_op *op = NULL;
+	struct emnl_msg_info info = {0};
 	struct emnl_error e;
 	int err;
 
 	if (nlh->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN &&
 	    (g->cmd == EMD_CMD_JOIN || g->cmd == EMD_CMD_LEAVE))
 		return join_leave(d, c, nlh, g->cmd == EMD_CMD_JOIN);
-	err = emnl_validate(d->ctrl_spec, nlh, nlh->nlmsg_len, false, NULL, 0, &op, &e);
+	err = emnl_validate(d->ctrl_spec, nlh, nlh->nlmsg_len, false, NULL, 0, &info, &e);
 	if (err) {
 		emd_client_error(d, c, nlh, &e);
 		return err;
 	}
 	if (g->cmd != CTRL_CMD_GETFAMILY) {
-		emnl_error_set(&e, -EOPNOTSUPP, "emd serves no nlctrl '%s'", op ? op->name : "?");
+		emnl_error_set(&e, -EOPNOTSUPP, "emd serves no nlctrl '%s'", info.op ? info.op->name : "?");
 		emd_client_error(d, c, nlh, &e);
 		return -EOPNOTSUPP;
 	}

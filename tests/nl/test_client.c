@@ -591,15 +591,16 @@ static void peer_em(struct peer *p, const struct nlmsghdr *nlh, size_t len)
 {
 	static const uint16_t need_pd[] = {2}, need_table[] = {1};
 	uint8_t out[1024] MSGALIGN;
+	struct emnl_msg_info info = {0};
 	const struct emnl_op *op;
 	struct emnl_error err;
 	struct emnl_attrs *req;
 	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	int n;
 
-	if (emnl_validate(em, nlh, len, false, NULL, 0, &op, &err) ||
+	if (emnl_validate(em, nlh, len, false, NULL, 0, &info, &err) ||
 	    (!dump && emnl_validate(em, nlh, len, false,
-				    op->do_req.cmd == 1 ? need_pd : need_table, 1, NULL, &err))) {
+				    info.op->do_req.cmd == 1 ? need_pd : need_table, 1, NULL, &err))) {
 		peer_error(p, nlh, &err);
 		return;
 	}
@@ -622,6 +623,7 @@ static void peer_em(struct peer *p, const struct nlmsghdr *nlh, size_t len)
 		}
 		return;
 	}
+	op = info.op;
 	assert_int_equal(emnl_decode(nlh, op->set, NULL, &req, &err), 0);
 	{
 		const struct emnl_value *id = &req->v[0];
