@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "emd.h"
-#include "socket_path.h"
+#include "emkit/dev_energymodel_user.h"
 
 #define DEFAULT_DEBUGFS "/sys/kernel/debug/energy_model"
 
@@ -221,24 +221,14 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg)
 int main(int argc, char **argv)
 {
 	static char sock[PATH_MAX];
-	struct emd d = {
-		.cfg = {
-			.dump_packet_size = EMNL_DGRAM_MAX,
-			.max_clients = 1024,
-			.max_request = EMNL_DGRAM_MAX,
-			.client_queue = 256,
-			.queue_bytes = 1 << 20,
-			.watch_model = true,
-			.pad = emnl_pad_mode_native(),
-		},
-		.epfd = -1, .lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1,
-	};
+	struct emd d = {.lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1};
 	struct em_error err = {{0}};
 	struct emnl_error e;
 	unsigned int n;
 	char status[PATH_MAX + 64];
 	int ret;
 
+	emd_config_defaults(&d.cfg);
 	parse_args(argc, argv, &d.cfg);
 	if (geteuid() == 0 && !d.cfg.user && !d.cfg.allow_root) {
 		fprintf(stderr, "emd: refusing to run as root: give --user USER to serve as USER "

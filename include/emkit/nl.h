@@ -524,9 +524,11 @@ int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set
 /*
  * What emnl_validate() found. The caller may give room for the top-level
  * attributes (@attrs, @n_attrs entries; NULL: not wanted); the validator
- * then sets attrs[t] to the attribute of type t (t < n_attrs) — the first of
- * repeated ones — and NULL where there is none: what the kernel's genl core
- * hands a handler as info->attrs[], checked once, read without checks.
+ * then sets attrs[t] to the attribute of type t (t < n_attrs) and NULL
+ * where there is none: what the kernel's genl core hands a handler as
+ * info->attrs[], checked once, read without checks. Of repeated attributes
+ * the table keeps the first, or with @last_wins the last, as the kernel's
+ * nla_parse() does.
  */
 struct emnl_msg_info {
 	const struct emnl_op *op;        /* the operation (NULL: unknown command) */
@@ -534,6 +536,7 @@ struct emnl_msg_info {
 	bool dump;                       /* a dump request (NLM_F_DUMP) */
 	const struct nlattr **attrs;     /* in: room for the table, or NULL */
 	size_t n_attrs;                  /* in: its entries */
+	bool last_wins;                  /* in: which of repeated attributes it keeps */
 };
 
 /*
@@ -713,6 +716,10 @@ int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len);
 /* emnl_recv_raw - receive one datagram into the socket's buffer; *@out points
  * at it until the next receive. Returns its length or a negative errno. */
 ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms);
+/* emnl_recv_next - as emnl_recv_raw, but a notification kept while
+ * emnl_do/emnl_dump waited for a reply comes first, without waiting, as a
+ * datagram of its own. For callers that read notifications themselves. */
+ssize_t emnl_recv_next(struct emnl_sock *sk, const void **out, int timeout_ms);
 
 /* ------------------------------------------------------------------------- */
 /* nlctrl answers                                                              */

@@ -41,6 +41,7 @@ struct emnl_sock {
 	uint8_t *txbuf;
 	size_t txlen;
 	struct pending *pending, **pending_tail; /* notifications met mid-request */
+	struct pending *taken; /* the one emnl_recv_next() handed out last */
 };
 
 /* A notification that arrived while a request was waiting for its reply:
@@ -178,6 +179,7 @@ void emnl_sock_close(struct emnl_sock *sk)
 	if (!sk)
 		return;
 	close(sk->fd);
+	free(sk->taken);
 	while (sk->pending) {
 		struct pending *next = sk->pending->next;
 
@@ -271,6 +273,19 @@ ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms)
 	sk->datagrams++;
 	*out = sk->buf;
 	return n;
+}
+
+/* emnl_recv_next - a kept notification first, else one datagram. */
+ssize_t emnl_recv_next(struct emnl_sock *sk, const void **out, int timeout_ms)
+{
+	free(sk->taken);
+	sk->taken = sk->pending;
+	if (sk->taken) {
+		sk->pending = sk->taken->next;
+		*out = sk->taken->msg;
+		return (ssize_t)sk->taken->len;
+	}
+	return emnl_recv_raw(sk, out, timeout_ms);
 }
 
 /* Build and send one request of @op's @m direction with @flags. */

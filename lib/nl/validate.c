@@ -27,6 +27,7 @@ struct vctx {
 	struct emnl_error *e;
 	const struct nlattr **tb; /* the top level's attributes by type, or NULL */
 	size_t n_tb;
+	bool last_wins;           /* of repeated ones, the table keeps the last */
 };
 
 static int check_list(struct vctx *c, const uint8_t *p, size_t len,
@@ -245,9 +246,9 @@ static int check_list(struct vctx *c, const uint8_t *p, size_t len,
 			err = check_payload(c, na, array_of ? NULL : at, kind, depth);
 		if (err)
 			return err;
-		/* The table keeps the first of repeated attributes (the kernel's
-		 * nla_parse() keeps the last). */
-		if (depth == 0 && type < c->n_tb && !c->tb[type])
+		/* The table keeps the first of repeated attributes, or the last
+		 * as the kernel's nla_parse() does. */
+		if (depth == 0 && type < c->n_tb && (c->last_wins || !c->tb[type]))
 			c->tb[type] = na;
 		/* The last attribute may omit its alignment padding. */
 		off += (size_t)MNL_ALIGN(na->nla_len) < len - off ? (size_t)MNL_ALIGN(na->nla_len) : len - off;
@@ -324,6 +325,7 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 			c.tb = info->attrs;
 			c.n_tb = info->n_attrs;
 		}
+		c.last_wins = info->last_wins;
 	}
 	memset(c.tb, 0, c.n_tb * sizeof(c.tb[0]));
 	if (len < sizeof(*nlh))

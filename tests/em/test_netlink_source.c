@@ -1,5 +1,5 @@
 /*
- * emctl's netlink model source against a dev-energymodel peer in a thread, over a
+ * The typed client's model reader (emdev_read_model) against a dev-energymodel peer in a thread, over a
  * SOCK_SEQPACKET pair. The peer serves a registry (the RK3399 default plus a device
  * domain) the way the kernel's family does: nlctrl resolves the family, a dump of
  * get-perf-domains gives one message per domain, get-perf-table answers with the
@@ -22,7 +22,7 @@
 
 #include "emkit/em.h"
 #include "emkit/nl.h"
-#include "model_netlink.h"
+#include "emkit/dev_energymodel_user.h"
 
 #define FAMILY_ID 0x21
 
@@ -211,9 +211,22 @@ static struct emnl_sock *peer_start(struct peer *p)
 	return sk;
 }
 
-static void peer_stop(struct peer *p, struct emnl_sock *sk)
+/* The typed client's model reader on @sk (which it then owns and closes). */
+static int read_model(struct emnl_sock *sk, struct em_model *m, struct em_error *err)
 {
-	emnl_sock_close(sk);
+	struct emnl_error e;
+	struct emdev *c = emdev_new(em_spec, &e);
+	int ret;
+
+	assert_non_null(c);
+	assert_int_equal(emdev_connect(c, sk, &e), 0);
+	ret = emdev_read_model(c, m, err);
+	emdev_close(c);
+	return ret;
+}
+
+static void peer_stop(struct peer *p)
+{
 	assert_int_equal(pthread_join(p->thread, NULL), 0);
 }
 
@@ -238,7 +251,7 @@ static void test_netlink_round_trip(void **state)
 	struct em_error err;
 
 	(void)state;
-	if (emctl_model_from_netlink(&got, sk, em_spec, &err))
+	if (read_model(sk, &got, &err))
 		fail_msg("%s", err.msg);
 	assert_int_equal(em_model_from_registry(&want, p.reg), 0);
 	assert_int_equal(got.nr_domains, 3);
@@ -251,7 +264,7 @@ static void test_netlink_round_trip(void **state)
 	assert_true(em_model_equal(&got, &want));
 	em_model_release(&got);
 	em_model_release(&want);
-	peer_stop(&p, sk);
+	peer_stop(&p);
 	em_registry_free(p.reg);
 }
 
@@ -263,9 +276,9 @@ static void test_netlink_refuses_unknown_flags(void **state)
 	struct em_error err;
 
 	(void)state;
-	assert_int_equal(emctl_model_from_netlink(&got, sk, em_spec, &err), -EINVAL);
+	assert_int_equal(read_model(sk, &got, &err), -EINVAL);
 	assert_string_equal(err.msg, "perf domain 0: unknown flags 0x41");
-	peer_stop(&p, sk);
+	peer_stop(&p);
 	em_registry_free(p.reg);
 }
 
@@ -277,9 +290,9 @@ static void test_netlink_empty_peer(void **state)
 	struct em_error err;
 
 	(void)state;
-	assert_int_equal(emctl_model_from_netlink(&got, sk, em_spec, &err), -ENOENT);
+	assert_int_equal(read_model(sk, &got, &err), -ENOENT);
 	assert_string_equal(err.msg, "get-perf-domains: the peer has no performance domain");
-	peer_stop(&p, sk);
+	peer_stop(&p);
 	em_registry_free(p.reg);
 }
 
