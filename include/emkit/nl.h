@@ -49,7 +49,9 @@
  * after the genlmsghdr; nlctrl and dev-energymodel have none) and the
  * netlink-raw protocol (rtnetlink).
  *
- * Example: ask the kernel's controller for the nlctrl family, print it as JSON.
+ * Example: ask the kernel's controller for the nlctrl family, print it as JSON
+ * (it builds with `cc app.c $(pkg-config --cflags --libs emkit)`; the test
+ * nl-header-examples builds and runs it).
  *
  *	struct emnl_spec *spec = emnl_spec_load("spec/nlctrl.yaml", &err);
  *	struct emnl_sock *sk = emnl_sock_open_kernel(&err);
@@ -70,6 +72,7 @@
  *		emnl_attrs_free(reply);
  *	}
  *	emnl_attrs_free(req);
+ *	emnl_family_release(&fam);
  *	emnl_sock_close(sk);
  *	emnl_spec_free(spec);
  *
@@ -90,6 +93,8 @@
 
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+
+#include "emkit/version.h"
 
 #ifdef __cplusplus
 extern "C" {
