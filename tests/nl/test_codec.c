@@ -273,41 +273,6 @@ static void test_builder_checks(void **state)
 
 /* ---- every attribute type ------------------------------------------------- */
 
-static const char every_spec[] =
-	"name: every\n"
-	"definitions:\n"
-	"  - {name: color, type: enum, entries: [red, green, blue]}\n"
-	"attribute-sets:\n"
-	"  - name: all\n"
-	"    attributes:\n"
-	"      - {name: pad, type: pad}\n"
-	"      - {name: a-u8, type: u8}\n"
-	"      - {name: a-u16, type: u16}\n"
-	"      - {name: a-u32, type: u32, enum: color}\n"
-	"      - {name: a-u64, type: u64}\n"
-	"      - {name: a-s8, type: s8}\n"
-	"      - {name: a-s16, type: s16}\n"
-	"      - {name: a-s32, type: s32}\n"
-	"      - {name: a-s64, type: s64}\n"
-	"      - {name: a-uint, type: uint}\n"
-	"      - {name: a-sint, type: sint}\n"
-	"      - {name: a-str, type: string}\n"
-	"      - {name: a-bin, type: binary}\n"
-	"      - {name: a-flag, type: flag}\n"
-	"      - {name: a-nest, type: nest, nested-attributes: inner}\n"
-	"      - {name: a-arr, type: indexed-array, sub-type: u32}\n"
-	"      - {name: a-narr, type: indexed-array, sub-type: nest, nested-attributes: inner}\n"
-	"      - {name: a-tv, type: nest-type-value, type-value: [k1, k2], nested-attributes: inner}\n"
-	"      - {name: a-bf, type: bitfield32}\n"
-	"      - {name: a-be, type: u32, byte-order: big-endian}\n"
-	"      - {name: a-multi, type: u16, multi-attr: true}\n"
-	"  - name: inner\n"
-	"    attributes:\n"
-	"      - {name: x, type: u32}\n"
-	"      - {name: y, type: string}\n"
-	"operations:\n"
-	"  list:\n"
-	"    - {name: op, attribute-set: all, do: {request: {attributes: [a-u8]}}}\n";
 
 /* Encode @a, decode it, and compare value by value. */
 static void round_trip(const struct emnl_attrs *a, enum emnl_pad_mode pad, uint8_t *buf,
@@ -404,7 +369,7 @@ static struct emnl_attrs *every_value(const struct emnl_spec *s, int variant)
 static void test_round_trip_every_type(void **state)
 {
 	struct emnl_error e;
-	struct emnl_spec *s = emnl_spec_parse(every_spec, sizeof(every_spec) - 1, &e);
+	struct emnl_spec *s = load_every_kind();
 
 	(void)state;
 	if (!s)
@@ -428,7 +393,7 @@ static void test_round_trip_every_type(void **state)
 static void test_wire_forms(void **state)
 {
 	struct emnl_error e;
-	struct emnl_spec *s = emnl_spec_parse(every_spec, sizeof(every_spec) - 1, &e);
+	struct emnl_spec *s = load_every_kind();
 	const struct emnl_attr_set *all = emnl_spec_set(s, "all");
 	struct emnl_hdr h = hdr_of(0, 0, 1);
 	uint8_t buf[256] MSGALIGN;
