@@ -34,8 +34,9 @@
 #include <linux/genetlink.h>
 
 #include "../timing.h"
+#include "emd_wire.h"
 
-#define FAM_ID 0x20
+#define FAM_ID EMD_FAMILY_ID
 
 extern char **environ;
 
