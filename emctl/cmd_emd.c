@@ -165,6 +165,10 @@ static int parse(int argc, char **argv, struct opts *o, bool want_id)
 		fprintf(stderr, "emctl %s: --kernel and --socket exclude each other\n", o->cmd);
 		return EMCTL_EXIT_USAGE;
 	}
+	if (!strcmp(o->cmd, "plot") && !o->svg) {
+		fprintf(stderr, "emctl plot: --svg FILE is required\n");
+		return EMCTL_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -224,6 +228,19 @@ static int connect_peer(const struct opts *o, struct conn *c)
 		return EMCTL_EXIT_UNAVAILABLE;
 	}
 	return 0;
+}
+
+/* Parse the command line and connect to the peer: true to go on, else false
+ * with the exit code in *@rc (0 after --help). */
+static bool start(int argc, char **argv, bool want_id, struct opts *o, struct conn *c, int *rc)
+{
+	*rc = parse(argc, argv, o, want_id);
+	if (*rc) {
+		*rc = *rc < 0 ? EMCTL_EXIT_OK : *rc;
+		return false;
+	}
+	*rc = connect_peer(o, c);
+	return *rc == 0;
 }
 
 /* Report a failed request; "no performance domain with id N" for -ENOENT. */
@@ -390,12 +407,9 @@ int emctl_cmd_dump(int argc, char **argv)
 	struct collected col = {0};
 	struct opts o;
 	struct conn c;
-	int rc = parse(argc, argv, &o, false);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, false, &o, &c, &rc))
 		return rc;
 	col.list = o.json ? json_object_new_array() : NULL;
 	col.lines = !o.json;
@@ -415,12 +429,9 @@ int emctl_cmd_get(int argc, char **argv)
 	struct emnl_error e = {0};
 	struct opts o;
 	struct conn c;
-	int rc = parse(argc, argv, &o, true);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, true, &o, &c, &rc))
 		return rc;
 	if (emdev_get_perf_domain(c.dev, o.id, &pd, &e))
 		rc = request_failed(&o, &c, "get-perf-domains", &e, o.id, true);
@@ -441,12 +452,9 @@ int emctl_cmd_table(int argc, char **argv)
 	struct emdev_perf_table *t = NULL;
 	struct opts o;
 	struct conn c;
-	int rc = parse(argc, argv, &o, true);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, true, &o, &c, &rc))
 		return rc;
 	rc = get_table(&o, &c, o.id, &t);
 	if (!rc && o.json) {
@@ -467,12 +475,9 @@ int emctl_cmd_show(int argc, char **argv)
 	struct json_object *all = NULL;
 	struct opts o;
 	struct conn c;
-	int rc = parse(argc, argv, &o, false);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, false, &o, &c, &rc))
 		return rc;
 	col.list = json_object_new_array();
 	rc = dump_domains(&o, &c, &col);
@@ -578,16 +583,12 @@ int emctl_cmd_watch(int argc, char **argv)
 {
 	struct timespec deadline = {0};
 	struct emnl_error e = {0};
-	struct watching w;
 	struct opts o;
+	struct watching w = {.o = &o};
 	struct conn c;
-	int rc = parse(argc, argv, &o, false);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	w = (struct watching){.o = &o};
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, false, &o, &c, &rc))
 		return rc;
 	if (emdev_subscribe(c.dev, &e)) {
 		rc = request_failed(&o, &c, "joining the event group", &e, 0, false);
@@ -715,16 +716,9 @@ int emctl_cmd_plot(int argc, char **argv)
 	struct opts o;
 	struct conn c;
 	FILE *f;
-	int rc = parse(argc, argv, &o, true);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	if (!o.svg) {
-		fprintf(stderr, "emctl plot: --svg FILE is required\n");
-		return EMCTL_EXIT_USAGE;
-	}
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, true, &o, &c, &rc))
 		return rc;
 	rc = get_table(&o, &c, o.id, &t);
 	if (!rc) {

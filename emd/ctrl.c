@@ -124,31 +124,17 @@ static int dump_families(void *priv, struct emd_genl_dump *cb, struct emnl_write
 	return 0;
 }
 
+/* What emd's controller serves: GETFAMILY's two halves, and the transport's
+ * JOIN/LEAVE, which are not nlctrl's and so not listed by GETFAMILY. */
 static const struct emd_genl_op ctrl_ops[] = {
-	{
-		.cmd = CTRL_CMD_GETFAMILY,
-		.flags = GENL_CMD_CAP_DO,
-		.doit = getfamily,
-		.counter = EMD_OP_GETFAMILY,
-	},
-	{
-		.cmd = CTRL_CMD_GETFAMILY,
-		.flags = GENL_CMD_CAP_DUMP,
-		.dumpit = dump_families,
-		.counter = EMD_OP_GETFAMILY,
-	},
-	{
-		.cmd = EMD_CMD_JOIN,
-		.flags = GENL_CMD_CAP_DO | EMD_GENL_UNLISTED,
-		.doit = join_leave,
-		.counter = EMD_OP_JOIN,
-	},
-	{
-		.cmd = EMD_CMD_LEAVE,
-		.flags = GENL_CMD_CAP_DO | EMD_GENL_UNLISTED,
-		.doit = join_leave,
-		.counter = EMD_OP_JOIN,
-	},
+	{.cmd = CTRL_CMD_GETFAMILY, .flags = GENL_CMD_CAP_DO, .doit = getfamily,
+	 .counter = EMD_OP_GETFAMILY},
+	{.cmd = CTRL_CMD_GETFAMILY, .flags = GENL_CMD_CAP_DUMP, .dumpit = dump_families,
+	 .counter = EMD_OP_GETFAMILY},
+	{.cmd = EMD_CMD_JOIN, .flags = GENL_CMD_CAP_DO | EMD_GENL_UNLISTED, .doit = join_leave,
+	 .counter = EMD_OP_JOIN},
+	{.cmd = EMD_CMD_LEAVE, .flags = GENL_CMD_CAP_DO | EMD_GENL_UNLISTED, .doit = join_leave,
+	 .counter = EMD_OP_JOIN},
 };
 
 static struct emd_genl_family ctrl_family = {

@@ -60,59 +60,55 @@ static void put_table(struct emnl_writer *w, unsigned int id, const struct em_pe
 
 /* ---- requests ----------------------------------------------------------------- */
 
-/* The domain the request names (attribute @type, present: the op requires
- * it), or NULL with -ENOENT, a message and the attribute's offset. */
-static const struct em_pd *requested_domain(struct emd *d, const struct emd_genl_info *info,
-					    uint16_t type)
+/* A domain's table, for the get-perf-table reply. */
+static void put_domain_table(struct emnl_writer *w, const struct em_pd *pd)
+{
+	put_table(w, em_pd_id(pd), em_pd_table(pd));
+}
+
+/*
+ * A do request naming a domain by attribute @type (present: the op requires
+ * it): the reply @cmd written by @put under the read lock, or -ENOENT with a
+ * message and the attribute's offset when no domain has the id.
+ */
+static int reply_for_domain(struct emd *d, struct emd_genl_info *info, struct emnl_writer *w,
+			    uint16_t type, uint8_t cmd,
+			    void (*put)(struct emnl_writer *, const struct em_pd *))
 {
 	const struct nlattr *a = info->attrs[type];
-	uint32_t id;
 	const struct em_pd *pd;
+	uint32_t id;
+	int err;
 
 	memcpy(&id, a + 1, sizeof(id));
+	em_read_lock();
 	pd = em_pd_get(d->reg, id);
 	if (!pd) {
+		em_read_unlock();
 		emnl_error_set(info->extack, -ENOENT, "no performance domain with id %u", id);
 		info->extack->has_offset = true;
 		info->extack->offset = (uint32_t)((const uint8_t *)a - (const uint8_t *)info->nlh);
+		return -ENOENT;
 	}
-	return pd;
+	emd_genl_reply_begin(info, w, cmd);
+	put(w, pd);
+	err = emd_genl_reply_end(info, w);
+	em_read_unlock();
+	return err;
 }
 
 /* get-perf-domains do. */
 static int get_domain(void *priv, struct emd_genl_info *info, struct emnl_writer *w)
 {
-	struct emd *d = priv;
-	const struct em_pd *pd;
-	int err = -ENOENT;
-
-	em_read_lock();
-	pd = requested_domain(d, info, DEV_ENERGYMODEL_A_PERF_DOMAIN_PERF_DOMAIN_ID);
-	if (pd) {
-		emd_genl_reply_begin(info, w, DEV_ENERGYMODEL_CMD_GET_PERF_DOMAINS);
-		put_domain(w, pd);
-		err = emd_genl_reply_end(info, w);
-	}
-	em_read_unlock();
-	return err;
+	return reply_for_domain(priv, info, w, DEV_ENERGYMODEL_A_PERF_DOMAIN_PERF_DOMAIN_ID,
+				DEV_ENERGYMODEL_CMD_GET_PERF_DOMAINS, put_domain);
 }
 
 /* get-perf-table do. */
 static int get_table(void *priv, struct emd_genl_info *info, struct emnl_writer *w)
 {
-	struct emd *d = priv;
-	const struct em_pd *pd;
-	int err = -ENOENT;
-
-	em_read_lock();
-	pd = requested_domain(d, info, DEV_ENERGYMODEL_A_PERF_TABLE_PERF_DOMAIN_ID);
-	if (pd) {
-		emd_genl_reply_begin(info, w, DEV_ENERGYMODEL_CMD_GET_PERF_TABLE);
-		put_table(w, em_pd_id(pd), em_pd_table(pd));
-		err = emd_genl_reply_end(info, w);
-	}
-	em_read_unlock();
-	return err;
+	return reply_for_domain(priv, info, w, DEV_ENERGYMODEL_A_PERF_TABLE_PERF_DOMAIN_ID,
+				DEV_ENERGYMODEL_CMD_GET_PERF_TABLE, put_domain_table);
 }
 
 /*
@@ -144,27 +140,16 @@ static int dump_domains(void *priv, struct emd_genl_dump *cb, struct emnl_writer
 	return id < end;
 }
 
+/* What dev-energymodel serves: the kernel's split ops, one line each. */
 static const struct emd_genl_op energymodel_ops[] = {
-	{
-		.cmd = DEV_ENERGYMODEL_CMD_GET_PERF_DOMAINS,
-		.flags = GENL_CMD_CAP_DO,
-		.required = {DEV_ENERGYMODEL_A_PERF_DOMAIN_PERF_DOMAIN_ID},
-		.doit = get_domain,
-		.counter = EMD_OP_GET_PD,
-	},
-	{
-		.cmd = DEV_ENERGYMODEL_CMD_GET_PERF_DOMAINS,
-		.flags = GENL_CMD_CAP_DUMP,
-		.dumpit = dump_domains,
-		.counter = EMD_OP_DUMP_PD,
-	},
-	{
-		.cmd = DEV_ENERGYMODEL_CMD_GET_PERF_TABLE,
-		.flags = GENL_CMD_CAP_DO,
-		.required = {DEV_ENERGYMODEL_A_PERF_TABLE_PERF_DOMAIN_ID},
-		.doit = get_table,
-		.counter = EMD_OP_GET_TABLE,
-	},
+	{.cmd = DEV_ENERGYMODEL_CMD_GET_PERF_DOMAINS, .flags = GENL_CMD_CAP_DO,
+	 .required = {DEV_ENERGYMODEL_A_PERF_DOMAIN_PERF_DOMAIN_ID}, .doit = get_domain,
+	 .counter = EMD_OP_GET_PD},
+	{.cmd = DEV_ENERGYMODEL_CMD_GET_PERF_DOMAINS, .flags = GENL_CMD_CAP_DUMP,
+	 .dumpit = dump_domains, .counter = EMD_OP_DUMP_PD},
+	{.cmd = DEV_ENERGYMODEL_CMD_GET_PERF_TABLE, .flags = GENL_CMD_CAP_DO,
+	 .required = {DEV_ENERGYMODEL_A_PERF_TABLE_PERF_DOMAIN_ID}, .doit = get_table,
+	 .counter = EMD_OP_GET_TABLE},
 };
 
 static const struct emnl_ctrl_group energymodel_groups[] = {

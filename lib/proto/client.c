@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,42 +241,62 @@ static int do_with_id(struct emdev *c, const struct emnl_op *op, uint32_t id,
 	return err;
 }
 
-/* A domain struct with its CPUs in one allocation, owning @msg. */
+/*
+ * A do request of @op for @id, its reply tree kept in one allocation with
+ * room for what the struct made of it points at: @head bytes (which start
+ * with the tree's pointer), then one @size-byte item per value of type
+ * @type. NULL with *@err: the request failed (or the peer sent no reply,
+ * *@err 0).
+ */
+static void *do_boxed(struct emdev *c, const struct emnl_op *op, uint32_t id, size_t head,
+		      uint16_t type, size_t size, int *err, struct emnl_error *e)
+{
+	struct emnl_attrs *msg = NULL;
+	struct emnl_attrs **box;
+
+	*err = do_with_id(c, op, id, &msg, e);
+	if (*err || !msg)
+		return NULL;
+	box = malloc(head + count_of(msg, type) * size);
+	if (!box) {
+		emnl_attrs_free(msg);
+		*err = emnl_error_set(e, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	*box = msg;
+	return box;
+}
+
+/* A domain struct with its CPUs, owning its tree. */
 struct domain_box {
-	struct emdev_perf_domain pd;
 	struct emnl_attrs *msg;
+	struct emdev_perf_domain pd;
 	uint64_t cpus[];
 };
 
 int emdev_get_perf_domain(struct emdev *c, uint32_t id, struct emdev_perf_domain **out,
 			  struct emnl_error *e)
 {
-	struct emnl_attrs *msg = NULL;
 	struct domain_box *b;
 	int err;
 
 	*out = NULL;
-	err = do_with_id(c, c->op_domains, id, &msg, e);
-	if (err || !msg)
-		return err;
-	b = malloc(sizeof(*b) + count_of(msg, DEV_ENERGYMODEL_A_PERF_DOMAIN_CPUS) *
-					sizeof(b->cpus[0]));
-	if (!b) {
-		emnl_attrs_free(msg);
-		return emnl_error_set(e, -ENOMEM, "out of memory");
+	b = do_boxed(c, c->op_domains, id, sizeof(*b), DEV_ENERGYMODEL_A_PERF_DOMAIN_CPUS,
+		     sizeof(b->cpus[0]), &err, e);
+	if (b) {
+		read_domain(b->msg, &b->pd, b->cpus);
+		*out = &b->pd;
 	}
-	b->msg = msg;
-	read_domain(msg, &b->pd, b->cpus);
-	*out = &b->pd;
-	return 0;
+	return err;
 }
 
 void emdev_perf_domain_free(struct emdev_perf_domain *pd)
 {
-	struct domain_box *b = (struct domain_box *)pd;
+	struct domain_box *b;
 
-	if (!b)
+	if (!pd)
 		return;
+	b = (struct domain_box *)((char *)pd - offsetof(struct domain_box, pd));
 	emnl_attrs_free(b->msg);
 	free(b);
 }
@@ -315,42 +336,36 @@ int emdev_dump_perf_domains(struct emdev *c, emdev_perf_domain_cb cb, void *data
 	return emnl_dump(c->sk, &c->fam, c->op_domains, NULL, dump_one, &d, e);
 }
 
-/* A table struct with its states in one allocation, owning @msg. */
+/* A table struct with its states, owning its tree. */
 struct table_box {
-	struct emdev_perf_table t;
 	struct emnl_attrs *msg;
+	struct emdev_perf_table t;
 	struct emdev_perf_state states[];
 };
 
 int emdev_get_perf_table(struct emdev *c, uint32_t id, struct emdev_perf_table **out,
 			 struct emnl_error *e)
 {
-	struct emnl_attrs *msg = NULL;
 	struct table_box *b;
 	int err;
 
 	*out = NULL;
-	err = do_with_id(c, c->op_table, id, &msg, e);
-	if (err || !msg)
-		return err;
-	b = malloc(sizeof(*b) + count_of(msg, DEV_ENERGYMODEL_A_PERF_TABLE_PERF_STATE) *
-					sizeof(b->states[0]));
-	if (!b) {
-		emnl_attrs_free(msg);
-		return emnl_error_set(e, -ENOMEM, "out of memory");
+	b = do_boxed(c, c->op_table, id, sizeof(*b), DEV_ENERGYMODEL_A_PERF_TABLE_PERF_STATE,
+		     sizeof(b->states[0]), &err, e);
+	if (b) {
+		read_table(b->msg, &b->t, b->states);
+		*out = &b->t;
 	}
-	b->msg = msg;
-	read_table(msg, &b->t, b->states);
-	*out = &b->t;
-	return 0;
+	return err;
 }
 
 void emdev_perf_table_free(struct emdev_perf_table *t)
 {
-	struct table_box *b = (struct table_box *)t;
+	struct table_box *b;
 
-	if (!b)
+	if (!t)
 		return;
+	b = (struct table_box *)((char *)t - offsetof(struct table_box, t));
 	emnl_attrs_free(b->msg);
 	free(b);
 }

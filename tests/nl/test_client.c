@@ -29,24 +29,6 @@
 #include "fake_peer.h"
 #include "nl_test.h"
 
-static struct emnl_spec *em, *ctrl;
-
-static int setup(void **state)
-{
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
-	return 0;
-}
-
 /* ---- kernel ----------------------------------------------------------------- */
 
 struct fam_list {
@@ -740,5 +722,5 @@ int main(void)
 		cmocka_unit_test(test_seqpacket_peer_gone),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, load_em_ctrl, free_em_ctrl);
 }

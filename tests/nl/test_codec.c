@@ -17,22 +17,6 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em;
-
-static int setup(void **state)
-{
-	(void)state;
-	em = load_spec("dev-energymodel");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emnl_spec_free(em);
-	return 0;
-}
-
 /* Compare bytes, printing both in hex when they differ. */
 static void assert_bytes(const uint8_t *got, size_t glen, const uint8_t *want, size_t wlen)
 {
@@ -48,12 +32,6 @@ static void assert_bytes(const uint8_t *got, size_t glen, const uint8_t *want, s
 	fail_msg("bytes differ");
 }
 
-#define LE16(x) (uint8_t)((x) & 0xff), (uint8_t)(((x) >> 8) & 0xff)
-#define LE32(x) LE16((x) & 0xffff), LE16(((uint32_t)(x) >> 16) & 0xffff)
-#define LE64(x) LE32((uint64_t)(x) & 0xffffffff), LE32((uint64_t)(x) >> 32)
-#define NLA(len, type) LE16(len), LE16(type)
-#define U32A(type, v) NLA(8, type), LE32(v)
-#define U64A(type, v) NLA(12, type), LE64(v)
 #define PADA(type) NLA(4, type)
 
 /* nlmsghdr + genlmsghdr for family 0x1a, cmd, version 1. */
@@ -568,5 +546,5 @@ int main(void)
 		cmocka_unit_test(test_tree_memory),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, load_em_ctrl, free_em_ctrl);
 }

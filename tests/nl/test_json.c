@@ -18,24 +18,6 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em, *ctrl;
-
-static int setup(void **state)
-{
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
-	return 0;
-}
-
 static void assert_json(const struct emnl_attrs *a, const char *want)
 {
 	json_object *j = emnl_to_json(a);
@@ -204,5 +186,5 @@ int main(void)
 		cmocka_unit_test(test_bad_json),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, load_em_ctrl, free_em_ctrl);
 }

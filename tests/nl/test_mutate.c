@@ -23,24 +23,18 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em, *ctrl, *every;
+static struct emnl_spec *every;
 
 static int setup(void **state)
 {
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
 	every = load_every_kind();
-	return 0;
+	return load_em_ctrl(state);
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
 	emnl_spec_free(every);
-	return 0;
+	return free_em_ctrl(state);
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;

@@ -18,7 +18,7 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em, *ctrl, *deep;
+static struct emnl_spec *deep;
 
 static const char deep_spec[] =
 	"name: deep\n"
@@ -38,28 +38,16 @@ static int setup(void **state)
 {
 	struct emnl_error e;
 
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
 	deep = emnl_spec_parse(deep_spec, sizeof(deep_spec) - 1, &e);
-	return deep ? 0 : -1;
+	return deep ? load_em_ctrl(state) : -1;
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
 	emnl_spec_free(deep);
-	return 0;
+	return free_em_ctrl(state);
 }
 
-#define LE16(x) (uint8_t)((x) & 0xff), (uint8_t)(((x) >> 8) & 0xff)
-#define LE32(x) LE16((x) & 0xffff), LE16(((uint32_t)(x) >> 16) & 0xffff)
-#define LE64(x) LE32((uint64_t)(x) & 0xffffffff), LE32((uint64_t)(x) >> 32)
-#define NLA(len, type) LE16(len), LE16(type)
-#define U32A(type, v) NLA(8, type), LE32(v)
-#define U64A(type, v) NLA(12, type), LE64(v)
 #define HDRF(len, flags, cmd, res) LE32(len), LE16(0x1a), LE16(flags), LE32(1), LE32(0), cmd, 1, LE16(res)
 #define REQ(len, cmd) HDRF(len, NLM_F_REQUEST | NLM_F_ACK, cmd, 0)
 
