@@ -317,11 +317,16 @@ static int pull(void *ctx, struct emd_conn *c, struct emnl_writer *w)
 	struct emd_genl *g = ctx;
 	struct genl_conn *gc = conn_state(c);
 
-	assert(gc->op);
+	assert(gc->op && gc->cb.family);
 	emnl_writer_set_limit(w, g->cfg.dump_packet_size);
 	if (!gc->done_pending) {
+		uint64_t cursor = gc->cb.args[0];
 		int more = gc->op->dumpit(gc->cb.family->priv, &gc->cb, w);
 
+		/* A cursor only moves forward: a dump never repeats what it
+		 * sent (the second kernel bug of the brief: dumps that repeat). */
+		assert(gc->cb.args[0] >= cursor);
+		(void)cursor;
 		if (more < 0)
 			return more;
 		if (more) {
