@@ -58,11 +58,10 @@ struct emd_genl *emd_genl_new(const struct emd_genl_config *cfg)
 		return NULL;
 	g->cfg = *cfg;
 	g->txbuf = malloc(EMNL_DGRAM_MAX);
-	if (!g->txbuf) {
-		free(g);
-		return NULL;
-	}
-	return g;
+	if (g->txbuf)
+		return g;
+	emd_genl_free(g);
+	return NULL;
 }
 
 void emd_genl_free(struct emd_genl *g)

@@ -241,64 +241,94 @@ static int do_with_id(struct emdev *c, const struct emnl_op *op, uint32_t id,
 	return err;
 }
 
-/*
- * A do request of @op for @id, its reply tree kept in one allocation with
- * room for what the struct made of it points at: @head bytes (which start
- * with the tree's pointer), then one @size-byte item per value of type
- * @type. NULL with *@err: the request failed (or the peer sent no reply,
- * *@err 0).
- */
-static void *do_boxed(struct emdev *c, const struct emnl_op *op, uint32_t id, size_t head,
-		      uint16_t type, size_t size, int *err, struct emnl_error *e)
-{
-	struct emnl_attrs *msg = NULL;
-	struct emnl_attrs **box;
-
-	*err = do_with_id(c, op, id, &msg, e);
-	if (*err || !msg)
-		return NULL;
-	box = malloc(head + count_of(msg, type) * size);
-	if (!box) {
-		emnl_attrs_free(msg);
-		*err = emnl_error_set(e, -ENOMEM, "out of memory");
-		return NULL;
-	}
-	*box = msg;
-	return box;
-}
-
-/* A domain struct with its CPUs, owning its tree. */
+/* A reply struct with what it points at, owning its tree: one allocation. */
 struct domain_box {
 	struct emnl_attrs *msg;
 	struct emdev_perf_domain pd;
 	uint64_t cpus[];
 };
 
+struct table_box {
+	struct emnl_attrs *msg;
+	struct emdev_perf_table t;
+	struct emdev_perf_state states[];
+};
+
+/*
+ * A do request of get-perf-domains (@table false) or get-perf-table for @id,
+ * its reply read into a box. NULL with *@err: the request failed (or the
+ * peer sent no reply, *@err 0).
+ */
+static void *get_boxed(struct emdev *c, bool table, uint32_t id, int *err, struct emnl_error *e)
+{
+	uint16_t many = table ? DEV_ENERGYMODEL_A_PERF_TABLE_PERF_STATE
+			      : DEV_ENERGYMODEL_A_PERF_DOMAIN_CPUS;
+	size_t head = table ? sizeof(struct table_box) : sizeof(struct domain_box);
+	size_t item = table ? sizeof(struct emdev_perf_state) : sizeof(uint64_t);
+	struct emnl_attrs *msg = NULL;
+	void *box;
+
+	*err = do_with_id(c, table ? c->op_table : c->op_domains, id, &msg, e);
+	if (*err || !msg)
+		return NULL;
+	box = malloc(head + count_of(msg, many) * item);
+	if (!box) {
+		emnl_attrs_free(msg);
+		*err = emnl_error_set(e, -ENOMEM, "out of memory");
+	} else if (table) {
+		struct table_box *b = box;
+
+		b->msg = msg;
+		read_table(msg, &b->t, b->states);
+	} else {
+		struct domain_box *b = box;
+
+		b->msg = msg;
+		read_domain(msg, &b->pd, b->cpus);
+	}
+	return box;
+}
+
+/* Free the box whose struct is at @item, @off bytes into it. */
+static void box_free(void *item, size_t off)
+{
+	struct emnl_attrs **box;
+
+	if (!item)
+		return;
+	box = (void *)((char *)item - off);
+	emnl_attrs_free(*box);
+	free(box);
+}
+
 int emdev_get_perf_domain(struct emdev *c, uint32_t id, struct emdev_perf_domain **out,
 			  struct emnl_error *e)
 {
-	struct domain_box *b;
 	int err;
+	struct domain_box *b = get_boxed(c, false, id, &err, e);
 
-	*out = NULL;
-	b = do_boxed(c, c->op_domains, id, sizeof(*b), DEV_ENERGYMODEL_A_PERF_DOMAIN_CPUS,
-		     sizeof(b->cpus[0]), &err, e);
-	if (b) {
-		read_domain(b->msg, &b->pd, b->cpus);
-		*out = &b->pd;
-	}
+	*out = b ? &b->pd : NULL;
 	return err;
 }
 
 void emdev_perf_domain_free(struct emdev_perf_domain *pd)
 {
-	struct domain_box *b;
+	box_free(pd, offsetof(struct domain_box, pd));
+}
 
-	if (!pd)
-		return;
-	b = (struct domain_box *)((char *)pd - offsetof(struct domain_box, pd));
-	emnl_attrs_free(b->msg);
-	free(b);
+int emdev_get_perf_table(struct emdev *c, uint32_t id, struct emdev_perf_table **out,
+			 struct emnl_error *e)
+{
+	int err;
+	struct table_box *b = get_boxed(c, true, id, &err, e);
+
+	*out = b ? &b->t : NULL;
+	return err;
+}
+
+void emdev_perf_table_free(struct emdev_perf_table *t)
+{
+	box_free(t, offsetof(struct table_box, t));
 }
 
 /* A dump in progress: the caller's callback. */
@@ -334,40 +364,6 @@ int emdev_dump_perf_domains(struct emdev *c, emdev_perf_domain_cb cb, void *data
 	struct dump_ctx d = {cb, data};
 
 	return emnl_dump(c->sk, &c->fam, c->op_domains, NULL, dump_one, &d, e);
-}
-
-/* A table struct with its states, owning its tree. */
-struct table_box {
-	struct emnl_attrs *msg;
-	struct emdev_perf_table t;
-	struct emdev_perf_state states[];
-};
-
-int emdev_get_perf_table(struct emdev *c, uint32_t id, struct emdev_perf_table **out,
-			 struct emnl_error *e)
-{
-	struct table_box *b;
-	int err;
-
-	*out = NULL;
-	b = do_boxed(c, c->op_table, id, sizeof(*b), DEV_ENERGYMODEL_A_PERF_TABLE_PERF_STATE,
-		     sizeof(b->states[0]), &err, e);
-	if (b) {
-		read_table(b->msg, &b->t, b->states);
-		*out = &b->t;
-	}
-	return err;
-}
-
-void emdev_perf_table_free(struct emdev_perf_table *t)
-{
-	struct table_box *b;
-
-	if (!t)
-		return;
-	b = (struct table_box *)((char *)t - offsetof(struct table_box, t));
-	emnl_attrs_free(b->msg);
-	free(b);
 }
 
 /* ---- events ------------------------------------------------------------------------ */

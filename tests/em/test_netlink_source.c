@@ -92,32 +92,33 @@ static void test_netlink_round_trip(void **state)
 	em_registry_free(p.reg);
 }
 
-static void test_netlink_refuses_unknown_flags(void **state)
+/* What the reader refuses: a peer's domain with flags lib/em does not know,
+ * a peer without domains. */
+static void test_netlink_refusals(void **state)
 {
-	struct fake_peer p = {.reg = served_registry(), .extra_flags = 0x40};
-	struct emnl_sock *sk = peer_start(&p);
-	struct em_model got;
-	struct em_error err;
+	static const struct {
+		bool empty;
+		uint64_t extra_flags;
+		int err;
+		const char *msg;
+	} cases[] = {
+		{false, 0x40, -EINVAL, "perf domain 0: unknown flags 0x41"},
+		{true, 0, -ENOENT, "get-perf-domains: the peer has no performance domain"},
+	};
 
 	(void)state;
-	assert_int_equal(read_model(sk, &got, &err), -EINVAL);
-	assert_string_equal(err.msg, "perf domain 0: unknown flags 0x41");
-	peer_stop(&p);
-	em_registry_free(p.reg);
-}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_peer p = {.reg = cases[i].empty ? em_registry_new() : served_registry(),
+				      .extra_flags = cases[i].extra_flags};
+		struct emnl_sock *sk = peer_start(&p);
+		struct em_model got;
+		struct em_error err;
 
-static void test_netlink_empty_peer(void **state)
-{
-	struct fake_peer p = {.reg = em_registry_new()};
-	struct emnl_sock *sk = peer_start(&p);
-	struct em_model got;
-	struct em_error err;
-
-	(void)state;
-	assert_int_equal(read_model(sk, &got, &err), -ENOENT);
-	assert_string_equal(err.msg, "get-perf-domains: the peer has no performance domain");
-	peer_stop(&p);
-	em_registry_free(p.reg);
+		assert_int_equal(read_model(sk, &got, &err), cases[i].err);
+		assert_string_equal(err.msg, cases[i].msg);
+		peer_stop(&p);
+		em_registry_free(p.reg);
+	}
 }
 
 static int load_spec(void **state)
@@ -140,8 +141,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_netlink_round_trip),
-		cmocka_unit_test(test_netlink_refuses_unknown_flags),
-		cmocka_unit_test(test_netlink_empty_peer),
+		cmocka_unit_test(test_netlink_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, load_spec, free_spec);

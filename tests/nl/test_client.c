@@ -506,20 +506,24 @@ static void peer_stop(struct fake_peer *p, struct emnl_sock *sk)
 	em_registry_free(p->reg);
 }
 
-struct pd_seen {
+/* What a dump or a series of notifications brought: per message, its
+ * command, id, and how many cpus and perf-state attributes it had. */
+struct seen {
 	int n;
+	uint8_t cmds[8];
 	uint32_t ids[8];
-	uint64_t cpus[8];
+	size_t cpus[8], states[8];
 };
 
-static int collect_pd(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+static int collect(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
 {
-	struct pd_seen *s = data;
+	struct seen *s = data;
 
-	(void)nlh;
 	if (s->n < 8) {
+		s->cmds[s->n] = ((const struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->cmd;
 		s->ids[s->n] = (uint32_t)emnl_attrs_get(msg, "perf-domain-id")->u;
 		s->cpus[s->n] = emnl_attrs_count(msg, "cpus");
+		s->states[s->n] = emnl_attrs_count(msg, "perf-state");
 		s->n++;
 	}
 	return 0;
@@ -531,7 +535,7 @@ static void test_seqpacket_resolve_dump_do(void **state)
 	struct emnl_sock *sk = peer_start(&p);
 	struct emnl_family fam;
 	struct emnl_error e;
-	struct pd_seen seen = {0};
+	struct seen seen = {0};
 	const struct emnl_op *op = emnl_spec_op(em, "get-perf-domains");
 	struct emnl_attrs *req, *reply;
 	char line[256];
@@ -545,7 +549,7 @@ static void test_seqpacket_resolve_dump_do(void **state)
 
 	/* The dump arrives in three datagrams. */
 	assert_int_equal(emnl_sock_datagrams(sk), 1);
-	if (emnl_dump(sk, &fam, op, NULL, collect_pd, &seen, &e))
+	if (emnl_dump(sk, &fam, op, NULL, collect, &seen, &e))
 		fail_msg("dump: %s", e.msg);
 	assert_int_equal(emnl_sock_datagrams(sk), 4);
 	assert_int_equal(seen.n, PEER_PDS);
@@ -592,34 +596,13 @@ static void test_seqpacket_resolve_dump_do(void **state)
 	peer_stop(&p, sk);
 }
 
-struct notes {
-	int n;
-	uint8_t cmds[4];
-	uint32_t ids[4];
-	size_t states[4];
-};
-
-static int collect_note(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
-{
-	struct notes *s = data;
-	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
-
-	if (s->n < 4) {
-		s->cmds[s->n] = g->cmd;
-		s->ids[s->n] = (uint32_t)emnl_attrs_get(msg, "perf-domain-id")->u;
-		s->states[s->n] = emnl_attrs_count(msg, "perf-state");
-		s->n++;
-	}
-	return 0;
-}
-
 static void test_seqpacket_notifications(void **state)
 {
 	struct fake_peer p;
 	struct emnl_sock *sk = peer_start(&p);
 	struct emnl_family fam;
 	struct emnl_error e;
-	struct notes got = {0};
+	struct seen got = {0};
 
 	(void)state;
 	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
@@ -636,14 +619,14 @@ static void test_seqpacket_notifications(void **state)
 		emnl_attrs_free(reply);
 		emnl_attrs_free(req);
 	}
-	assert_int_equal(emnl_recv_notification(sk, &fam, 5000, collect_note, &got, &e), 2);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 5000, collect, &got, &e), 2);
 	assert_int_equal(got.n, 2);
 	assert_int_equal(got.cmds[0], 5);
 	assert_int_equal(got.ids[0], 2);
 	assert_int_equal(got.cmds[1], 3);
 	assert_int_equal(got.ids[1], 5);
 	assert_int_equal(got.states[1], 1);
-	assert_int_equal(emnl_recv_notification(sk, &fam, 0, collect_note, &got, &e), 0);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 0, collect, &got, &e), 0);
 	emnl_family_release(&fam);
 	peer_stop(&p, sk);
 }
@@ -655,7 +638,7 @@ static void test_seqpacket_by_path(void **state)
 	struct emnl_family fam;
 	struct emnl_error e;
 	struct emnl_sock *sk;
-	struct pd_seen seen = {0};
+	struct seen seen = {0};
 	struct fake_peer p = {.spec = em, .reg = peer_registry(), .family_id = PEER_FAMILY,
 			      .group_id = PEER_GROUP};
 	int lfd;
@@ -672,7 +655,7 @@ static void test_seqpacket_by_path(void **state)
 		fail_msg("%s", e.msg);
 	fake_peer_start_fd(&p, accept(lfd, NULL, NULL));
 	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
-	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, collect_pd,
+	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, collect,
 				   &seen, &e), 0);
 	assert_int_equal(seen.n, PEER_PDS);
 	emnl_family_release(&fam);
