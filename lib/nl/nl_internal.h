@@ -55,6 +55,8 @@ EMNL_INTERNAL void emnl_arena_free(void *head);
  * without depending on error.c. Returns @err.
  */
 static inline int emnl_error_vset(struct emnl_error *e, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static inline int emnl_error_vset(struct emnl_error *e, int err, const char *fmt, va_list ap)
 {
 	if (!e)
 		return err;
