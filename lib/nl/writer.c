@@ -58,7 +58,7 @@ void *emnl_writer_data(const struct emnl_writer *w)
 
 void emnl_writer_truncate(struct emnl_writer *w, size_t len)
 {
-	assert(len <= w->len && w->start == w->len); /* no message open */
+	assert(!w->open && len <= w->len);
 	w->len = w->start = len;
 	w->err = 0;
 }

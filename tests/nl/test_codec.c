@@ -531,6 +531,92 @@ static void test_tree_memory(void **state)
 	}
 }
 
+/* ---- the writer ------------------------------------------------------------ */
+
+/* Whole messages only: a put that fails (no room, or a payload nla_len cannot
+ * hold) takes its message out at emnl_msg_end, and the datagram keeps the
+ * messages before it; the limit refuses a message after the first that
+ * would pass it; nests and truncation. */
+static void test_writer(void **state)
+{
+	static const uint8_t two[] MSGALIGN = {
+		HDR(28, 2, 5, 1), U32A(2, 7),
+		HDR(28, 2, 6, 1), U32A(2, 8),
+	};
+	uint8_t buf[128] MSGALIGN, big[70000];
+	struct emnl_writer w;
+	size_t nest;
+
+	(void)state;
+	memset(buf, 0x5a, sizeof(buf));
+	emnl_writer_init(&w, buf, sizeof(buf), EMNL_PAD_NEVER);
+	for (uint32_t i = 0; i < 2; i++) {
+		emnl_msg_begin_genl(&w, 0x1a, 2, 5 + i, 0, 1, 1);
+		emnl_put_u32(&w, 2, 7 + i);
+		assert_int_equal(emnl_msg_end(&w), 28);
+	}
+	assert_bytes(buf, emnl_writer_len(&w), two, sizeof(two));
+	/* No room: the third message is taken out whole. */
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	emnl_put(&w, 3, big, 100);
+	assert_int_equal(emnl_writer_error(&w), -EMSGSIZE);
+	emnl_put_u32(&w, 2, 9); /* after a failure: nothing */
+	assert_int_equal(emnl_msg_end(&w), -EMSGSIZE);
+	assert_bytes(buf, emnl_writer_len(&w), two, sizeof(two));
+	/* A payload too long for nla_len: -EINVAL, whatever the room. */
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	emnl_put(&w, 3, big, 65532);
+	assert_int_equal(emnl_msg_end(&w), -EINVAL);
+	assert_int_equal(emnl_writer_len(&w), sizeof(two));
+	/* The limit: refused for a message after the first, not for the first. */
+	emnl_writer_set_limit(&w, 60);
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	assert_int_equal(emnl_msg_end(&w), -EMSGSIZE); /* 56 + 20 > 60 */
+	emnl_writer_truncate(&w, 0);
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	emnl_put(&w, 3, big, 60);
+	assert_int_equal(emnl_msg_end(&w), 84); /* the first may pass it */
+	/* A nest closed with its length; a cancelled one leaves nothing. */
+	emnl_writer_init(&w, buf, sizeof(buf), EMNL_PAD_NEVER);
+	emnl_msg_begin_genl(&w, 0x1a, 0, 1, 0, 1, 1);
+	nest = emnl_nest_begin(&w, 4);
+	emnl_put_u32(&w, 1, 3);
+	emnl_nest_end(&w, nest);
+	nest = emnl_nest_begin(&w, 5);
+	emnl_put_u32(&w, 1, 4);
+	emnl_nest_cancel(&w, nest);
+	assert_int_equal(emnl_msg_end(&w), 32);
+	{
+		static const uint8_t want[] MSGALIGN = {
+			HDR(32, 0, 1, 1), NLA(12, 4 | NLA_F_NESTED), U32A(1, 3),
+		};
+
+		assert_bytes(buf, emnl_writer_len(&w), want, sizeof(want));
+	}
+}
+
+/* The u64 pad rule counts alignment from the datagram's start, also when the
+ * writer's buffer starts inside it (emnl_writer_init_at). */
+static void test_writer_pad_rule(void **state)
+{
+	uint8_t dgram[128] MSGALIGN;
+	struct emnl_writer w;
+
+	(void)state;
+	for (size_t shift = 0; shift < 8; shift += 4) {
+		/* Header 20 bytes: a u64's header at 20 + shift. */
+		emnl_writer_init_at(&w, dgram + shift, sizeof(dgram) - shift, dgram, EMNL_PAD_ALIGN8);
+		emnl_msg_begin_genl(&w, 0x1a, 0, 1, 0, 1, 1);
+		emnl_put_u64_pad(&w, 3, 1, 1);
+		/* at 20 (shift 0): not 8-aligned, no pad; at 24 (shift 4): a pad */
+		assert_int_equal(emnl_msg_end(&w), shift ? 36 : 32);
+		emnl_writer_init(&w, dgram, sizeof(dgram), EMNL_PAD_NEVER);
+		emnl_msg_begin_genl(&w, 0x1a, 0, 1, 0, 1, 1);
+		emnl_put_u64_pad(&w, 3, 1, 1);
+		assert_int_equal(emnl_msg_end(&w), 32); /* never in NEVER mode */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +630,8 @@ int main(void)
 		cmocka_unit_test(test_wire_forms),
 		cmocka_unit_test(test_decode_lenient_and_errors),
 		cmocka_unit_test(test_tree_memory),
+		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_writer_pad_rule),
 	};
 
 	return cmocka_run_group_tests(tests, load_em_ctrl, free_em_ctrl);
