@@ -43,6 +43,7 @@
 #include "emkit/nl.h"
 #include "genl.h"
 #include "hooks.h"
+#include "log.h"
 
 struct emd_transport;
 
@@ -115,8 +116,5 @@ bool emd_model_watch_event(struct emd *d);
 /* notify.c */
 /* Send @state to $NOTIFY_SOCKET if set; 0 when sent or not asked for. */
 int emd_sd_notify(const char *state);
-
-/* Log a line to stderr with the "emd: " prefix. */
-void emd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

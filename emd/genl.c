@@ -20,8 +20,8 @@
 
 #include <linux/genetlink.h>
 
-#include "emd.h"
 #include "genl.h"
+#include "hooks.h"
 #include "transport.h"
 
 #define MAX_FAMILIES 8

@@ -16,7 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "emd.h"
+#include "hooks.h"
+#include "log.h"
 #include "transport.h"
 
 /* One packet waiting in a client's output queue. */
