@@ -298,18 +298,6 @@ static int start_dump(struct emd_genl *g, struct emd_conn *c, const struct emd_g
 	return 0;
 }
 
-void emd_genl_dump_begin(const struct emd_genl_dump *cb, struct emnl_writer *w, uint8_t cmd)
-{
-	emnl_msg_begin_genl(w, cb->family->id, NLM_F_MULTI, cb->seq, cb->portid, cmd,
-			    (uint8_t)cb->family->spec->version);
-}
-
-int emd_genl_dump_end(const struct emd_genl_dump *cb, struct emnl_writer *w)
-{
-	(void)cb;
-	return emnl_msg_end(w) < 0 ? -EMSGSIZE : 0;
-}
-
 /* The transport can take a packet of @c's dump: fill @w. */
 static int pull(void *ctx, struct emd_conn *c, struct emnl_writer *w)
 {
@@ -376,7 +364,7 @@ static int family_rcv(struct emd_genl *g, const struct emd_genl_family *f, struc
 	const struct emd_genl_op *op = hdr_ok ? find_op(f, gh->cmd, dump) : NULL;
 	struct emnl_msg_info mi = {.attrs = g->attrs, .n_attrs = f->n_attrs,
 				   .last_wins = f->last_wins};
-	struct emnl_error e = {0};
+	struct emnl_error e;
 	struct emd_genl_info info = {
 		.family = f, .nlh = nlh, .genlhdr = gh, .attrs = g->attrs,
 		.portid = emd_conn_portid(c), .conn = c, .extack = &e,
@@ -386,6 +374,7 @@ static int family_rcv(struct emd_genl *g, const struct emd_genl_family *f, struc
 
 	if (op && (op->flags & EMD_GENL_UNLISTED)) {
 		info.attrs = NULL; /* not in the spec: the handler reads the message */
+		emnl_error_clear(&e);
 		return do_op(g, c, op, &info);
 	}
 	while (op && !dump && n_req < EMD_GENL_MAX_REQUIRED && op->required[n_req])

@@ -39,6 +39,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 
 #include "emkit/nl.h"
@@ -139,11 +140,22 @@ void emd_genl_reply_begin(const struct emd_genl_info *info, struct emnl_writer *
 /* Close it: 0, or -EMSGSIZE with info->extack saying it did not fit. */
 int emd_genl_reply_end(const struct emd_genl_info *info, struct emnl_writer *w);
 
-/* Open one message of a dump (NLM_F_MULTI, the dump's sequence and port). */
-void emd_genl_dump_begin(const struct emd_genl_dump *cb, struct emnl_writer *w, uint8_t cmd);
+/* Open one message of a dump (NLM_F_MULTI, the dump's sequence and port).
+ * Inline: a dump opens one per domain. */
+static inline void emd_genl_dump_begin(const struct emd_genl_dump *cb, struct emnl_writer *w,
+				       uint8_t cmd)
+{
+	emnl_msg_begin_genl(w, cb->family->id, NLM_F_MULTI, cb->seq, cb->portid, cmd,
+			    (uint8_t)cb->family->spec->version);
+}
+
 /* Close it: 0, or negative when it does not fit this packet (it is gone: stop
  * and leave the cursor on it, it goes first in the next packet). */
-int emd_genl_dump_end(const struct emd_genl_dump *cb, struct emnl_writer *w);
+static inline int emd_genl_dump_end(const struct emd_genl_dump *cb, struct emnl_writer *w)
+{
+	(void)cb;
+	return emnl_msg_end(w) < 0 ? -EMSGSIZE : 0;
+}
 
 /* Open an event of @f (sequence and port 0). */
 void emd_genl_event_begin(const struct emd_genl_family *f, struct emnl_writer *w, uint8_t cmd);

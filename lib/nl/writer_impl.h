@@ -3,10 +3,10 @@
  * include/emkit/nl.h), inline so that the codec's per-attribute loop pays no
  * call. Private to lib/nl.
  *
- * Invariants, asserted: len <= size; a message is open between begin and
- * end/cancel, and attributes are only put into an open one; once a put has
- * failed (err != 0) nothing more is written until the message is closed,
- * which takes it out whole.
+ * Invariants, asserted where a message opens or is taken out (not on every
+ * put: this is the hot path): len <= size; a message is open between begin
+ * and end/cancel; once a put has failed (err != 0) nothing more is written
+ * until the message is closed, which takes it out whole.
  */
 #ifndef EMKIT_NL_WRITER_IMPL_H
 #define EMKIT_NL_WRITER_IMPL_H
@@ -42,7 +42,6 @@ static inline void *wr_reserve_raw(struct emnl_writer *w, size_t n, size_t al)
 {
 	uint8_t *p;
 
-	assert(w->open && w->len <= w->size);
 	if (w->err)
 		return NULL;
 	if (w->size - w->len < al) {
@@ -53,7 +52,7 @@ static inline void *wr_reserve_raw(struct emnl_writer *w, size_t n, size_t al)
 	if (al != n)
 		memset(p + n, 0, al - n);
 	w->len += al;
-	return p;
+	return p; /* bounds: asserted where a message opens and closes */
 }
 
 /* A zeroed fixed header of @n bytes (genlmsghdr, nlmsgerr...). */
@@ -71,7 +70,7 @@ static inline struct nlmsghdr *wr_msg_begin(struct emnl_writer *w, uint16_t type
 {
 	struct nlmsghdr *nlh;
 
-	assert(!w->open);
+	assert(!w->open && w->len <= w->size);
 	w->start = w->len;
 	w->open = true;
 	w->err = 0;
@@ -115,7 +114,6 @@ static inline int wr_msg_end(struct emnl_writer *w)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)(w->buf + w->start);
 	int err = w->err;
 
-	assert(w->open && w->start <= w->len && w->len <= w->size);
 	/* A message after the first may not take the datagram past the limit. */
 	if (!err && w->start > 0 && w->len > w->limit)
 		err = -EMSGSIZE;
@@ -176,7 +174,6 @@ static inline void wr_nest_end(struct emnl_writer *w, size_t nest)
 
 	if (w->err)
 		return;
-	assert(nest >= w->start && nest < w->len);
 	if (w->len - nest > UINT16_MAX) {
 		w->err = -EMSGSIZE; /* nla_len cannot say it */
 		return;
