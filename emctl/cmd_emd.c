@@ -15,26 +15,24 @@
  *
  * Exit codes: 0 success, 1 the request failed (e.g. no such domain), 2 a usage
  * error, 3 the peer is unreachable (emd not running, or a kernel without the
- * family). The spec is built in (emd/spec_text.c), so nothing is read from disk.
+ * family). The requests are the typed client's (emkit/dev_energymodel_user.h),
+ * whose spec is built into the library, so nothing is read from disk.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <json-c/json.h>
-#include <libmnl/libmnl.h>
-#include <linux/genetlink.h>
 
+#include "dev_energymodel.h"
 #include "emctl.h"
+#include "emkit/dev_energymodel_user.h"
 #include "emkit/em.h"
 #include "emkit/nl.h"
-#include "../emd/socket_path.h"
-#include "../emd/spec_text.h"
 
 /* The peer cannot be reached (not running, or no such family in the kernel). */
 #define EMCTL_EXIT_UNAVAILABLE 3
@@ -53,10 +51,8 @@ struct opts {
 
 /* A connection to the peer with its family resolved. */
 struct conn {
-	struct emnl_spec *spec;
-	struct emnl_sock *sk;
-	struct emnl_family fam;
-	bool resolved;
+	const struct emnl_spec *spec;
+	struct emdev *dev;
 	char where[PATH_MAX + 16];
 };
 
@@ -169,17 +165,17 @@ static int parse(int argc, char **argv, struct opts *o, bool want_id)
 		fprintf(stderr, "emctl %s: --kernel and --socket exclude each other\n", o->cmd);
 		return EMCTL_EXIT_USAGE;
 	}
+	if (!strcmp(o->cmd, "plot") && !o->svg) {
+		fprintf(stderr, "emctl plot: --svg FILE is required\n");
+		return EMCTL_EXIT_USAGE;
+	}
 	return 0;
 }
 
 /* Close what connect_peer opened. */
 static void disconnect(struct conn *c)
 {
-	if (c->resolved)
-		emnl_family_release(&c->fam);
-	if (c->sk)
-		emnl_sock_close(c->sk);
-	emnl_spec_free(c->spec);
+	emdev_close(c->dev);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -187,18 +183,21 @@ static void disconnect(struct conn *c)
 static int connect_peer(const struct opts *o, struct conn *c)
 {
 	struct emnl_error e = {0};
+	struct emnl_sock *sk;
 	char path[PATH_MAX];
 	char line[400];
 
 	memset(c, 0, sizeof(*c));
-	c->spec = emnl_spec_parse(emd_spec_dev_energymodel, strlen(emd_spec_dev_energymodel), &e);
-	if (!c->spec) {
+	c->spec = emdev_builtin_spec(&e);
+	if (c->spec)
+		c->dev = emdev_new(c->spec, &e);
+	if (!c->dev) {
 		fprintf(stderr, "emctl %s: built-in spec: %s\n", o->cmd, e.msg);
 		return EMCTL_EXIT_FAIL;
 	}
 	if (o->kernel) {
 		snprintf(c->where, sizeof(c->where), "the kernel");
-		c->sk = emnl_sock_open_kernel(&e);
+		sk = emnl_sock_open_kernel(&e);
 	} else {
 		if (o->socket) {
 			snprintf(path, sizeof(path), "%s", o->socket);
@@ -209,15 +208,15 @@ static int connect_peer(const struct opts *o, struct conn *c)
 			return EMCTL_EXIT_USAGE;
 		}
 		snprintf(c->where, sizeof(c->where), "emd at %s", path);
-		c->sk = emnl_sock_open_unix(path, &e);
+		sk = emnl_sock_open_unix(path, &e);
 	}
-	if (!c->sk) {
+	if (!sk) {
 		fprintf(stderr, "emctl %s: cannot reach %s: %s%s\n", o->cmd, c->where,
 			strerror(-e.err), o->kernel ? "" : " (is emd running?)");
 		disconnect(c);
 		return EMCTL_EXIT_UNAVAILABLE;
 	}
-	if (emnl_family_resolve(c->sk, c->spec, &c->fam, &e)) {
+	if (emdev_connect(c->dev, sk, &e)) {
 		if (o->kernel && e.err == -ENOENT)
 			fprintf(stderr, "emctl %s: the running kernel has no dev-energymodel generic "
 					"netlink family (it needs Linux 6.19 or later with "
@@ -228,8 +227,20 @@ static int connect_peer(const struct opts *o, struct conn *c)
 		disconnect(c);
 		return EMCTL_EXIT_UNAVAILABLE;
 	}
-	c->resolved = true;
 	return 0;
+}
+
+/* Parse the command line and connect to the peer: true to go on, else false
+ * with the exit code in *@rc (0 after --help). */
+static bool start(int argc, char **argv, bool want_id, struct opts *o, struct conn *c, int *rc)
+{
+	*rc = parse(argc, argv, o, want_id);
+	if (*rc) {
+		*rc = *rc < 0 ? EMCTL_EXIT_OK : *rc;
+		return false;
+	}
+	*rc = connect_peer(o, c);
+	return *rc == 0;
 }
 
 /* Report a failed request; "no performance domain with id N" for -ENOENT. */
@@ -248,15 +259,7 @@ static int request_failed(const struct opts *o, const struct conn *c, const char
 	return EMCTL_EXIT_FAIL;
 }
 
-/* ---- reading values -------------------------------------------------------------- */
-
-/* The first value named @name, as a number (0 if absent). */
-static uint64_t num(const struct emnl_attrs *a, const char *name)
-{
-	const struct emnl_value *v = emnl_attrs_get(a, name);
-
-	return v ? v->u : 0;
-}
+/* ---- printing ------------------------------------------------------------------- */
 
 /* Domain flags as words. */
 static void flag_words(uint64_t f, char *buf, size_t size)
@@ -276,15 +279,15 @@ static void flag_words(uint64_t f, char *buf, size_t size)
 		snprintf(buf, size, "none");
 }
 
-/* The CPUs of a get-perf-domains message as a CPU list ("0-3"), or "device". */
-static void cpu_words(const struct emnl_attrs *a, char *buf, size_t size)
+/* A domain's CPUs as a CPU list ("0-3"), or "device". */
+static void cpu_words(const struct emdev_perf_domain *pd, char *buf, size_t size)
 {
 	struct em_cpumask m = {{0}};
 	bool any = false;
 
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].attr && !strcmp(a->v[i].attr->name, "cpus") && a->v[i].u < EM_MAX_CPUS) {
-			em_cpumask_set(&m, (unsigned int)a->v[i].u);
+	for (size_t i = 0; i < pd->n_cpus; i++)
+		if (pd->cpus[i] < EM_MAX_CPUS) {
+			em_cpumask_set(&m, (unsigned int)pd->cpus[i]);
 			any = true;
 		}
 	if (any)
@@ -293,34 +296,27 @@ static void cpu_words(const struct emnl_attrs *a, char *buf, size_t size)
 		snprintf(buf, size, "none (device)");
 }
 
-static void print_domain_line(const struct emnl_attrs *a)
+static void print_domain_line(const struct emdev_perf_domain *pd)
 {
 	char flags[96], cpus[256];
 
-	flag_words(num(a, "flags"), flags, sizeof(flags));
-	cpu_words(a, cpus, sizeof(cpus));
-	printf("perf domain %llu: cpus %s, flags %s\n",
-	       (unsigned long long)num(a, "perf-domain-id"), cpus, flags);
+	flag_words(pd->flags, flags, sizeof(flags));
+	cpu_words(pd, cpus, sizeof(cpus));
+	printf("perf domain %u: cpus %s, flags %s\n", pd->perf_domain_id, cpus, flags);
 }
 
-/* The states of a perf-table message as a table. */
-static void print_states(const struct emnl_attrs *t)
+/* A table's states, one line each. */
+static void print_states(const struct emdev_perf_table *t)
 {
-	unsigned int k = 0;
-
 	printf("  %5s %14s %11s %12s %8s\n", "state", "frequency/kHz", "performance", "power",
 	       "cost");
-	for (size_t i = 0; i < t->n; i++) {
-		const struct emnl_value *v = &t->v[i];
+	for (size_t i = 0; i < t->n_states; i++) {
+		const struct emdev_perf_state *ps = &t->states[i];
 
-		if (!v->attr || strcmp(v->attr->name, "perf-state") || !v->nest)
-			continue;
-		printf("  %5u %14llu %11llu %12llu %8llu%s\n", k++,
-		       (unsigned long long)num(v->nest, "frequency"),
-		       (unsigned long long)num(v->nest, "performance"),
-		       (unsigned long long)num(v->nest, "power"),
-		       (unsigned long long)num(v->nest, "cost"),
-		       (num(v->nest, "flags") & EM_PS_INEFFICIENT) ? "  inefficient" : "");
+		printf("  %5zu %14llu %11llu %12llu %8llu%s\n", i,
+		       (unsigned long long)ps->frequency, (unsigned long long)ps->performance,
+		       (unsigned long long)ps->power, (unsigned long long)ps->cost,
+		       (ps->flags & EM_PS_INEFFICIENT) ? "  inefficient" : "");
 	}
 }
 
@@ -329,29 +325,33 @@ static void print_json(struct json_object *j)
 	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 }
 
+/* @msg as JSON on one line. */
+static void print_tree(const struct emnl_attrs *msg)
+{
+	struct json_object *j = emnl_to_json(msg);
+
+	print_json(j);
+	json_object_put(j);
+}
+
 /* ---- requests ---------------------------------------------------------------------- */
 
-/* A do request of @opname with perf-domain-id @id; the reply in *@out. */
-static int do_with_id(const struct opts *o, struct conn *c, const char *opname, uint32_t id,
-		      struct emnl_attrs **out)
+/* The peer answered a do with an ack and no reply. */
+static int no_reply(const struct opts *o, const struct conn *c, const char *opname)
 {
-	const struct emnl_op *op = emnl_spec_op(c->spec, opname);
-	struct emnl_value storage[2];
-	struct emnl_attrs req;
-	struct emnl_error e = {0};
-	int err;
+	fprintf(stderr, "emctl %s: %s: %s sent no reply\n", o->cmd, opname, c->where);
+	return EMCTL_EXIT_FAIL;
+}
 
-	emnl_attrs_init(&req, op->set, storage, 2);
-	emnl_attrs_add_uint(&req, "perf-domain-id", id);
-	err = emnl_do(c->sk, &c->fam, op, &req, out, &e);
-	emnl_attrs_free(&req);
-	if (err)
-		return request_failed(o, c, opname, &e, id, true);
-	if (!*out) {
-		fprintf(stderr, "emctl %s: %s: %s sent no reply\n", o->cmd, opname, c->where);
-		return EMCTL_EXIT_FAIL;
-	}
-	return 0;
+/* get-perf-table for @id into *@out. */
+static int get_table(const struct opts *o, struct conn *c, uint32_t id,
+		     struct emdev_perf_table **out)
+{
+	struct emnl_error e = {0};
+
+	if (emdev_get_perf_table(c->dev, id, out, &e))
+		return request_failed(o, c, "get-perf-table", &e, id, true);
+	return *out ? 0 : no_reply(o, c, "get-perf-table");
 }
 
 /* Collected dump replies. */
@@ -366,15 +366,14 @@ struct collected {
 	bool lines;               /* print a line per domain */
 };
 
-static int collect(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+static int collect(const struct emdev_perf_domain *pd, void *data)
 {
 	struct collected *col = data;
 
-	(void)nlh;
 	if (col->list)
-		json_object_array_add(col->list, emnl_to_json(msg));
+		json_object_array_add(col->list, emnl_to_json(pd->msg));
 	if (col->lines)
-		print_domain_line(msg);
+		print_domain_line(pd);
 	if (col->n == col->cap) {
 		size_t cap = col->cap ? col->cap * 2 : 16;
 		struct dpd *p = realloc(col->pd, cap * sizeof(*p));
@@ -384,9 +383,9 @@ static int collect(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *dat
 		col->pd = p;
 		col->cap = cap;
 	}
-	col->pd[col->n].id = (uint32_t)num(msg, "perf-domain-id");
-	col->pd[col->n].flags = num(msg, "flags");
-	cpu_words(msg, col->pd[col->n].cpus, sizeof(col->pd[col->n].cpus));
+	col->pd[col->n].id = pd->perf_domain_id;
+	col->pd[col->n].flags = pd->flags;
+	cpu_words(pd, col->pd[col->n].cpus, sizeof(col->pd[col->n].cpus));
 	col->n++;
 	return 0;
 }
@@ -395,8 +394,7 @@ static int dump_domains(const struct opts *o, struct conn *c, struct collected *
 {
 	struct emnl_error e = {0};
 
-	if (emnl_dump(c->sk, &c->fam, emnl_spec_op(c->spec, "get-perf-domains"), NULL, collect,
-		      col, &e))
+	if (emdev_dump_perf_domains(c->dev, collect, col, &e))
 		return request_failed(o, c, "get-perf-domains", &e, 0, false);
 	return 0;
 }
@@ -409,12 +407,9 @@ int emctl_cmd_dump(int argc, char **argv)
 	struct collected col = {0};
 	struct opts o;
 	struct conn c;
-	int rc = parse(argc, argv, &o, false);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, false, &o, &c, &rc))
 		return rc;
 	col.list = o.json ? json_object_new_array() : NULL;
 	col.lines = !o.json;
@@ -427,59 +422,50 @@ int emctl_cmd_dump(int argc, char **argv)
 	return rc;
 }
 
-static void print_get(const struct opts *o, const struct emnl_attrs *reply)
+/* emctl_cmd_get - one domain (get-perf-domains do). */
+int emctl_cmd_get(int argc, char **argv)
 {
-	(void)o;
-	print_domain_line(reply);
-}
-
-static void print_table(const struct opts *o, const struct emnl_attrs *reply)
-{
-	printf("perf domain %u:\n", o->id);
-	print_states(reply);
-}
-
-/* get and table: one do request for the id on the command line, printed as JSON
- * (the ynl CLI's shape) or by @print. */
-static int do_by_id(int argc, char **argv, const char *op,
-		    void (*print)(const struct opts *, const struct emnl_attrs *))
-{
-	struct emnl_attrs *reply = NULL;
+	struct emdev_perf_domain *pd = NULL;
+	struct emnl_error e = {0};
 	struct opts o;
 	struct conn c;
-	int rc = parse(argc, argv, &o, true);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, true, &o, &c, &rc))
 		return rc;
-	rc = do_with_id(&o, &c, op, o.id, &reply);
-	if (!rc) {
-		if (o.json) {
-			struct json_object *j = emnl_to_json(reply);
-
-			print_json(j);
-			json_object_put(j);
-		} else {
-			print(&o, reply);
-		}
-	}
-	emnl_attrs_free(reply);
+	if (emdev_get_perf_domain(c.dev, o.id, &pd, &e))
+		rc = request_failed(&o, &c, "get-perf-domains", &e, o.id, true);
+	else if (!pd)
+		rc = no_reply(&o, &c, "get-perf-domains");
+	else if (o.json)
+		print_tree(pd->msg);
+	else
+		print_domain_line(pd);
+	emdev_perf_domain_free(pd);
 	disconnect(&c);
 	return rc;
 }
 
-/* emctl_cmd_get - one domain. */
-int emctl_cmd_get(int argc, char **argv)
-{
-	return do_by_id(argc, argv, "get-perf-domains", print_get);
-}
-
-/* emctl_cmd_table - one domain's table. */
+/* emctl_cmd_table - one domain's table (get-perf-table do). */
 int emctl_cmd_table(int argc, char **argv)
 {
-	return do_by_id(argc, argv, "get-perf-table", print_table);
+	struct emdev_perf_table *t = NULL;
+	struct opts o;
+	struct conn c;
+	int rc;
+
+	if (!start(argc, argv, true, &o, &c, &rc))
+		return rc;
+	rc = get_table(&o, &c, o.id, &t);
+	if (!rc && o.json) {
+		print_tree(t->msg);
+	} else if (!rc) {
+		printf("perf domain %u:\n", o.id);
+		print_states(t);
+	}
+	emdev_perf_table_free(t);
+	disconnect(&c);
+	return rc;
 }
 
 /* emctl_cmd_show - every domain with its table. */
@@ -489,12 +475,9 @@ int emctl_cmd_show(int argc, char **argv)
 	struct json_object *all = NULL;
 	struct opts o;
 	struct conn c;
-	int rc = parse(argc, argv, &o, false);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, false, &o, &c, &rc))
 		return rc;
 	col.list = json_object_new_array();
 	rc = dump_domains(&o, &c, &col);
@@ -503,16 +486,16 @@ int emctl_cmd_show(int argc, char **argv)
 	if (o.json)
 		all = json_object_new_array();
 	for (size_t i = 0; !rc && i < col.n; i++) {
-		struct emnl_attrs *t = NULL;
+		struct emdev_perf_table *t = NULL;
 		char fw[96];
 
-		rc = do_with_id(&o, &c, "get-perf-table", col.pd[i].id, &t);
+		rc = get_table(&o, &c, col.pd[i].id, &t);
 		if (rc)
 			break;
 		if (o.json) {
 			/* The domain's attributes with its table's states. */
 			struct json_object *obj = json_object_get(json_object_array_get_idx(col.list, i));
-			struct json_object *tj = emnl_to_json(t), *states;
+			struct json_object *tj = emnl_to_json(t->msg), *states;
 
 			if (json_object_object_get_ex(tj, "perf-state", &states))
 				json_object_object_add(obj, "perf-state", json_object_get(states));
@@ -524,7 +507,7 @@ int emctl_cmd_show(int argc, char **argv)
 			       col.pd[i].cpus, fw);
 			print_states(t);
 		}
-		emnl_attrs_free(t);
+		emdev_perf_table_free(t);
 	}
 	if (!rc && all)
 		print_json(all);
@@ -537,40 +520,49 @@ int emctl_cmd_show(int argc, char **argv)
 
 /* ---- watch --------------------------------------------------------------------------- */
 
-/* Print one event message. */
-static void print_event(const struct opts *o, const struct conn *c, const struct nlmsghdr *nlh)
-{
-	const struct genlmsghdr *g = (const void *)((const uint8_t *)nlh + NLMSG_HDRLEN);
-	const struct emnl_op *op = emnl_spec_op_by_cmd(c->spec, g->cmd, true, NULL);
-	struct emnl_attrs *msg = NULL;
-	struct emnl_error e;
+struct watching {
+	const struct opts *o;
+	long seen;
+};
 
-	if (!op || emnl_decode(nlh, op->set, NULL, &msg, &e)) {
-		fprintf(stderr, "emctl %s: undecodable event (command %u)\n", o->cmd, g->cmd);
-		return;
+/* Print one event (or that some were lost). */
+static int print_event(const struct emdev_event *ev, void *data)
+{
+	struct watching *w = data;
+	const struct opts *o = w->o;
+	const char *prefix = "perf-domain-";
+
+	if (!ev->cmd) {
+		fprintf(stderr, "emctl %s: events were lost (ENOBUFS): %s\n", o->cmd,
+			ev->socket_overflow ? "the socket's buffer overflowed"
+			: ev->lost	    ? ev->lost
+					    : "overrun");
+		return 0;
+	}
+	w->seen++;
+	if (!ev->table.msg) {
+		fprintf(stderr, "emctl %s: undecodable event (command %u)\n", o->cmd, ev->cmd);
+		return 0;
 	}
 	if (o->json) {
 		struct json_object *j = json_object_new_object();
 
-		json_object_object_add(j, "name", json_object_new_string(op->name));
-		json_object_object_add(j, "msg", emnl_to_json(msg));
+		json_object_object_add(j, "name", json_object_new_string(ev->name));
+		json_object_object_add(j, "msg", emnl_to_json(ev->table.msg));
 		print_json(j);
 		json_object_put(j);
 	} else {
-		size_t states = emnl_attrs_count(msg, "perf-state");
-		const char *what = op->name + strlen("perf-domain-");
+		const char *what = strncmp(ev->name, prefix, strlen(prefix)) ? ev->name
+									      : ev->name + strlen(prefix);
 
-		if (strncmp(op->name, "perf-domain-", strlen("perf-domain-")))
-			what = op->name;
-		if (g->cmd == 5)
-			printf("%s perf domain %llu\n", what,
-			       (unsigned long long)num(msg, "perf-domain-id"));
+		if (ev->cmd == DEV_ENERGYMODEL_CMD_PERF_DOMAIN_DELETED)
+			printf("%s perf domain %u\n", what, ev->table.perf_domain_id);
 		else
-			printf("%s perf domain %llu: %zu states\n", what,
-			       (unsigned long long)num(msg, "perf-domain-id"), states);
+			printf("%s perf domain %u: %zu states\n", what, ev->table.perf_domain_id,
+			       ev->table.n_states);
 	}
 	fflush(stdout);
-	emnl_attrs_free(msg);
+	return 0;
 }
 
 /* Milliseconds left until @deadline (CLOCK_MONOTONIC), or -1 for none. */
@@ -592,16 +584,13 @@ int emctl_cmd_watch(int argc, char **argv)
 	struct timespec deadline = {0};
 	struct emnl_error e = {0};
 	struct opts o;
+	struct watching w = {.o = &o};
 	struct conn c;
-	long seen = 0;
-	int rc = parse(argc, argv, &o, false);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, false, &o, &c, &rc))
 		return rc;
-	if (emnl_subscribe(c.sk, &c.fam, "event", &e)) {
+	if (emdev_subscribe(c.dev, &e)) {
 		rc = request_failed(&o, &c, "joining the event group", &e, 0, false);
 		disconnect(&c);
 		return rc;
@@ -613,50 +602,22 @@ int emctl_cmd_watch(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += o.timeout;
 	}
-	while (!o.count || seen < o.count) {
-		const void *buf;
-		const struct nlmsghdr *nlh;
-		int ms = left_ms(&deadline);
-		ssize_t n;
-		int len;
+	while (!o.count || w.seen < o.count) {
+		int ms = left_ms(&deadline), n;
 
 		if (ms == 0)
 			break;
-		n = emnl_recv_raw(c.sk, &buf, ms);
+		n = emdev_recv_events(c.dev, ms, print_event, &w, &e);
 		if (n == -ETIMEDOUT)
 			break;
-		if (n == -ENOBUFS) {
-			/* The kernel's overrun: events were lost. */
-			fprintf(stderr, "emctl %s: events were lost (ENOBUFS): the socket's "
-					"buffer overflowed\n", o.cmd);
-			continue;
-		}
 		if (n < 0) {
-			e.err = (int)n;
-			snprintf(e.msg, sizeof(e.msg), "receive: %s", strerror((int)-n));
 			rc = request_failed(&o, &c, "receiving events", &e, 0, false);
 			break;
 		}
-		len = (int)n;
-		for (nlh = buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct emnl_error oe;
-
-				if (!emnl_extack_parse(nlh, &oe, NULL) && oe.err == -ENOBUFS)
-					fprintf(stderr, "emctl %s: events were lost (ENOBUFS): %s\n",
-						o.cmd, oe.msg[0] ? oe.msg : "overrun");
-				continue;
-			}
-			if (nlh->nlmsg_type != c.fam.id ||
-			    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
-				continue;
-			print_event(&o, &c, nlh);
-			seen++;
-		}
 	}
-	if (!rc && o.count && seen < o.count) {
+	if (!rc && o.count && w.seen < o.count) {
 		fprintf(stderr, "emctl %s: timed out after %ld s with %ld of %ld events\n", o.cmd,
-			o.timeout, seen, o.count);
+			o.timeout, w.seen, o.count);
 		rc = EMCTL_EXIT_FAIL;
 	}
 	disconnect(&c);
@@ -749,35 +710,26 @@ static int write_svg(FILE *f, uint32_t id, const struct pt *p, size_t n)
 /* emctl_cmd_plot - one domain's table as an SVG chart. */
 int emctl_cmd_plot(int argc, char **argv)
 {
-	struct emnl_attrs *t = NULL;
+	struct emdev_perf_table *t = NULL;
 	struct pt *p = NULL;
 	size_t n = 0;
 	struct opts o;
 	struct conn c;
 	FILE *f;
-	int rc = parse(argc, argv, &o, true);
+	int rc;
 
-	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	if (!o.svg) {
-		fprintf(stderr, "emctl plot: --svg FILE is required\n");
-		return EMCTL_EXIT_USAGE;
-	}
-	rc = connect_peer(&o, &c);
-	if (rc)
+	if (!start(argc, argv, true, &o, &c, &rc))
 		return rc;
-	rc = do_with_id(&o, &c, "get-perf-table", o.id, &t);
+	rc = get_table(&o, &c, o.id, &t);
 	if (!rc) {
-		p = calloc(t->n ? t->n : 1, sizeof(*p));
-		for (size_t i = 0; p && i < t->n; i++) {
-			const struct emnl_value *v = &t->v[i];
+		p = calloc(t->n_states ? t->n_states : 1, sizeof(*p));
+		for (size_t i = 0; p && i < t->n_states; i++) {
+			const struct emdev_perf_state *ps = &t->states[i];
 
-			if (!v->attr || strcmp(v->attr->name, "perf-state") || !v->nest)
-				continue;
-			p[n].f = (double)num(v->nest, "frequency");
-			p[n].power = (double)num(v->nest, "power");
-			p[n].cost = (double)num(v->nest, "cost");
-			p[n].ineff = num(v->nest, "flags") & EM_PS_INEFFICIENT;
+			p[n].f = (double)ps->frequency;
+			p[n].power = (double)ps->power;
+			p[n].cost = (double)ps->cost;
+			p[n].ineff = ps->flags & EM_PS_INEFFICIENT;
 			n++;
 		}
 		if (!p || n == 0) {
@@ -800,7 +752,7 @@ int emctl_cmd_plot(int argc, char **argv)
 		}
 	}
 	free(p);
-	emnl_attrs_free(t);
+	emdev_perf_table_free(t);
 	disconnect(&c);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <linux/genetlink.h>
 
 #include "emd.h"
+#include "hooks.h"
 
 DEFINE_STATIC_CALL_RET0(emd_trace, emd_trace_request_hook);
 DEFINE_STATIC_CALL_RET0(emd_count, emd_count_hook);
@@ -31,13 +32,13 @@ static const char *const op_names[EMD_OP_MAX] = {
 };
 
 /* emd_trace_request_hook - one line per request on stderr, with its result. */
-int emd_trace_request_hook(const struct emd_client *c, const struct nlmsghdr *nlh, int err)
+int emd_trace_request_hook(uint32_t portid, const struct nlmsghdr *nlh, int err)
 {
 	const struct genlmsghdr *g = (const void *)((const uint8_t *)nlh + NLMSG_HDRLEN);
 	unsigned int cmd = nlh->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN ? g->cmd : 0;
 
 	fprintf(stderr, "emd: trace: client %u: type %u cmd %u flags 0x%x seq %u len %u -> %d\n",
-		c->portid, nlh->nlmsg_type, cmd, nlh->nlmsg_flags, nlh->nlmsg_seq,
+		portid, nlh->nlmsg_type, cmd, nlh->nlmsg_flags, nlh->nlmsg_seq,
 		nlh->nlmsg_len, err);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * emd's entry point: read the command line, find the socket (the service
- * manager's, else --socket, else the default of socket_path.h), load the specs
+ * manager's, else --socket, else the default of emkit/dev_energymodel_user.h), load the specs
  * built into the binary and the Energy Model from the chosen source, open the
  * socket, tell the service manager that emd is ready, and run the event loop
  * until SIGTERM. `emd --reload PID` is the other entry: a reload that waits
@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "emd.h"
+#include "emkit/dev_energymodel_user.h"
 #include "reload.h"
-#include "socket_path.h"
 
 #ifndef EMKIT_VERSION
 #error "EMKIT_VERSION comes from the build (meson.build: the project's version)"
@@ -300,18 +300,7 @@ static int passed_socket(char *name, size_t size)
 int main(int argc, char **argv)
 {
 	static char sock[PATH_MAX];
-	struct emd d = {
-		.cfg = {
-			.dump_packet_size = EMNL_DGRAM_MAX,
-			.max_clients = 1024,
-			.max_request = EMNL_DGRAM_MAX,
-			.client_queue = 256,
-			.queue_bytes = 1 << 20,
-			.watch_model = true,
-			.pad = emnl_pad_mode_native(),
-		},
-		.epfd = -1, .lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1,
-	};
+	struct emd d = {.lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1};
 	struct em_error err = {{0}};
 	struct emnl_error e;
 	unsigned int n;
@@ -319,6 +308,7 @@ int main(int argc, char **argv)
 	pid_t reload_pid = 0;
 	int ret;
 
+	emd_config_defaults(&d.cfg);
 	parse_args(argc, argv, &d.cfg, &reload_pid);
 	if (reload_pid)
 		return emd_reload_request(reload_pid) == 0 ? 0 : 1;

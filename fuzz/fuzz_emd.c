@@ -1,9 +1,10 @@
 /*
  * libFuzzer target: emd's request handling, in-process.
  *
- * emd's own server code (emd/server.c, family.c, ctrl.c, msg.c, model.c...,
- * everything but main.c) runs in a thread of the fuzzer, serving a model file
- * of 40 device domains on a temporary socket with 200-byte dump packets (so
+ * emd's own server library (everything but main.c, instrumented for
+ * coverage) runs in a thread of the fuzzer (tests/fixtures/emd_runner.c),
+ * serving a model file of 40 device domains on a temporary socket with
+ * 200-byte dump packets (so
  * that every dump resumes across many packets) and the smallest per-client
  * queue (so that a datagram of many requests is answered in parts). The fuzzer is its client.
  * Each input becomes one request datagram — raw bytes, or made by the
@@ -29,15 +30,14 @@
 
 #include <linux/genetlink.h>
 
-#include "emd.h"
+#include "emd_runner.h"
 #include "replycheck.h"
 #include "reqgen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static struct emd d;
-static char dir[256], sock_path[300], model_path[300];
+static struct emd_runner run;
 static int fd = -1;
 static struct rc_ctx rc;
 static uint32_t sentinel_seq = 0x5e000000;
@@ -49,80 +49,23 @@ static void die(const char *what)
 	abort();
 }
 
-/* Write a model of @n device domains and rename it into place. */
-static void write_model(unsigned n)
-{
-	char tmp[320];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", model_path);
-	f = fopen(tmp, "w");
-	if (!f)
-		die("cannot write the model file");
-	fprintf(f, "domains:\n");
-	for (unsigned i = 0; i < n; i++)
-		fprintf(f, "  - {name: d%u, flags: [microwatts], states: [{frequency: %u, power: %u},"
-			   " {frequency: %u, power: %u}]}\n", i, 1000 + i, 10 + i, 2000 + i, 30 + i);
-	if (fclose(f) || rename(tmp, model_path))
-		die("cannot write the model file");
-}
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	emd_server_run(&d);
-	return NULL;
-}
-
-static int connect_client(void)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock_path);
-	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)))
-		die("cannot connect to emd");
-	return s;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct emnl_error e;
-	struct em_error err = {{0}};
-	pthread_t t;
+	struct emd_config cfg;
 
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "%s/emkit-fuzz-emd.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
-		die("mkdtemp");
-	snprintf(sock_path, sizeof(sock_path), "%s/emd.sock", dir);
-	snprintf(model_path, sizeof(model_path), "%s/model.yaml", dir);
-	write_model(40);
-	d.cfg = (struct emd_config){
-		.socket_path = sock_path,
-		.model_kind = EMD_MODEL_FILE,
-		.model_path = model_path,
-		.dump_packet_size = 200,
-		.max_clients = 64,
-		.max_request = EMNL_DGRAM_MAX,
-		.client_queue = 256,
-		.queue_bytes = 4096, /* the smallest: a datagram of requests waits half-read */
-		.watch_model = true,
-		.pad = emnl_pad_mode_native(),
-	};
-	d.epfd = d.lfd = d.sigfd = d.inofd = d.inowd = -1;
-	if (emd_specs_load(&d, &e))
-		die("emd's built-in specs do not load");
-	if (emd_model_load(&d, &err) || emd_events_attach(&d) || emd_model_watch(&d) ||
-	    emd_server_open(&d))
-		die(err.msg[0] ? err.msg : "emd does not start");
-	if (pthread_create(&t, NULL, serve, NULL))
-		die("pthread_create");
-	pthread_detach(t);
-	fd = connect_client();
-	rc_init(&rc, d.spec, EMD_FAMILY_ID, d.ctrl_spec, EMD_CTRL_ID);
+	emd_config_defaults(&cfg);
+	cfg.dump_packet_size = 200;
+	cfg.max_clients = 64;
+	cfg.queue_bytes = 4096; /* the smallest: a datagram of requests waits half-read */
+	if (emd_runner_start(&run, &cfg, 40, NULL))
+		die("emd does not start");
+	pthread_detach(run.thread);
+	fd = emd_runner_connect(&run);
+	if (fd < 0)
+		die("cannot connect to emd");
+	rc_init(&rc, run.d.spec, EMD_FAMILY_ID, run.d.ctrl_spec, EMD_CTRL_ID);
 	return 0;
 }
 
@@ -138,11 +81,7 @@ static void hexdump(const char *what, const uint8_t *p, size_t len)
  * report of a stall only). */
 static void dump_state(void)
 {
-	for (const struct emd_client *c = d.clients; c; c = c->next)
-		fprintf(stderr, "client fd %d: queue %u%s, dump kind %d next %u done_sent %d, "
-			"epoll 0x%x, subscribed %d, overrun %d, closing %d\n", c->fd, c->q_len,
-			c->q_head ? " (head set)" : "", c->dump.kind, c->dump.next,
-			c->dump.done_sent, c->epoll_events, c->subscribed, c->overrun, c->closing);
+	emd_server_describe(&run.d, stderr);
 }
 
 /* Send @req and the sentinel; check every reply until the sentinel's ack. */
@@ -208,14 +147,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	to_ctrl = data[0] & 2;
 	if ((data[0] & 0x1c) == 0x1c) { /* one input in eight */
 		model_variant ^= 1;
-		write_model(model_variant ? 39 : 40);
+		if (emd_runner_write_model(&run, model_variant ? 39 : 40))
+			die("cannot write the model file");
 	}
 	if (data[0] & 1) {
 		struct rg_src src;
 		struct rg_req r;
 
 		rg_src_bytes(&src, data + 1, size - 1);
-		len = rg_generate(&src, to_ctrl ? d.ctrl_spec : d.spec,
+		len = rg_generate(&src, to_ctrl ? run.d.ctrl_spec : run.d.spec,
 				  to_ctrl ? EMD_CTRL_ID : EMD_FAMILY_ID, RG_MUT__COUNT, buf,
 				  sizeof(buf), &r);
 	} else {

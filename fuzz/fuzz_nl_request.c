@@ -111,10 +111,11 @@ static void check_one(const struct emnl_spec *spec, const struct nlmsghdr *nlh, 
 		      const struct rg_req *r)
 {
 	struct emnl_error e, e2;
-	const struct emnl_op *op = NULL;
+	struct emnl_msg_info info = {0};
 	uint16_t req[8];
 	size_t n_req;
-	int err = emnl_validate(spec, nlh, len, false, NULL, 0, &op, &e);
+	int err = emnl_validate(spec, nlh, len, false, NULL, 0, &info, &e);
+	const struct emnl_op *op = info.op;
 
 	if (r && r->mut == RG_MUT_NONE && err)
 		die("a valid generated request was refused", r, &e);

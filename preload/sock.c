@@ -25,7 +25,7 @@
 
 #include "emkit/nl.h"
 #include "preload.h"
-#include "socket_path.h"
+#include "emkit/dev_energymodel_user.h"
 
 /* pl_sock_new - see preload.h. */
 struct pl_sock *pl_sock_new(bool cloexec, bool nonblock)

@@ -12,8 +12,13 @@
  *      emd: get-perf-domains dump (domains/s), then get-perf-table for every
  *      domain (states/s), and emd's peak resident memory (VmHWM), as N grows
  *      to 4,096 and beyond.
+ *   4. cpu: emd's own time on a CPU per request (/proc/PID/schedstat), one
+ *      request at a time: what emd spends, whatever else the machine runs
+ *      (wall-clock figures on a shared machine move by tens of percent).
  *
- * Usage: emd_bench [ROUNDS]   (default 20000 round trips per measurement)
+ * Usage: emd_bench [ROUNDS] [rt|dump|cpu]   (default 20000 round trips per
+ * measurement, every part). EMD_BENCH_EMD=PATH measures another emd binary
+ * (another build's, to compare).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +39,19 @@
 #include <linux/genetlink.h>
 
 #include "../timing.h"
+#include "emd_wire.h"
 
-#define FAM_ID 0x20
+#define FAM_ID EMD_FAMILY_ID
 
 extern char **environ;
+
+/* The emd measured: this build's, or $EMD_BENCH_EMD. */
+static const char *emd_path(void)
+{
+	const char *p = getenv("EMD_BENCH_EMD");
+
+	return p && p[0] ? p : EMD_PATH;
+}
 
 /* Connect to a seqpacket socket, retrying while the server starts. */
 static int connect_to(const char *path)
@@ -68,7 +82,7 @@ static pid_t start_emd(const char *sock, const char *model)
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 
-	argv[n++] = EMD_PATH;
+	argv[n++] = emd_path();
 	argv[n++] = "--socket";
 	argv[n++] = sock;
 	if (geteuid() == 0)
@@ -83,8 +97,8 @@ static pid_t start_emd(const char *sock, const char *model)
 	argv[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawn(&pid, EMD_PATH, &fa, NULL, (char *const *)argv, environ)) {
-		perror("emd_bench: posix_spawn " EMD_PATH);
+	if (posix_spawn(&pid, emd_path(), &fa, NULL, (char *const *)argv, environ)) {
+		fprintf(stderr, "emd_bench: posix_spawn %s: %s\n", emd_path(), strerror(errno));
 		exit(1);
 	}
 	posix_spawn_file_actions_destroy(&fa);
@@ -352,9 +366,83 @@ static void dump_case(const char *dir, unsigned int n, unsigned int states)
 	unlink(model);
 }
 
+/* emd's time on a CPU so far, ns (/proc/PID/schedstat, first field). */
+static double cpu_ns(pid_t pid)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &ns) != 1) {
+		fprintf(stderr, "emd_bench: %s unreadable\n", path);
+		exit(1);
+	}
+	fclose(f);
+	return (double)ns;
+}
+
+/* Send @req and read until its answer is complete: the reply (a do) or
+ * NLMSG_DONE (a dump). */
+static void ask(int fd, const void *req, size_t len, bool dump)
+{
+	static uint8_t buf[65536];
+	bool done = false;
+
+	if (send(fd, req, len, 0) != (ssize_t)len) {
+		fprintf(stderr, "emd_bench: send: %s\n", strerror(errno));
+		exit(1);
+	}
+	while (!done) {
+		int n = (int)recv(fd, buf, sizeof(buf), 0);
+		const struct nlmsghdr *m = (const void *)buf;
+
+		if (n <= 0) {
+			fprintf(stderr, "emd_bench: recv: %s\n", strerror(errno));
+			exit(1);
+		}
+		for (; mnl_nlmsg_ok(m, n); m = mnl_nlmsg_next(m, &n))
+			done |= !dump || m->nlmsg_type == NLMSG_DONE;
+	}
+}
+
+/* emd's CPU time per request of @what (@cmd, a dump or a do for domain @id)
+ * on @model (NULL: the default), over @rounds requests one at a time. */
+static void cpu_case(const char *dir, const char *what, const char *model, uint8_t cmd,
+		     bool dump, uint32_t id, int rounds)
+{
+	char sock[96];
+	uint8_t req[64];
+	size_t len = make_req(req, cmd, id, 1);
+	double c0;
+	pid_t emd;
+	int fd;
+
+	if (dump) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)req;
+
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		nlh->nlmsg_len = len = NLMSG_HDRLEN + GENL_HDRLEN; /* no attribute */
+	}
+	snprintf(sock, sizeof(sock), "%s/emd.sock", dir);
+	emd = start_emd(sock, model);
+	fd = connect_to(sock);
+	for (int i = 0; i < rounds / 10; i++) /* warm up */
+		ask(fd, req, len, dump);
+	c0 = cpu_ns(emd);
+	for (int i = 0; i < rounds; i++)
+		ask(fd, req, len, dump);
+	printf("%-40s emd CPU %6.0f ns/request\n", what, (cpu_ns(emd) - c0) / rounds);
+	close(fd);
+	stop(emd);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 20000;
+	const char *part = argc > 2 ? argv[2] : "all";
+	bool all = !strcmp(part, "all");
 	char dir[] = "/tmp/emd-bench.XXXXXX";
 
 	if (rounds < 100)
@@ -364,16 +452,31 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	printf("emd round trips (%d per measurement; echo = bare seqpacket server, same sizes)\n",
-	       rounds);
-	latency_case(dir, "get-perf-domains do", 1, rounds);
-	latency_case(dir, "get-perf-table do", 2, rounds);
-	printf("\nemd dumps (model file written here, served by emd)\n");
-	{
+	if (all || !strcmp(part, "rt")) {
+		printf("emd round trips (%d per measurement; echo = bare seqpacket server, same sizes)\n",
+		       rounds);
+		latency_case(dir, "get-perf-domains do", 1, rounds);
+		latency_case(dir, "get-perf-table do", 2, rounds);
+	}
+	if (all || !strcmp(part, "dump")) {
 		static const unsigned int sizes[] = {256, 1024, 2048, 4096};
 
+		printf("\nemd dumps (model file written here, served by emd)\n");
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 			dump_case(dir, sizes[i], 32);
+	}
+	if (all || !strcmp(part, "cpu")) {
+		char model[96];
+
+		printf("\nemd's own CPU time per request (%d requests, one at a time)\n", rounds);
+		cpu_case(dir, "get-perf-domains do (RK3399)", NULL, 1, false, 1, rounds);
+		cpu_case(dir, "get-perf-table do (RK3399, 8 states)", NULL, 2, false, 1, rounds);
+		cpu_case(dir, "get-perf-domains dump (RK3399, 2 domains)", NULL, 1, true, 0, rounds);
+		snprintf(model, sizeof(model), "%s/model.yaml", dir);
+		write_model(model, 4096, 32);
+		cpu_case(dir, "get-perf-table do (4096 x 32, id 4000)", model, 2, false, 4000, rounds);
+		cpu_case(dir, "get-perf-domains dump (4096 domains)", model, 1, true, 0, rounds / 100);
+		unlink(model);
 	}
 	rmdir(dir);
 	return 0;

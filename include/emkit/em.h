@@ -339,8 +339,10 @@ void em_read_lock(void);
 /* Leave it. */
 void em_read_unlock(void);
 
-/* Domain with this id, or NULL. Under em_read_lock. */
+/* Domain with this id, or NULL; O(1), from the set's index by id. Under em_read_lock. */
 const struct em_pd *em_pd_get(const struct em_registry *reg, unsigned int id);
+/* One past the largest id in use (0: none): em_pd_get() over 0..end-1 goes in id order. */
+unsigned int em_pd_id_end(const struct em_registry *reg);
 /* CPU domain containing cpu, or NULL. Under em_read_lock. */
 const struct em_pd *em_pd_of_cpu(const struct em_registry *reg, unsigned int cpu);
 /* Domain with this name, or NULL. Under em_read_lock. */

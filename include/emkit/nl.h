@@ -8,6 +8,10 @@
  *
  * The pieces, in the order a message meets them:
  *
+ *   writer     struct emnl_writer: every netlink byte emkit writes (requests,
+ *              replies, events, acks, nlctrl answers) is appended through it
+ *              to a caller-owned datagram: the kernel's layout, the u64 pad
+ *              rule stated once, never a partial message.
  *   spec       emnl_spec_load() reads a YNL file (genetlink, genetlink-legacy):
  *              definitions (enums, flags), attribute sets, operations and
  *              multicast groups. Numbers are assigned as YNL does: attributes
@@ -21,19 +25,21 @@
  *              attribute is written as the kernel's nla_put_u64_64bit() writes it
  *              (see EMNL_PAD_* below for exactly when a pad appears).
  *   validate   emnl_validate() checks a message strictly against the spec, as the
- *              kernel's strict mode does, and fills struct emnl_error: errno, a
- *              message, the offset of the offending attribute from the start of
- *              the message, the missing attribute type.
- *   extack     emnl_extack_put() encodes such an error as NLMSG_ERROR with
- *              extended-ack TLVs; emnl_extack_parse() decodes one, and
- *              emnl_error_format() makes it a readable line.
+ *              kernel's strict mode does, hands back the operation and the
+ *              top-level attributes by type (the kernel's info->attrs[]), and
+ *              on failure fills struct emnl_error: errno, a message, the offset
+ *              of the offending attribute from the start of the message, the
+ *              missing attribute type.
+ *   errors     struct emnl_error and its wire form: emnl_put_extack() writes
+ *              it as NLMSG_ERROR with extended-ack TLVs; emnl_extack_parse()
+ *              decodes one, and emnl_error_format() makes it a readable line.
  *   client     struct emnl_sock talks to the kernel (AF_NETLINK, NETLINK_GENERIC,
  *              with NETLINK_EXT_ACK and NETLINK_CAP_ACK) or to a peer over a UNIX
  *              SOCK_SEQPACKET socket (one netlink datagram per packet), with the
  *              same calls: resolve a family, do, dump, subscribe, receive.
- *   server     emnl_ctrl_put_family() answers CTRL_CMD_GETFAMILY for a served
+ *   nlctrl     emnl_put_ctrl_family() answers CTRL_CMD_GETFAMILY for a served
  *              family in nlctrl's exact bytes; with emnl_validate() and
- *              emnl_extack_put() that is what a seqpacket server needs beyond
+ *              emnl_put_extack() that is what a seqpacket server needs beyond
  *              the codec.
  *   json       emnl_to_json() / emnl_from_json(): the shape of the kernel's `ynl`
  *              CLI with --output-json (enum values by name, flags as lists of
@@ -43,7 +49,9 @@
  * after the genlmsghdr; nlctrl and dev-energymodel have none) and the
  * netlink-raw protocol (rtnetlink).
  *
- * Example: ask the kernel's controller for the nlctrl family, print it as JSON.
+ * Example: ask the kernel's controller for the nlctrl family, print it as JSON
+ * (it builds with `cc app.c $(pkg-config --cflags --libs emkit)`; the test
+ * nl-header-examples builds and runs it).
  *
  *	struct emnl_spec *spec = emnl_spec_load("spec/nlctrl.yaml", &err);
  *	struct emnl_sock *sk = emnl_sock_open_kernel(&err);
@@ -64,6 +72,7 @@
  *		emnl_attrs_free(reply);
  *	}
  *	emnl_attrs_free(req);
+ *	emnl_family_release(&fam);
  *	emnl_sock_close(sk);
  *	emnl_spec_free(spec);
  *
@@ -82,7 +91,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
+
+#include "emkit/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,6 +133,125 @@ int emnl_error_set(struct emnl_error *e, int err, const char *fmt, ...)
 
 /* emnl_error_clear - reset @e to "no error". */
 void emnl_error_clear(struct emnl_error *e);
+
+/* ------------------------------------------------------------------------- */
+/* Writer                                                                      */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * When a u64 attribute of a set with a pad attribute gets a pad before it.
+ * The kernel's nla_put_u64_64bit() pads only on architectures without
+ * efficient unaligned access, and there only when the attribute header would
+ * start 8-byte aligned (so that the payload, 4 bytes later, would not be):
+ * then it first puts a zero-length pad attribute (4 bytes). Alignment is
+ * counted from the start of the datagram (the kernel's skb data).
+ */
+enum emnl_pad_mode {
+	EMNL_PAD_NEVER,  /* x86-64, arm64, ...: what this machine's kernel does */
+	EMNL_PAD_ALIGN8, /* architectures without efficient unaligned access */
+};
+
+/* emnl_pad_mode_native - the mode the kernel of this architecture uses. */
+enum emnl_pad_mode emnl_pad_mode_native(void);
+
+/*
+ * A datagram being written: messages one after the other in a buffer the
+ * caller owns. Open a message (emnl_msg_begin / emnl_msg_begin_genl), put
+ * its attributes, close it (emnl_msg_end). Puts do not return errors: the
+ * first failure (no room: -EMSGSIZE; a payload nla_len cannot say: -EINVAL)
+ * is kept, later puts do nothing, and emnl_msg_end() reports it and takes
+ * the message out whole, so what the buffer holds is always whole messages.
+ *
+ * Layout, as the kernel's nlmsg_put()/nla_put(): attributes 4-byte aligned
+ * with zeroed padding, nla_len without the padding, strings with their NUL,
+ * nests closed with their final length. For a u64 of a set that has a pad
+ * attribute, emnl_put_u64_pad() applies the rule above, counting alignment
+ * from the start of the datagram (emnl_writer_init_at() when the buffer is
+ * not its start).
+ *
+ * A limit (emnl_writer_set_limit; default: the buffer size) bounds the
+ * datagram for every message but the first: a message that would end past
+ * it is taken out (-EMSGSIZE) and waits for the next datagram. This is how
+ * a dump packs whole messages into packets of a chosen size.
+ *
+ * Example: a get-perf-domains reply.
+ *
+ *	struct emnl_writer w;
+ *	uint8_t buf[512];
+ *	emnl_writer_init(&w, buf, sizeof(buf), emnl_pad_mode_native());
+ *	emnl_msg_begin_genl(&w, family_id, 0, seq, portid, cmd, 1);
+ *	emnl_put_u32(&w, DEV_ENERGYMODEL_A_PERF_DOMAIN_PERF_DOMAIN_ID, id);
+ *	emnl_put_u64_pad(&w, DEV_ENERGYMODEL_A_PERF_DOMAIN_FLAGS, flags,
+ *			 DEV_ENERGYMODEL_A_PERF_DOMAIN_PAD);
+ *	if (emnl_msg_end(&w) < 0)
+ *		... it did not fit; buf holds nothing of it
+ *	send(fd, emnl_writer_data(&w), emnl_writer_len(&w), 0);
+ */
+struct emnl_writer {
+	/* private: use the functions below */
+	uint8_t *buf;
+	size_t size;   /* capacity */
+	size_t limit;  /* bound for messages after the first */
+	size_t len;    /* bytes written: whole messages, then the open one */
+	size_t start;  /* offset of the open message */
+	size_t base;   /* offset of buf in its datagram, for the pad rule */
+	int err;       /* the open message's first failed put */
+	bool open;
+	enum emnl_pad_mode pad;
+};
+
+/* emnl_writer_init - an empty datagram at @buf, @size bytes. */
+void emnl_writer_init(struct emnl_writer *w, void *buf, size_t size, enum emnl_pad_mode pad);
+/* emnl_writer_init_at - the same, for a buffer that starts inside a datagram
+ * beginning at @dgram_start (NULL: at @buf): u64 alignment counts from there. */
+void emnl_writer_init_at(struct emnl_writer *w, void *buf, size_t size, const void *dgram_start,
+			 enum emnl_pad_mode pad);
+/* emnl_writer_set_limit - bound the datagram for messages after the first. */
+void emnl_writer_set_limit(struct emnl_writer *w, size_t limit);
+/* emnl_writer_len - bytes of whole messages written (no message open). */
+size_t emnl_writer_len(const struct emnl_writer *w);
+/* emnl_writer_data - the buffer. */
+void *emnl_writer_data(const struct emnl_writer *w);
+/* emnl_writer_truncate - drop every message after the first @len bytes. */
+void emnl_writer_truncate(struct emnl_writer *w, size_t len);
+/* emnl_writer_error - the open message's first failure (0: none yet). */
+int emnl_writer_error(const struct emnl_writer *w);
+
+/* emnl_msg_begin - open a message; returns its header (NULL: no room). */
+struct nlmsghdr *emnl_msg_begin(struct emnl_writer *w, uint16_t type, uint16_t flags,
+				uint32_t seq, uint32_t portid);
+/* emnl_msg_put_extra - @len zeroed bytes of fixed header after the nlmsghdr. */
+void *emnl_msg_put_extra(struct emnl_writer *w, size_t len);
+/* emnl_msg_begin_genl - open a generic netlink message (nlmsghdr, genlmsghdr). */
+struct genlmsghdr *emnl_msg_begin_genl(struct emnl_writer *w, uint16_t type, uint16_t flags,
+				       uint32_t seq, uint32_t portid, uint8_t cmd,
+				       uint8_t version);
+/* emnl_msg_end - close the open message: its length, or the negative errno
+ * of its first failed put / -EMSGSIZE past the limit (then it is gone). */
+int emnl_msg_end(struct emnl_writer *w);
+/* emnl_msg_cancel - take the open message out. */
+void emnl_msg_cancel(struct emnl_writer *w);
+
+/* Attributes of the open message. */
+void emnl_put(struct emnl_writer *w, uint16_t type, const void *data, size_t len);
+void emnl_put_flag(struct emnl_writer *w, uint16_t type);
+void emnl_put_u8(struct emnl_writer *w, uint16_t type, uint8_t v);
+void emnl_put_u16(struct emnl_writer *w, uint16_t type, uint16_t v);
+void emnl_put_u32(struct emnl_writer *w, uint16_t type, uint32_t v);
+/* emnl_put_u64 - a u64 with no pad (a set without a pad attribute). */
+void emnl_put_u64(struct emnl_writer *w, uint16_t type, uint64_t v);
+/* emnl_put_u64_pad - a u64 of a set whose pad attribute is @pad_type, as
+ * nla_put_u64_64bit() writes it in the writer's pad mode. */
+void emnl_put_u64_pad(struct emnl_writer *w, uint16_t type, uint64_t v, uint16_t pad_type);
+void emnl_put_strz(struct emnl_writer *w, uint16_t type, const char *s);
+/* emnl_nest_begin - open a nest (NLA_F_NESTED set); returns its offset. */
+size_t emnl_nest_begin(struct emnl_writer *w, uint16_t type);
+/* emnl_nest_begin_noflag - a nest without NLA_F_NESTED, as older kernel code
+ * (the controller) writes them. */
+size_t emnl_nest_begin_noflag(struct emnl_writer *w, uint16_t type);
+void emnl_nest_end(struct emnl_writer *w, size_t nest);
+/* emnl_nest_cancel - take an open nest and what it holds out. */
+void emnl_nest_cancel(struct emnl_writer *w, size_t nest);
 
 /* ------------------------------------------------------------------------- */
 /* Spec model                                                                  */
@@ -184,6 +315,7 @@ struct emnl_attr_set {
 	struct emnl_attr *attrs;
 	uint16_t max_type;
 	const struct emnl_attr *pad; /* the set's pad attribute, if it has one */
+	/* private: use emnl_set_attr_by_type() */
 	const struct emnl_attr **by_type; /* max_type + 1 entries: look-up by number */
 };
 
@@ -277,6 +409,7 @@ struct emnl_value {
 		struct emnl_attrs *nest; /* nest, array, nest-type-value */
 	};
 	uint32_t tv[4]; /* nest-type-value: the type numbers at each level */
+	/* private: */
 	bool borrowed;  /* bytes belong to the tree's arena, not to this value */
 };
 
@@ -291,8 +424,10 @@ struct emnl_value {
 struct emnl_attrs {
 	const struct emnl_attr_set *set; /* set the attributes belong to (NULL: array) */
 	const struct emnl_attr *array_of; /* for an indexed array: its attribute */
-	size_t n, cap;
+	size_t n;        /* values v[0..n-1], in message order */
 	struct emnl_value *v;
+	/* private: */
+	size_t cap;
 	bool v_owned;    /* v was allocated on its own (else inline or arena) */
 	bool self_owned; /* the list was allocated on its own (else arena) */
 	void *arena;     /* root of a decoded tree: the arena's chunks */
@@ -341,22 +476,6 @@ int emnl_attrs_add_value(struct emnl_attrs *a, const struct emnl_value *v);
 /* ------------------------------------------------------------------------- */
 /* Codec                                                                       */
 /* ------------------------------------------------------------------------- */
-
-/*
- * When a u64 attribute of a set with a pad attribute gets a pad before it.
- * The kernel's nla_put_u64_64bit() pads only on architectures without
- * efficient unaligned access, and there only when the attribute header would
- * start 8-byte aligned (so that the payload, 4 bytes later, would not be):
- * then it first puts a zero-length pad attribute (4 bytes). Alignment is
- * counted from the start of the datagram (the kernel's skb data).
- */
-enum emnl_pad_mode {
-	EMNL_PAD_NEVER,  /* x86-64, arm64, ...: what this machine's kernel does */
-	EMNL_PAD_ALIGN8, /* architectures without efficient unaligned access */
-};
-
-/* emnl_pad_mode_native - the mode the kernel of this architecture uses. */
-enum emnl_pad_mode emnl_pad_mode_native(void);
 
 /* Header fields of a generic netlink message. */
 struct emnl_hdr {
@@ -408,13 +527,32 @@ int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set
 #define EMNL_MAX_NEST_DEPTH 10
 
 /*
+ * What emnl_validate() found. The caller may give room for the top-level
+ * attributes (@attrs, @n_attrs entries; NULL: not wanted); the validator
+ * then sets attrs[t] to the attribute of type t (t < n_attrs) and NULL
+ * where there is none: what the kernel's genl core hands a handler as
+ * info->attrs[], checked once, read without checks. Of repeated attributes
+ * the table keeps the first, or with @last_wins the last, as the kernel's
+ * nla_parse() does.
+ */
+struct emnl_msg_info {
+	const struct emnl_op *op;        /* the operation (NULL: unknown command) */
+	const struct emnl_msg_spec *msg; /* the direction it was checked against */
+	bool dump;                       /* a dump request (NLM_F_DUMP) */
+	const struct nlattr **attrs;     /* in: room for the table, or NULL */
+	size_t n_attrs;                  /* in: its entries */
+	bool last_wins;                  /* in: which of repeated attributes it keeps */
+};
+
+/*
  * emnl_validate - check a request (or, with @reply, a reply) strictly.
  * @spec: the family
  * @nlh: the message; @len: bytes available from nlh (the datagram's rest)
  * @reply: check against reply attribute lists instead of request ones
  * @required: attribute types the top level must contain (may be NULL)
  * @n_required: length of @required
- * @op_out: if not NULL, receives the operation (NULL if the command is unknown)
+ * @info: if not NULL, receives the operation (also when a later check
+ *        fails) and, where it has room, the attribute table
  * Returns 0 or a negative errno, with @e filled: -EINVAL for framing, an
  * unknown or unsupported attribute, type 0, a wrong length, trailing bytes,
  * a non-zero reserved field, nesting too deep (EMNL_MAX_NEST_DEPTH), a
@@ -423,7 +561,7 @@ int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set
  */
 int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size_t len,
 		  bool reply, const uint16_t *required, size_t n_required,
-		  const struct emnl_op **op_out, struct emnl_error *e);
+		  struct emnl_msg_info *info, struct emnl_error *e);
 
 /* ------------------------------------------------------------------------- */
 /* Extended acks                                                               */
@@ -441,6 +579,16 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
  * Returns the message length or -EMSGSIZE.
  */
 int emnl_extack_put(void *buf, size_t size, const struct nlmsghdr *req,
+		    const struct emnl_error *e, bool cap, bool ext);
+
+/*
+ * emnl_put_extack - the same NLMSG_ERROR, appended to a datagram as one more
+ * message, its nlmsg_pid set to @portid (the kernel puts the requester's
+ * port there; the echoed header keeps the request's own). Returns the
+ * message length, -EMSGSIZE (nothing written) or -EINVAL (an uncapped echo
+ * of a request shorter than its header).
+ */
+int emnl_put_extack(struct emnl_writer *w, const struct nlmsghdr *req, uint32_t portid,
 		    const struct emnl_error *e, bool cap, bool ext);
 
 /*
@@ -573,21 +721,57 @@ int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len);
 /* emnl_recv_raw - receive one datagram into the socket's buffer; *@out points
  * at it until the next receive. Returns its length or a negative errno. */
 ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms);
+/* emnl_recv_next - as emnl_recv_raw, but a notification kept while
+ * emnl_do/emnl_dump waited for a reply comes first, without waiting, as a
+ * datagram of its own. For callers that read notifications themselves. */
+ssize_t emnl_recv_next(struct emnl_sock *sk, const void **out, int timeout_ms);
 
 /* ------------------------------------------------------------------------- */
-/* Serving a family                                                            */
+/* nlctrl answers                                                              */
 /* ------------------------------------------------------------------------- */
+
+/* What CTRL_CMD_NEWFAMILY says about a family. */
+struct emnl_ctrl_op {
+	uint32_t cmd;
+	uint32_t flags; /* GENL_CMD_CAP_DO, _DUMP, _HASPOL, GENL_ADMIN_PERM... */
+};
+struct emnl_ctrl_group {
+	const char *name;
+	uint32_t id;
+};
+struct emnl_ctrl_family {
+	const char *name;
+	uint16_t id;
+	uint32_t version;
+	uint32_t hdrsize;
+	uint32_t maxattr; /* 0 for split ops, whose policies are per operation */
+	size_t n_ops;
+	const struct emnl_ctrl_op *ops;
+	size_t n_groups;
+	const struct emnl_ctrl_group *groups;
+};
 
 /*
- * emnl_ctrl_put_family - the controller's answer to CTRL_CMD_GETFAMILY for
- * @spec's family, as the kernel's nlctrl writes it (a server on a seqpacket
- * socket answers with this): CTRL_CMD_NEWFAMILY carrying the family name, id
- * @family_id, version, header size 0, maxattr 0 (per-operation policies), the
- * operations that have a do or a dump with their capability flags (do, dump,
- * has-policy, admin), and the multicast groups with ids @group_ids (one per
- * spec group, in spec order), nests without NLA_F_NESTED as nlctrl does.
- * @req: the request (its seq and pid are echoed)
- * Returns the message length or -EMSGSIZE.
+ * emnl_put_ctrl_family - append the controller's CTRL_CMD_NEWFAMILY for @f,
+ * as the kernel's ctrl_fill_info() writes it: family name, id, version,
+ * header size, maxattr, the operations (CTRL_ATTR_OPS, numbered from 1, each
+ * its id then its flags; left out when there are none) and the multicast
+ * groups (numbered from 1, each its id before its name), nests without
+ * NLA_F_NESTED. @flags (0, or NLM_F_MULTI in a dump), @seq and @portid go in
+ * the header. Returns the message length or a negative errno (nothing
+ * written).
+ */
+int emnl_put_ctrl_family(struct emnl_writer *w, const struct emnl_ctrl_family *f, uint16_t flags,
+			 uint32_t seq, uint32_t portid);
+
+/*
+ * emnl_ctrl_put_family - the answer to CTRL_CMD_GETFAMILY @req for @spec's
+ * family, in a buffer of its own: id @family_id, the spec's version, the
+ * operations that have a do or a dump in command order with the flags
+ * ctrl_fill_info() computes from the spec (do, dump, has-policy when a
+ * request lists attributes, admin), and the spec's groups with ids
+ * @group_ids (one per group, in spec order). The request's seq and pid are
+ * echoed. Returns the message length or -EMSGSIZE.
  */
 int emnl_ctrl_put_family(void *buf, size_t size, const struct nlmsghdr *req,
 			 const struct emnl_spec *spec, uint16_t family_id,

@@ -25,11 +25,17 @@ struct em_pd {
 	unsigned short cpu_list[]; /* the CPUs, ascending: estimates walk this */
 };
 
-/* An immutable snapshot of the registered domains, sorted by seq. */
+/*
+ * An immutable snapshot of the registered domains, sorted by seq, with its
+ * index by id (em_pd_get in O(1)): by_id[id] is the domain with that id,
+ * NULL for a free id below id_end; both live in the set's one allocation.
+ */
 struct em_pd_set {
 	struct em_pd_set *reclaim_next;
 	struct em_cpumask all; /* every CPU of a CPU domain */
 	unsigned int nr;
+	unsigned int id_end;   /* one past the largest id */
+	struct em_pd **by_id;  /* id_end entries, after pd[nr] */
 	struct em_pd *pd[];
 };
 

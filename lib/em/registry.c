@@ -537,12 +537,35 @@ static struct em_perf_table *build_table(const struct em_pd *pd, const struct em
 	return t;
 }
 
+/* A set for @nr domains whose ids are all below @id_cap, index included. */
+static struct em_pd_set *set_alloc(unsigned int nr, unsigned int id_cap)
+{
+	struct em_pd_set *set = em_calloc(1, sizeof(*set) + ((size_t)nr + id_cap) *
+						      sizeof(set->pd[0]));
+
+	if (set)
+		set->by_id = set->pd + nr;
+	return set;
+}
+
+/* Fill @set's index from its domains (before it is published). */
+static void set_index(struct em_pd_set *set, unsigned int id_cap)
+{
+	assert(set->by_id == set->pd + set->nr);
+	for (unsigned int i = 0; i < set->nr; i++) {
+		struct em_pd *pd = set->pd[i];
+
+		assert(pd->id < id_cap && !set->by_id[pd->id]); /* ids are unique */
+		assert(i == 0 || set->pd[i - 1]->seq < pd->seq); /* sorted by seq */
+		set->by_id[pd->id] = pd;
+		if (pd->id >= set->id_end)
+			set->id_end = pd->id + 1;
+	}
+}
+
 static const struct em_pd *set_find_id(const struct em_pd_set *set, unsigned int id)
 {
-	for (unsigned int i = 0; set && i < set->nr; i++)
-		if (set->pd[i]->id == id)
-			return set->pd[i];
-	return NULL;
+	return set && id < set->id_end ? set->by_id[id] : NULL;
 }
 
 /* Take the lowest free id, as the kernel allocates them: 0 or -ENOMEM. */
@@ -620,6 +643,7 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 {
 	struct em_pd_set *old, *set;
 	struct em_pd *pd;
+	unsigned int id_cap;
 	int ret;
 
 	ret = em_pd_desc_validate(desc, err, NULL);
@@ -660,7 +684,11 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	}
 	pd = em_calloc(1, sizeof(*pd) + (desc->cpus ? em_cpumask_weight(desc->cpus) : 0) *
 					    sizeof(pd->cpu_list[0]));
-	set = em_calloc(1, sizeof(*set) + ((old ? old->nr : 0) + 1) * sizeof(set->pd[0]));
+	/* The lowest free id is at most the number of domains; a fixed one may be above. */
+	id_cap = old ? (old->id_end > old->nr + 1 ? old->id_end : old->nr + 1) : 1;
+	if (desc->fixed_id && desc->id + 1 > id_cap)
+		id_cap = desc->id + 1;
+	set = set_alloc(old ? old->nr + 1 : 1, id_cap);
 	if (pd && desc->fixed_id)
 		pd->id = desc->id;
 	if (!pd || !set ||
@@ -712,6 +740,7 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	set->pd[set->nr - 1] = pd;
 	for (unsigned int w = 0; w < EM_MAX_CPUS / 64; w++)
 		set->all.bits[w] |= pd->cpus.bits[w];
+	set_index(set, id_cap);
 	em_publish(reg->set, set);
 	retire_set(reg, old);
 	if (id)
@@ -759,9 +788,7 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 	if (ret)
 		return ret;
 	old = reg->set;
-	for (unsigned int i = 0; old && i < old->nr; i++)
-		if (old->pd[i]->id == id)
-			pd = old->pd[i];
+	pd = (struct em_pd *)set_find_id(old, id);
 	if (!pd) {
 		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
 		goto out;
@@ -771,7 +798,7 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 			     pd->name, id);
 		goto out;
 	}
-	set = em_calloc(1, sizeof(*set) + old->nr * sizeof(set->pd[0]));
+	set = set_alloc(old->nr - 1, old->id_end);
 	if (!set) {
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
@@ -780,6 +807,7 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 		if (old->pd[i] != pd)
 			set->pd[set->nr++] = old->pd[i];
 	set->all = old->all; /* a device domain has no CPUs to take out */
+	set_index(set, old->id_end);
 	em_publish(reg->set, set);
 	id_put(reg, id);
 	retire_set(reg, old);
@@ -1017,6 +1045,13 @@ int em_observer_remove(struct em_registry *reg, const struct em_observer_ops *op
 const struct em_pd *em_pd_get(const struct em_registry *reg, unsigned int id)
 {
 	return set_find_id(em_read_set(reg), id);
+}
+
+unsigned int em_pd_id_end(const struct em_registry *reg)
+{
+	const struct em_pd_set *set = em_read_set(reg);
+
+	return set ? set->id_end : 0;
 }
 
 const struct em_pd *em_pd_of_cpu(const struct em_registry *reg, unsigned int cpu)

@@ -11,6 +11,7 @@
  * The socket owns one receive buffer; replies are decoded into value trees
  * before the next receive reuses it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 
 #include "emkit/nl.h"
 #include "nl_internal.h"
+#include "writer_impl.h"
 
 enum transport { TRANSPORT_KERNEL, TRANSPORT_SEQPACKET };
 
@@ -39,6 +41,7 @@ struct emnl_sock {
 	uint8_t *txbuf;
 	size_t txlen;
 	struct pending *pending, **pending_tail; /* notifications met mid-request */
+	struct pending *taken; /* the one emnl_recv_next() handed out last */
 };
 
 /* A notification that arrived while a request was waiting for its reply:
@@ -176,6 +179,7 @@ void emnl_sock_close(struct emnl_sock *sk)
 	if (!sk)
 		return;
 	close(sk->fd);
+	free(sk->taken);
 	while (sk->pending) {
 		struct pending *next = sk->pending->next;
 
@@ -269,6 +273,19 @@ ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms)
 	sk->datagrams++;
 	*out = sk->buf;
 	return n;
+}
+
+/* emnl_recv_next - a kept notification first, else one datagram. */
+ssize_t emnl_recv_next(struct emnl_sock *sk, const void **out, int timeout_ms)
+{
+	free(sk->taken);
+	sk->taken = sk->pending;
+	if (sk->taken) {
+		sk->pending = sk->taken->next;
+		*out = sk->taken->msg;
+		return (ssize_t)sk->taken->len;
+	}
+	return emnl_recv_raw(sk, out, timeout_ms);
 }
 
 /* Build and send one request of @op's @m direction with @flags. */
@@ -448,29 +465,24 @@ static void read_groups(struct emnl_family *fam, const struct nlattr *arr)
 int emnl_family_resolve(struct emnl_sock *sk, const struct emnl_spec *spec,
 			struct emnl_family *fam, struct emnl_error *e)
 {
-	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
+	struct emnl_writer w;
 	uint32_t seq = ++sk->seq;
 	bool got = false;
-	int err;
+	int err, qlen;
 
 	memset(fam, 0, sizeof(*fam));
 	fam->spec = spec;
 	emnl_error_clear(e);
 	if (strlen(spec->name) > 255)
 		return emnl_error_set(e, -EINVAL, "family name too long: %s", spec->name);
-	/* libmnl leaves the string's alignment padding as it finds it. */
-	memset(sk->txbuf, 0, 512);
-	nlh = mnl_nlmsg_put_header(sk->txbuf);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	if (!mnl_attr_put_strz_check(nlh, sk->txlen, CTRL_ATTR_FAMILY_NAME, spec->name))
+	wr_init(&w, sk->txbuf, sk->txlen, NULL, EMNL_PAD_NEVER);
+	wr_msg_begin_genl(&w, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq, 0,
+			  CTRL_CMD_GETFAMILY, 1);
+	wr_put(&w, CTRL_ATTR_FAMILY_NAME, spec->name, strlen(spec->name) + 1);
+	qlen = wr_msg_end(&w);
+	if (qlen < 0)
 		return emnl_error_set(e, -EINVAL, "family name too long: %s", spec->name);
-	err = emnl_send_raw(sk, nlh, nlh->nlmsg_len);
+	err = emnl_send_raw(sk, sk->txbuf, (size_t)qlen);
 	if (err)
 		return emnl_error_set(e, err, "send: %s", strerror(-err));
 	for (;;) {
@@ -604,18 +616,17 @@ int emnl_subscribe(struct emnl_sock *sk, const struct emnl_family *fam, const ch
 		return 0;
 	} else {
 		struct collect c = {.family = GENL_ID_CTRL};
-		struct nlmsghdr *nlh = mnl_nlmsg_put_header(sk->txbuf);
-		struct genlmsghdr *g;
-		int err;
+		struct emnl_writer w;
+		int err, n;
 
-		nlh->nlmsg_type = GENL_ID_CTRL;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		nlh->nlmsg_seq = c.seq = ++sk->seq;
-		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-		g->cmd = EMNL_SEQPACKET_CMD_JOIN;
-		g->version = 1;
-		mnl_attr_put_u32(nlh, EMNL_SEQPACKET_ATTR_GROUP, gid);
-		err = emnl_send_raw(sk, nlh, nlh->nlmsg_len);
+		wr_init(&w, sk->txbuf, sk->txlen, NULL, EMNL_PAD_NEVER);
+		c.seq = ++sk->seq;
+		wr_msg_begin_genl(&w, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, c.seq, 0,
+				  EMNL_SEQPACKET_CMD_JOIN, 1);
+		wr_put(&w, EMNL_SEQPACKET_ATTR_GROUP, &gid, sizeof(gid));
+		n = wr_msg_end(&w);
+		assert(n > 0); /* 28 bytes in a buffer of at least 8 KiB */
+		err = emnl_send_raw(sk, sk->txbuf, (size_t)n);
 		if (err)
 			return emnl_error_set(e, err, "send: %s", strerror(-err));
 		return exchange(sk, &c, e);

@@ -1,12 +1,11 @@
 /*
- * Codec: value trees to generic netlink messages and back, on libmnl.
- * Encoding writes the nlmsghdr and genlmsghdr, then each attribute as the
- * kernel would: 4-byte aligned, integers in host order unless the spec says
- * big-endian, strings with their NUL, nests closed with their final length,
- * indexed arrays numbered from 1, and 64-bit numbers in a set that has a pad
- * attribute preceded by a pad exactly when nla_put_u64_64bit() would put one
- * (see enum emnl_pad_mode). Nothing is left half-written: on -EMSGSIZE the
- * caller gets an error, not a truncated message. Decoding is the lenient
+ * Codec: value trees to generic netlink messages and back. Encoding walks
+ * the tree and writes each value through the writer (writer_impl.h) as the
+ * kernel would: integers in host order unless the spec says big-endian,
+ * strings with their NUL, nests with NLA_F_NESTED, indexed arrays numbered
+ * from 1, and 64-bit numbers of a set that has a pad attribute with the pad
+ * rule. Nothing is left half-written: on -EMSGSIZE the caller gets an
+ * error, not a truncated message. Decoding is the lenient
  * mirror (unknown attributes kept as binaries) and builds the whole tree
  * in one arena sized from the message; the strict checks live in validate.c.
  */
@@ -20,73 +19,35 @@
 
 #include "emkit/nl.h"
 #include "nl_internal.h"
+#include "writer_impl.h"
 
 /* Deepest tree the decoder follows (beyond the validator's limit, as a guard). */
 #define DECODE_MAX_DEPTH 32
 
-/* emnl_pad_mode_native - does this architecture's kernel pad u64s? */
-enum emnl_pad_mode emnl_pad_mode_native(void)
-{
-	/* The kernel pads only without CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS;
-	 * these architectures select it. */
-#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || \
-	defined(__powerpc__) || defined(__s390__) || defined(__loongarch__) || \
-	(defined(__riscv) && defined(__riscv_misaligned_fast))
-	return EMNL_PAD_NEVER;
-#else
-	return EMNL_PAD_ALIGN8;
-#endif
-}
-
-/* Encoding state: the message being filled and where its datagram starts. */
+/* Encoding state: the writer, holding the one message being written. */
 struct enc {
-	struct nlmsghdr *nlh;
-	size_t buflen; /* bytes available from nlh */
-	const uint8_t *dgram;
-	enum emnl_pad_mode pad;
+	struct emnl_writer w;
 };
 
 static int encode_list(struct enc *c, const struct emnl_attrs *a);
 
-/* Put an attribute of @len bytes; -EMSGSIZE when it does not fit. The same
- * layout as mnl_attr_put_check(), written inline: this runs once per
- * attribute and is most of the encoder's time. */
-static int put(struct enc *c, uint16_t type, size_t len, const void *data)
+/* Put an attribute of @len bytes; the writer's error once one failed. */
+static inline int put(struct enc *c, uint16_t type, size_t len, const void *data)
 {
-	size_t need = MNL_ALIGN(MNL_ATTR_HDRLEN + len);
-	struct nlattr *a;
-
-	if (len > UINT16_MAX - MNL_ATTR_HDRLEN)
-		return -EINVAL;
-	if (c->nlh->nlmsg_len + need > c->buflen)
-		return -EMSGSIZE;
-	a = mnl_nlmsg_get_payload_tail(c->nlh);
-	a->nla_type = type;
-	a->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
-	if (len)
-		memcpy(a + 1, data, len);
-	if (need > MNL_ATTR_HDRLEN + len) /* zero the alignment padding */
-		memset((uint8_t *)(a + 1) + len, 0, need - MNL_ATTR_HDRLEN - len);
-	c->nlh->nlmsg_len += (uint32_t)need;
-	return 0;
+	wr_put(&c->w, type, data, len);
+	return c->w.err;
 }
 
-/* A 64-bit payload: pad first when the payload would be misaligned. */
+/* A 64-bit payload: the pad rule when the set has a pad attribute. */
 static int put64(struct enc *c, const struct emnl_value *v, uint64_t raw)
 {
 	const struct emnl_attr_set *set = v->attr ? v->attr->set : NULL;
 
-	if (c->pad == EMNL_PAD_ALIGN8 && set && set->pad) {
-		const uint8_t *tail = mnl_nlmsg_get_payload_tail(c->nlh);
-
-		if (((size_t)(tail - c->dgram) & 7) == 0) {
-			int err = put(c, set->pad->type, 0, NULL);
-
-			if (err)
-				return err;
-		}
-	}
-	return put(c, v->type, 8, &raw);
+	if (set && set->pad)
+		wr_put_u64_pad(&c->w, v->type, raw, set->pad->type);
+	else
+		wr_put(&c->w, v->type, &raw, sizeof(raw));
+	return c->w.err;
 }
 
 /* Encode one integer value as @kind with the attribute's byte order. */
@@ -131,21 +92,21 @@ static int put_int(struct enc *c, const struct emnl_value *v, enum emnl_type kin
 /* Encode a nest whose payload is @a (or, for nest-type-value, the inner levels). */
 static int put_nest(struct enc *c, uint16_t type, const struct emnl_value *v, unsigned level)
 {
-	struct nlattr *nest = mnl_attr_nest_start_check(c->nlh, c->buflen, type);
-	int err;
+	size_t nest = wr_nest_begin(&c->w, type | NLA_F_NESTED);
+	int err = c->w.err;
 
-	if (!nest)
-		return -EMSGSIZE;
+	if (err)
+		return err;
 	if (v->kind == EMNL_T_NEST_TYPE_VALUE && v->attr && level < v->attr->n_type_value)
 		err = put_nest(c, (uint16_t)v->tv[level], v, level + 1);
 	else
 		err = encode_list(c, v->nest);
 	if (err) {
-		mnl_attr_nest_cancel(c->nlh, nest);
+		wr_nest_cancel(&c->w, nest);
 		return err;
 	}
-	mnl_attr_nest_end(c->nlh, nest);
-	return 0;
+	wr_nest_end(&c->w, nest);
+	return c->w.err;
 }
 
 /* Encode one value. */
@@ -167,9 +128,6 @@ static int encode_value(struct enc *c, const struct emnl_value *v)
 	}
 	case EMNL_T_NEST:
 	case EMNL_T_INDEXED_ARRAY:
-		if (!v->nest)
-			return -EINVAL;
-		return put_nest(c, v->type, v, 0);
 	case EMNL_T_NEST_TYPE_VALUE:
 		if (!v->nest)
 			return -EINVAL;
@@ -190,29 +148,25 @@ static int encode_list(struct enc *c, const struct emnl_attrs *a)
 	return 0;
 }
 
-/* emnl_encode - one complete message. */
+/* emnl_encode - one complete message, through the writer. */
 int emnl_encode(void *buf, size_t size, const void *dgram_start, const struct emnl_hdr *hdr,
 		const struct emnl_attrs *attrs, enum emnl_pad_mode pad)
 {
-	struct enc c = {.buflen = size, .pad = pad};
-	struct genlmsghdr *g;
+	struct enc c;
 	int err;
 
-	if (size < MNL_NLMSG_HDRLEN + EMNL_GENL_HDRLEN)
+	wr_init(&c.w, buf, size, dgram_start, pad);
+	if (!wr_msg_begin_genl(&c.w, hdr->nlmsg_type, hdr->nlmsg_flags, hdr->nlmsg_seq,
+			       hdr->nlmsg_pid, hdr->cmd, hdr->version)) {
+		wr_msg_cancel(&c.w);
 		return -EMSGSIZE;
-	c.dgram = dgram_start ? dgram_start : buf;
-	c.nlh = mnl_nlmsg_put_header(buf);
-	c.nlh->nlmsg_type = hdr->nlmsg_type;
-	c.nlh->nlmsg_flags = hdr->nlmsg_flags;
-	c.nlh->nlmsg_seq = hdr->nlmsg_seq;
-	c.nlh->nlmsg_pid = hdr->nlmsg_pid;
-	g = mnl_nlmsg_put_extra_header(c.nlh, sizeof(*g));
-	g->cmd = hdr->cmd;
-	g->version = hdr->version;
+	}
 	err = encode_list(&c, attrs);
-	if (err)
+	if (err) {
+		wr_msg_cancel(&c.w);
 		return err;
-	return (int)c.nlh->nlmsg_len;
+	}
+	return wr_msg_end(&c.w);
 }
 
 /* ---- decoding ------------------------------------------------------------- */

@@ -8,7 +8,8 @@
  * enums, notify targets, subsets) resolved to a pointer. libyaml composes
  * the document, so anchors and aliases arrive already expanded. Keys this
  * layer has no use for (doc, c names, checks, struct members...) are
- * skipped, which is what lets it read the kernel's files unchanged.
+ * skipped, which is what lets it read the kernel's files unchanged. The
+ * kind tables (type names, widths, signedness) live here with the types.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,6 +21,19 @@
 
 #include "emkit/nl.h"
 #include "nl_internal.h"
+
+/* A load error in @e (spec.c sits below error.c: see nl_internal.h). */
+static int spec_error(struct emnl_error *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int spec_error(struct emnl_error *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = emnl_error_vset(e, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
 
 /* Parsing context: the composed document and where to report errors. */
 struct loader {
@@ -51,6 +65,33 @@ const char *emnl_type_name(enum emnl_type t)
 	return "?";
 }
 
+/* ---- kind tables ------------------------------------------------------------ */
+
+/* emnl_kind_width - bytes of a fixed-width integer kind. */
+unsigned emnl_kind_width(enum emnl_type k)
+{
+	switch (k) {
+	case EMNL_T_U8: case EMNL_T_S8: return 1;
+	case EMNL_T_U16: case EMNL_T_S16: return 2;
+	case EMNL_T_U32: case EMNL_T_S32: case EMNL_T_BITFIELD32: return 4;
+	case EMNL_T_U64: case EMNL_T_S64: return 8;
+	default: return 0;
+	}
+}
+
+/* emnl_kind_signed - signed integer kinds. */
+bool emnl_kind_signed(enum emnl_type k)
+{
+	return k == EMNL_T_S8 || k == EMNL_T_S16 || k == EMNL_T_S32 || k == EMNL_T_S64 ||
+	       k == EMNL_T_SINT;
+}
+
+/* emnl_attr_is_flags - an attribute whose value is a set of flag bits. */
+bool emnl_attr_is_flags(const struct emnl_attr *a)
+{
+	return a && a->def && (a->def->kind == EMNL_DEF_FLAGS || a->enum_as_flags);
+}
+
 /* Map a YNL type name to the enum; -1 when unknown. */
 static int parse_type(const char *s)
 {
@@ -74,7 +115,7 @@ static void fail(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	emnl_error_set(l->e, -EINVAL, "%s:%lu: %s", l->origin,
+	spec_error(l->e, -EINVAL, "%s:%lu: %s", l->origin,
 		       n ? (unsigned long)n->start_mark.line + 1 : 0UL, what);
 }
 
@@ -121,7 +162,7 @@ static char *dup(struct loader *l, const char *s)
 	d = strdup(s);
 	if (!d && !l->failed) {
 		l->failed = 1;
-		emnl_error_set(l->e, -ENOMEM, "out of memory");
+		spec_error(l->e, -ENOMEM, "out of memory");
 	}
 	return d;
 }
@@ -132,7 +173,7 @@ static void *zalloc(struct loader *l, size_t n, size_t size)
 
 	if (!p && !l->failed) {
 		l->failed = 1;
-		emnl_error_set(l->e, -ENOMEM, "out of memory");
+		spec_error(l->e, -ENOMEM, "out of memory");
 	}
 	return p;
 }
@@ -626,9 +667,9 @@ static struct emnl_spec *parse(yaml_parser_t *p, const char *origin, struct emnl
 	struct loader l = {.e = e, .origin = origin};
 	struct emnl_spec *s;
 
-	emnl_error_clear(e);
+	spec_error(e, 0, NULL);
 	if (!yaml_parser_load(p, &l.doc)) {
-		emnl_error_set(e, -EINVAL, "%s:%lu: %s", origin,
+		spec_error(e, -EINVAL, "%s:%lu: %s", origin,
 			       (unsigned long)p->problem_mark.line + 1,
 			       p->problem ? p->problem : "YAML error");
 		return NULL;
@@ -651,7 +692,7 @@ struct emnl_spec *emnl_spec_parse(const char *text, size_t len, struct emnl_erro
 	struct emnl_spec *s;
 
 	if (!yaml_parser_initialize(&p)) {
-		emnl_error_set(e, -ENOMEM, "out of memory");
+		spec_error(e, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
@@ -668,12 +709,12 @@ struct emnl_spec *emnl_spec_load(const char *path, struct emnl_error *e)
 	FILE *f = fopen(path, "r");
 
 	if (!f) {
-		emnl_error_set(e, -errno, "%s: %s", path, strerror(errno));
+		spec_error(e, -errno, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (!yaml_parser_initialize(&p)) {
 		fclose(f);
-		emnl_error_set(e, -ENOMEM, "out of memory");
+		spec_error(e, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	yaml_parser_set_input_file(&p, f);

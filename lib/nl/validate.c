@@ -9,7 +9,8 @@
  * missing NUL on a string, NLA_F_NESTED on a non-nest, nesting as deep as
  * EMNL_MAX_NEST_DEPTH, trailing bytes, or an absent required attribute. The
  * result is a struct emnl_error whose offset counts from the start of the
- * message, ready for emnl_extack_put().
+ * message, ready for emnl_put_extack(); on success, the top level's
+ * attributes by type, for the handler to read without checks.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 struct vctx {
 	const uint8_t *base; /* start of the message: offsets count from here */
 	struct emnl_error *e;
+	const struct nlattr **tb; /* the top level's attributes by type, or NULL */
+	size_t n_tb;
+	bool last_wins;           /* of repeated ones, the table keeps the last */
 };
 
 static int check_list(struct vctx *c, const uint8_t *p, size_t len,
@@ -242,17 +246,24 @@ static int check_list(struct vctx *c, const uint8_t *p, size_t len,
 			err = check_payload(c, na, array_of ? NULL : at, kind, depth);
 		if (err)
 			return err;
+		/* The table keeps the first of repeated attributes, or the last
+		 * as the kernel's nla_parse() does. */
+		if (depth == 0 && type < c->n_tb && (c->last_wins || !c->tb[type]))
+			c->tb[type] = na;
 		/* The last attribute may omit its alignment padding. */
 		off += (size_t)MNL_ALIGN(na->nla_len) < len - off ? (size_t)MNL_ALIGN(na->nla_len) : len - off;
 	}
 	return 0;
 }
 
-/* Does the (already validated) top level of @nlh hold attribute @type? */
-static bool has_top_attr(const struct nlmsghdr *nlh, uint16_t type)
+/* Does the (validated) top level hold attribute @type? From the table when
+ * it has room for the type, else by walking the message. */
+static bool has_attr(const struct vctx *c, const struct nlmsghdr *nlh, uint16_t type)
 {
 	const struct nlattr *a;
 
+	if (type < c->n_tb)
+		return c->tb[type] != NULL;
 	mnl_attr_for_each(a, nlh, EMNL_GENL_HDRLEN)
 		if (mnl_attr_get_type(a) == type)
 			return true;
@@ -293,9 +304,12 @@ static const struct emnl_msg_spec *direction(const struct emnl_spec *spec,
 /* emnl_validate - strict check of one message. */
 int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size_t len,
 		  bool reply, const uint16_t *required, size_t n_required,
-		  const struct emnl_op **op_out, struct emnl_error *e)
+		  struct emnl_msg_info *info, struct emnl_error *e)
 {
-	struct vctx c = {.base = (const uint8_t *)nlh, .e = e};
+	/* Without a caller's table, a small one of our own answers the
+	 * required-attribute check. */
+	const struct nlattr *own[16];
+	struct vctx c = {.base = (const uint8_t *)nlh, .e = e, .tb = own, .n_tb = 16};
 	const struct emnl_msg_spec *m;
 	const struct genlmsghdr *g;
 	const struct emnl_op *op = NULL;
@@ -303,8 +317,17 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 	int err;
 
 	emnl_error_clear(e);
-	if (op_out)
-		*op_out = NULL;
+	if (info) {
+		info->op = NULL;
+		info->msg = NULL;
+		info->dump = false;
+		if (info->attrs) {
+			c.tb = info->attrs;
+			c.n_tb = info->n_attrs;
+		}
+		c.last_wins = info->last_wins;
+	}
+	memset(c.tb, 0, c.n_tb * sizeof(c.tb[0]));
 	if (len < sizeof(*nlh))
 		return emnl_error_set(e, -EINVAL, "%zu bytes are too short for a netlink header",
 				      len);
@@ -320,8 +343,11 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 		return emnl_error_set(e, -EINVAL, "reserved field of the genetlink header is %u, not 0",
 				      g->reserved);
 	m = direction(spec, nlh, g->cmd, reply, &op, e);
-	if (op_out)
-		*op_out = op;
+	if (info) {
+		info->op = op;
+		info->msg = m;
+		info->dump = !reply && (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	}
 	if (!m)
 		return e ? e->err : -EOPNOTSUPP;
 	err = check_list(&c, (const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, op->set, NULL,
@@ -331,7 +357,7 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 	for (size_t i = 0; i < n_required; i++) {
 		const struct emnl_attr *at;
 
-		if (has_top_attr(nlh, required[i]))
+		if (has_attr(&c, nlh, required[i]))
 			continue;
 		at = emnl_set_attr_by_type(op->set, required[i]);
 		emnl_error_set(e, -EINVAL, "missing attribute '%s'", at ? at->name : "?");

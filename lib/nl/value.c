@@ -1,77 +1,20 @@
 /*
- * Typed value trees and error records. A struct emnl_attrs is what the codec
- * encodes from and decodes into and what the JSON layer converts: an ordered
- * list of attributes, each tied to its spec attribute, with nests owning
- * their children. Builders take attribute names and check the value fits the
- * attribute's type, so a request built by hand or from JSON cannot encode into
- * something the spec does not allow. Also here: struct emnl_error setters and
- * the small type tables the other files share.
+ * Typed value trees. A struct emnl_attrs is what the codec encodes from and
+ * decodes into and what the JSON layer converts: an ordered list of
+ * attributes, each tied to its spec attribute, with nests owning their
+ * children. Builders take attribute names and check the value fits the
+ * attribute's type (the spec's kind tables), so a request built by hand or
+ * from JSON cannot encode into something the spec does not allow. Decoded
+ * trees live in an arena (arena.c); lists built here grow on the heap.
  */
+#include <assert.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emkit/nl.h"
 #include "nl_internal.h"
-
-/* emnl_error_set - fill @e; returns @err. */
-int emnl_error_set(struct emnl_error *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!e)
-		return err;
-	memset(e, 0, sizeof(*e));
-	e->err = err;
-	if (fmt) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-/* emnl_error_clear - no error. Only the fields that say what is present
- * are reset: this runs on every request, the message buffer need not. */
-void emnl_error_clear(struct emnl_error *e)
-{
-	if (!e)
-		return;
-	e->err = 0;
-	e->msg[0] = '\0';
-	e->has_offset = e->has_miss_type = e->has_miss_nest = false;
-	e->offset = e->miss_type = e->miss_nest = 0;
-	e->attr_set = NULL;
-}
-
-/* emnl_kind_width - bytes of a fixed-width integer kind. */
-unsigned emnl_kind_width(enum emnl_type k)
-{
-	switch (k) {
-	case EMNL_T_U8: case EMNL_T_S8: return 1;
-	case EMNL_T_U16: case EMNL_T_S16: return 2;
-	case EMNL_T_U32: case EMNL_T_S32: case EMNL_T_BITFIELD32: return 4;
-	case EMNL_T_U64: case EMNL_T_S64: return 8;
-	default: return 0;
-	}
-}
-
-/* emnl_kind_signed - signed integer kinds. */
-bool emnl_kind_signed(enum emnl_type k)
-{
-	return k == EMNL_T_S8 || k == EMNL_T_S16 || k == EMNL_T_S32 || k == EMNL_T_S64 ||
-	       k == EMNL_T_SINT;
-}
-
-/* emnl_attr_is_flags - an attribute whose value is a set of flag bits. */
-bool emnl_attr_is_flags(const struct emnl_attr *a)
-{
-	return a && a->def && (a->def->kind == EMNL_DEF_FLAGS || a->enum_as_flags);
-}
 
 /* Values a new list holds before it needs a second allocation. */
 #define INLINE_VALUES 4
@@ -99,108 +42,6 @@ void emnl_attrs_init(struct emnl_attrs *a, const struct emnl_attr_set *set,
 	a->set = set;
 	a->v = storage;
 	a->cap = storage ? cap : 0;
-}
-
-/* ---- arenas: where decoded trees live ---------------------------------------- */
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
-/*
- * Each thread keeps the last freed chunk (up to SPARE_MAX bytes) for the
- * next decode: a request/reply loop then decodes without touching malloc.
- * The chunk is released when the thread exits (a pthread key destructor);
- * the main thread's stays reachable from its TLS until the process ends.
- */
-#define SPARE_MAX 65536
-
-/* initial-exec: reached without __tls_get_addr (the library is linked, not
- * dlopen()ed late, and needs only one pointer of static TLS). */
-static __thread struct arena_chunk *spare __attribute__((tls_model("initial-exec")));
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-
-static void spare_release(void *chunk)
-{
-	free(chunk);
-}
-
-static void spare_key_init(void)
-{
-	if (pthread_key_create(&spare_key, spare_release))
-		spare_key = (pthread_key_t)-1;
-}
-
-/* Keep @c as this thread's spare, or free it. */
-static void spare_put(struct arena_chunk *c)
-{
-	if (c->size > SPARE_MAX || (spare && spare->size >= c->size)) {
-		free(c);
-		return;
-	}
-	pthread_once(&spare_once, spare_key_init);
-	if (spare_key == (pthread_key_t)-1) {
-		free(c);
-		return;
-	}
-	free(spare);
-	spare = c;
-	pthread_setspecific(spare_key, c);
-}
-
-/* A chunk of at least @size bytes: the spare if it is big enough. */
-static struct arena_chunk *chunk_get(size_t size)
-{
-	struct arena_chunk *c = spare;
-
-	if (c && c->size >= size) {
-		spare = NULL;
-		pthread_setspecific(spare_key, NULL);
-		return c;
-	}
-	c = malloc(sizeof(*c) + size);
-	if (c)
-		c->size = size;
-	return c;
-}
-
-/* emnl_arena_alloc - @size bytes from the arena at *@head (NULL: none yet),
- * adding a chunk of at least @hint bytes when the current one is full. */
-void *emnl_arena_alloc(void **head, size_t size, size_t hint)
-{
-	struct arena_chunk *c = *head;
-	void *p;
-
-	size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	if (!c || c->size - c->used < size) {
-		size_t cs = size > hint ? size : hint;
-
-		c = chunk_get(cs);
-		if (!c)
-			return NULL;
-		c->next = *head;
-		c->used = 0;
-		*head = c;
-	}
-	p = (char *)c->data + c->used;
-	c->used += size;
-	return p;
-}
-
-/* emnl_arena_free - release every chunk. */
-void emnl_arena_free(void *head)
-{
-	struct arena_chunk *c = head;
-
-	while (c) {
-		struct arena_chunk *next = c->next;
-
-		spare_put(c);
-		c = next;
-	}
 }
 
 static void value_release(struct emnl_value *v)

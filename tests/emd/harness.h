@@ -15,10 +15,13 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
+#include "emd_wire.h"
 #include "emkit/nl.h"
 
-#define FAM_ID 0x20     /* emd's family id (resolved in tests that check it) */
-#define EVENT_GRP 0x20
+/* emd's ids (lib/proto/emd_wire.h), under the tests' short names; tests that
+ * check them resolve them through nlctrl too. */
+#define FAM_ID EMD_FAMILY_ID
+#define EVENT_GRP EMD_GROUP_EVENT
 
 struct emd_proc {
 	pid_t pid;

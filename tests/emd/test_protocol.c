@@ -189,46 +189,6 @@ static void test_getfamily_by_id_and_dump(void **state)
 	close(fd);
 }
 
-static void test_getfamily_errors(void **state)
-{
-	uint64_t req[64], got[256];
-	struct nlmsghdr *r;
-	struct emnl_error e;
-	int fd = emd_connect(&emd_default);
-	size_t n;
-
-	(void)state;
-	r = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 21, CTRL_CMD_GETFAMILY, 1);
-	mnl_attr_put_strz(r, CTRL_ATTR_FAMILY_NAME, "nl80211");
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 21, -ENOENT, "no family named 'nl80211'");
-	e = parse_error(got, n);
-	assert_true(e.has_offset);
-	assert_int_equal(e.offset, 20);
-
-	r = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 22, CTRL_CMD_GETFAMILY, 1);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 22, -EINVAL, "give the family's name or id");
-	e = parse_error(got, n);
-	assert_true(e.has_miss_type);
-	assert_int_equal(e.miss_type, CTRL_ATTR_FAMILY_NAME);
-
-	/* An nlctrl command emd does not serve. */
-	r = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_DUMP, 23, CTRL_CMD_GETPOLICY, 1);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 23, -EOPNOTSUPP, "emd serves no nlctrl 'getpolicy'");
-
-	/* Unknown family id. */
-	r = req_begin(req, 0x33, NLM_F_REQUEST | NLM_F_ACK, 24, 1, 1);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 24, -ENOENT, "no family with id 51");
-	close(fd);
-}
-
 /* get-perf-domains do for domain 0: reply, then the ack. */
 static void test_get_domain_golden(void **state)
 {
@@ -286,150 +246,159 @@ static void test_get_table_golden(void **state)
 	close(fd);
 }
 
-/* The syzkaller bug: get-perf-domains with an id no domain has. */
-static void test_unknown_id_enoent(void **state)
+/* ---- every error path, one table ------------------------------------------------- */
+
+/* One attribute of a request: a u16, u32 or u64 number, or a string. */
+struct attr {
+	uint16_t type;
+	char kind; /* 'h' u16, 'u' u32, 'U' u64, 's' string; 0: none */
+	uint64_t v;
+	const char *s;
+};
+
+#define NONE (-1)
+/* A flag of the table's own: send the message without NLM_F_REQUEST. */
+#define NOT_REQUEST 0x8000
+
+/*
+ * A request and the NLMSG_ERROR emd must answer it with: errno, extack
+ * message (NULL: not checked), the offset of the bad attribute and the
+ * missing type (NONE: the TLV must be absent). The kernel sends -EINVAL for
+ * the syzkaller report's unknown id (get-perf-domains had a null
+ * dereference there); emd sends what the fixed kernel would mean, -ENOENT,
+ * plus the attribute's offset.
+ */
+static const struct err_case {
+	const char *what;
+	uint16_t type, flags;          /* NLM_F_REQUEST is added unless NOT_REQUEST */
+	uint8_t cmd, reserved;
+	struct attr attrs[3];
+	uint16_t trailing_nla_len; /* then a 4-byte attribute header this long */
+	uint32_t claim_len;        /* nlmsg_len to claim (0: the real one) */
+	int err;
+	const char *msg;
+	int offset, miss_type;
+} err_cases[] = {
+	/* nlctrl */
+	{"getfamily of an unknown name", GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY, 0,
+	 {{CTRL_ATTR_FAMILY_NAME, 's', 0, "nl80211"}}, 0, 0,
+	 -ENOENT, "no family named 'nl80211'", 20, NONE},
+	{"getfamily without name or id", GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY, 0, {{0}}, 0, 0,
+	 -EINVAL, "give the family's name or id", NONE, CTRL_ATTR_FAMILY_NAME},
+	{"an nlctrl command emd does not serve", GENL_ID_CTRL, NLM_F_DUMP, CTRL_CMD_GETPOLICY, 0,
+	 {{0}}, 0, 0, -EOPNOTSUPP, "emd serves no nlctrl 'getpolicy'", NONE, NONE},
+	{"an unknown family id", 0x33, NLM_F_ACK, 1, 0, {{0}}, 0, 0,
+	 -ENOENT, "no family with id 51", NONE, NONE},
+	/* the syzkaller bug: an id no domain has */
+	{"get-perf-domains of an unknown id", FAM_ID, NLM_F_ACK, 1, 0, {{2, 'u', 7, NULL}}, 0, 0,
+	 -ENOENT, "no performance domain with id 7", 20, NONE},
+	{"get-perf-table of an unknown id", FAM_ID, NLM_F_ACK, 2, 0, {{1, 'u', 7, NULL}}, 0, 0,
+	 -ENOENT, "no performance domain with id 7", 20, NONE},
+	/* a missing id */
+	{"get-perf-domains without an id", FAM_ID, NLM_F_ACK, 1, 0, {{0}}, 0, 0,
+	 -EINVAL, "missing attribute 'perf-domain-id'", NONE, 2},
+	{"get-perf-table without an id", FAM_ID, NLM_F_ACK, 2, 0, {{0}}, 0, 0,
+	 -EINVAL, "missing attribute 'perf-domain-id'", NONE, 1},
+	/* strict validation */
+	{"any attribute in a dump request", FAM_ID, NLM_F_DUMP, 1, 0, {{2, 'u', 0, NULL}}, 0, 0,
+	 -EINVAL, "attribute 'perf-domain-id' is not expected here", 20, NONE},
+	{"a u32 of 8 bytes", FAM_ID, 0, 1, 0, {{2, 'U', 0, NULL}}, 0, 0,
+	 -EINVAL, "'perf-domain-id' (u32) has length 8, expected 4", 20, NONE},
+	{"an unknown attribute after a good one", FAM_ID, 0, 1, 0,
+	 {{2, 'u', 0, NULL}, {9, 'u', 0, NULL}}, 0, 0, -EINVAL, "unknown attribute type 9", 28, NONE},
+	{"an unknown command", FAM_ID, 0, 9, 0, {{0}}, 0, 0,
+	 -EOPNOTSUPP, "unknown command 9", NONE, NONE},
+	{"a dump of a do-only op", FAM_ID, NLM_F_DUMP, 2, 0, {{0}}, 0, 0,
+	 -EOPNOTSUPP, "'get-perf-table' cannot be dumped", NONE, NONE},
+	{"a reserved genetlink field", FAM_ID, 0, 1, 5, {{2, 'u', 0, NULL}}, 0, 0,
+	 -EINVAL, "reserved field of the genetlink header is 5, not 0", NONE, NONE},
+	{"trailing bytes: an attribute header cut short", FAM_ID, 0, 1, 0, {{2, 'u', 0, NULL}}, 2, 0,
+	 -EINVAL, NULL, 28, NONE},
+	{"nlmsg_len beyond the packet", FAM_ID, 0, 1, 0, {{0}}, 0, 400,
+	 -EINVAL, "bad nlmsg_len 400 (20 bytes left in the packet)", NONE, NONE},
+	/* joining the event group: strict, acked */
+	{"join an unknown group", GENL_ID_CTRL, NLM_F_ACK, EMNL_SEQPACKET_CMD_JOIN, 0,
+	 {{EMNL_SEQPACKET_ATTR_GROUP, 'u', 5, NULL}}, 0, 0,
+	 -ENOENT, "no multicast group with that id", 20, NONE},
+	{"join without a group", GENL_ID_CTRL, NLM_F_ACK, EMNL_SEQPACKET_CMD_JOIN, 0, {{0}}, 0, 0,
+	 -EINVAL, "missing the group id", NONE, EMNL_SEQPACKET_ATTR_GROUP},
+	{"join with another attribute", GENL_ID_CTRL, NLM_F_ACK, EMNL_SEQPACKET_CMD_JOIN, 0,
+	 {{2, 'u', EVENT_GRP, NULL}}, 0, 0, -EINVAL, "unknown attribute type", 20, NONE},
+	/* acks */
+	{"join the event group", GENL_ID_CTRL, NLM_F_ACK, EMNL_SEQPACKET_CMD_JOIN, 0,
+	 {{EMNL_SEQPACKET_ATTR_GROUP, 'u', EVENT_GRP, NULL}}, 0, 0, 0, NULL, NONE, NONE},
+	{"not a request: skipped, acked as asked", FAM_ID, NLM_F_ACK | NOT_REQUEST, 1, 0,
+	 {{2, 'u', 7, NULL}}, 0, 0, 0, NULL, NONE, NONE},
+};
+
+/* Build @c's request (sequence @seq) in @buf; returns the bytes to send. */
+static size_t build_case(void *buf, const struct err_case *c, uint32_t seq)
+{
+	uint16_t flags = c->flags & NOT_REQUEST ? (uint16_t)(c->flags & ~NOT_REQUEST)
+					       : (uint16_t)(c->flags | NLM_F_REQUEST);
+	struct nlmsghdr *r = req_begin(buf, c->type, flags, seq, c->cmd, 1);
+	size_t len;
+
+	((struct genlmsghdr *)mnl_nlmsg_get_payload(r))->reserved = c->reserved;
+	for (const struct attr *a = c->attrs; a < c->attrs + 3 && a->kind; a++) {
+		switch (a->kind) {
+		case 'h': mnl_attr_put_u16(r, a->type, (uint16_t)a->v); break;
+		case 'u': mnl_attr_put_u32(r, a->type, (uint32_t)a->v); break;
+		case 'U': mnl_attr_put_u64(r, a->type, a->v); break;
+		default: mnl_attr_put_strz(r, a->type, a->s); break;
+		}
+	}
+	if (c->trailing_nla_len) {
+		memset((char *)r + r->nlmsg_len, 0, 4);
+		((uint16_t *)((char *)r + r->nlmsg_len))[0] = c->trailing_nla_len;
+		r->nlmsg_len += 4;
+	}
+	len = r->nlmsg_len;
+	if (c->claim_len)
+		r->nlmsg_len = c->claim_len;
+	return len;
+}
+
+static void test_error_cases(void **state)
 {
 	uint64_t req[64], got[256];
-	struct emnl_error e;
 	int fd = emd_connect(&emd_default);
-	size_t n;
 
 	(void)state;
-	for (uint8_t cmd = 1; cmd <= 2; cmd++) {
-		n = req_u32(req, FAM_ID, NLM_F_REQUEST | NLM_F_ACK, 50 + cmd, cmd, cmd == 1 ? 2 : 1, 7);
-		send_pkt(fd, req, n);
+	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		const struct err_case *c = &err_cases[i];
+		uint32_t seq = 100 + (uint32_t)i;
+		struct emnl_error e;
+		size_t n;
+
+		print_message("# %s\n", c->what);
+		send_pkt(fd, req, build_case(req, c, seq));
 		n = recv_pkt(fd, got, sizeof(got));
-		expect_error(got, n, 50u + cmd, -ENOENT, "no performance domain with id 7");
+		expect_error(got, n, seq, c->err, c->msg);
 		e = parse_error(got, n);
-		assert_true(e.has_offset);
-		assert_int_equal(e.offset, 20); /* the attribute, after nlmsghdr and genlmsghdr */
-		assert_false(e.has_miss_type);
+		assert_int_equal(e.has_offset, c->offset != NONE);
+		if (c->offset != NONE)
+			assert_int_equal(e.offset, c->offset);
+		assert_int_equal(e.has_miss_type, c->miss_type != NONE);
+		if (c->miss_type != NONE)
+			assert_int_equal(e.miss_type, c->miss_type);
 	}
-	/* emd is still serving. */
-	n = req_u32(req, FAM_ID, NLM_F_REQUEST | NLM_F_ACK, 53, 1, 2, 1);
-	send_pkt(fd, req, n);
-	n = recv_pkt(fd, got, sizeof(got));
+	/* emd is still serving: the reply, then the ack. */
+	send_pkt(fd, req, req_u32(req, FAM_ID, NLM_F_REQUEST | NLM_F_ACK, 99, 1, 2, 1));
+	recv_pkt(fd, got, sizeof(got));
 	assert_int_equal(nl(got)->nlmsg_type, FAM_ID);
+	expect_error(got, recv_pkt(fd, got, sizeof(got)), 99, 0, NULL);
 	close(fd);
 }
 
-static void test_missing_id_miss_type(void **state)
-{
-	uint64_t req[64], got[256];
-	struct nlmsghdr *r;
-	struct emnl_error e;
-	int fd = emd_connect(&emd_default);
-	size_t n;
-
-	(void)state;
-	for (uint8_t cmd = 1; cmd <= 2; cmd++) {
-		r = req_begin(req, FAM_ID, NLM_F_REQUEST | NLM_F_ACK, 60 + cmd, cmd, 1);
-		send_pkt(fd, r, r->nlmsg_len);
-		n = recv_pkt(fd, got, sizeof(got));
-		expect_error(got, n, 60u + cmd, -EINVAL, "missing attribute 'perf-domain-id'");
-		e = parse_error(got, n);
-		assert_true(e.has_miss_type);
-		assert_int_equal(e.miss_type, cmd == 1 ? 2 : 1);
-		assert_false(e.has_offset);
-	}
-	close(fd);
-}
-
-/* Malformed requests: each refused with the validator's message and offset. */
-static void test_strict_validation(void **state)
-{
-	uint64_t req[64], got[256];
-	struct nlmsghdr *r;
-	struct emnl_error e;
-	int fd = emd_connect(&emd_default);
-	size_t n;
-
-	(void)state;
-	/* Any attribute in a dump request. */
-	n = req_u32(req, FAM_ID, NLM_F_REQUEST | NLM_F_DUMP, 71, 1, 2, 0);
-	send_pkt(fd, req, n);
-	n = recv_pkt(fd, got, sizeof(got));
-	e = parse_error(got, n);
-	assert_int_equal(e.err, -EINVAL);
-	assert_string_equal(e.msg, "attribute 'perf-domain-id' is not expected here");
-	assert_true(e.has_offset);
-	assert_int_equal(e.offset, 20);
-
-	/* A u32 of 8 bytes. */
-	r = req_begin(req, FAM_ID, NLM_F_REQUEST, 72, 1, 1);
-	mnl_attr_put_u64(r, 2, 0);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 72, -EINVAL, "'perf-domain-id' (u32) has length 8, expected 4");
-	assert_int_equal(parse_error(got, n).offset, 20);
-
-	/* An unknown attribute type after a good one. */
-	r = req_begin(req, FAM_ID, NLM_F_REQUEST, 73, 1, 1);
-	mnl_attr_put_u32(r, 2, 0);
-	mnl_attr_put_u32(r, 9, 0);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 73, -EINVAL, "unknown attribute type 9");
-	assert_int_equal(parse_error(got, n).offset, 28);
-
-	/* Unknown command; a notification's command; a dump of a do-only op. */
-	r = req_begin(req, FAM_ID, NLM_F_REQUEST, 74, 9, 1);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 74, -EOPNOTSUPP, "unknown command 9");
-	r = req_begin(req, FAM_ID, NLM_F_REQUEST | NLM_F_DUMP, 75, 2, 1);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 75, -EOPNOTSUPP, "'get-perf-table' cannot be dumped");
-
-	/* Reserved genetlink field. */
-	r = req_begin(req, FAM_ID, NLM_F_REQUEST, 76, 1, 1);
-	((struct genlmsghdr *)mnl_nlmsg_get_payload(r))->reserved = 5;
-	mnl_attr_put_u32(r, 2, 0);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 76, -EINVAL, "reserved field of the genetlink header is 5, not 0");
-
-	/* Trailing bytes: an attribute header cut short. */
-	r = req_begin(req, FAM_ID, NLM_F_REQUEST, 77, 1, 1);
-	mnl_attr_put_u32(r, 2, 0);
-	memset((char *)r + r->nlmsg_len, 0, 4);
-	((uint16_t *)((char *)r + r->nlmsg_len))[0] = 2; /* nla_len 2 < 4 */
-	r->nlmsg_len += 4;
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	e = parse_error(got, n);
-	assert_int_equal(e.err, -EINVAL);
-	assert_true(e.has_offset);
-	assert_int_equal(e.offset, 28);
-
-	/* nlmsg_len larger than the packet. */
-	r = req_begin(req, FAM_ID, NLM_F_REQUEST, 78, 1, 1);
-	n = r->nlmsg_len;
-	r->nlmsg_len = 400;
-	send_pkt(fd, r, n);
-	n = recv_pkt(fd, got, sizeof(got));
-	e = parse_error(got, n);
-	assert_int_equal(e.err, -EINVAL);
-	assert_string_equal(e.msg, "bad nlmsg_len 400 (20 bytes left in the packet)");
-	close(fd);
-}
-
-/* Not a request: ignored, with an ack if asked; two requests in one packet. */
+/* Two requests in one packet: answered in order. */
 static void test_framing(void **state)
 {
 	uint64_t req[128], got[512];
-	struct nlmsghdr *r;
 	size_t n, a;
 	int fd = emd_connect(&emd_default);
 
 	(void)state;
-	r = req_begin(req, FAM_ID, NLM_F_ACK, 81, 1, 1); /* no NLM_F_REQUEST */
-	mnl_attr_put_u32(r, 2, 7);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 81, 0, NULL);
-
 	a = req_u32(req, FAM_ID, NLM_F_REQUEST, 82, 1, 2, 1);
 	n = req_u32((char *)req + a, FAM_ID, NLM_F_REQUEST, 83, 1, 2, 7);
 	send_pkt(fd, req, a + n);
@@ -497,45 +466,6 @@ static void test_pad_align8(void **state)
 	emd_stop(&p);
 }
 
-/* Joining the group: strict, acked. */
-static void test_join_errors(void **state)
-{
-	uint64_t req[64], got[256];
-	struct nlmsghdr *r;
-	struct emnl_error e;
-	size_t n;
-	int fd = emd_connect(&emd_default);
-
-	(void)state;
-	n = req_u32(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 101, EMNL_SEQPACKET_CMD_JOIN,
-		    EMNL_SEQPACKET_ATTR_GROUP, 5);
-	send_pkt(fd, req, n);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 101, -ENOENT, "no multicast group with that id");
-	assert_int_equal(parse_error(got, n).offset, 20);
-
-	r = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 102, EMNL_SEQPACKET_CMD_JOIN, 1);
-	send_pkt(fd, r, r->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 102, -EINVAL, "missing the group id");
-	e = parse_error(got, n);
-	assert_true(e.has_miss_type);
-	assert_int_equal(e.miss_type, EMNL_SEQPACKET_ATTR_GROUP);
-
-	n = req_u32(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 103, EMNL_SEQPACKET_CMD_JOIN, 2,
-		    EVENT_GRP);
-	send_pkt(fd, req, n);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 103, -EINVAL, "unknown attribute type");
-
-	n = req_u32(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 104, EMNL_SEQPACKET_CMD_JOIN,
-		    EMNL_SEQPACKET_ATTR_GROUP, EVENT_GRP);
-	send_pkt(fd, req, n);
-	n = recv_pkt(fd, got, sizeof(got));
-	expect_error(got, n, 104, 0, NULL);
-	close(fd);
-}
-
 /* lib/nl's client resolves emd's family as it would the kernel's. */
 static void test_client_resolves(void **state)
 {
@@ -559,16 +489,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_getfamily_by_name_golden),
 		cmocka_unit_test(test_getfamily_by_id_and_dump),
-		cmocka_unit_test(test_getfamily_errors),
 		cmocka_unit_test(test_get_domain_golden),
 		cmocka_unit_test(test_get_table_golden),
-		cmocka_unit_test(test_unknown_id_enoent),
-		cmocka_unit_test(test_missing_id_miss_type),
-		cmocka_unit_test(test_strict_validation),
+		cmocka_unit_test(test_error_cases),
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_request_too_big),
 		cmocka_unit_test(test_pad_align8),
-		cmocka_unit_test(test_join_errors),
 		cmocka_unit_test(test_client_resolves),
 	};
 

@@ -43,12 +43,13 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
+#include "emd_wire.h"
 #include "emkit/nl.h"
 #include "replycheck.h"
 #include "reqgen.h"
 
-#define EM_ID 0x20   /* emd's family id, checked against what it resolves to */
-#define CTRL_ID 0x10
+#define EM_ID EMD_FAMILY_ID /* checked against what it resolves to */
+#define CTRL_ID EMD_CTRL_ID
 
 static struct emnl_spec *em, *ctrl;
 

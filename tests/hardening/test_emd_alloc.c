@@ -1,10 +1,11 @@
 /*
  * Allocation failures in emd's request path, each in turn (issue 6, item 4).
  *
- * emd's server code (every emd source but main.c, and libemkit, linked statically) is
- * linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so that every
+ * emd's server library (everything but main.c) and libemkit, linked statically,
+ * are linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so that every
  * allocation they make goes through the wrappers below; emd serves a
- * 40-domain model file with 200-byte dump packets in a thread of this test.
+ * 40-domain model file with 200-byte dump packets in a thread of this test
+ * (tests/fixtures/emd_runner.c).
  * A scenario is one client's whole conversation: connect, getfamily,
  * get-perf-domains for a domain that exists and one that does not,
  * get-perf-table, a domain dump across many packets, a family dump, then one
@@ -35,7 +36,7 @@
 #include <cmocka.h>
 #include <linux/genetlink.h>
 
-#include "emd.h"
+#include "emd_runner.h"
 #include "replycheck.h"
 
 void *__real_malloc(size_t size);
@@ -74,41 +75,11 @@ void *__wrap_realloc(void *p, size_t size)
 	return fail_now() ? NULL : __real_realloc(p, size);
 }
 
-static struct emd d;
-static char dir[64], sock_path[100], model_path[100];
-static pthread_t server;
+static struct emd_runner run;
 
-static void *serve(void *arg)
+static void mark_emd_thread(void)
 {
-	(void)arg;
 	in_emd = true;
-	emd_server_run(&d);
-	return NULL;
-}
-
-static void write_model(unsigned n)
-{
-	FILE *f = fopen(model_path, "w");
-
-	assert_non_null(f);
-	fprintf(f, "domains:\n");
-	for (unsigned i = 0; i < n; i++)
-		fprintf(f, "  - {name: d%u, flags: [microwatts], states: [{frequency: %u, power: %u},"
-			   " {frequency: %u, power: %u}]}\n", i, 1000 + i, 10 + i, 2000 + i, 30 + i);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int connect_client(void)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock_path);
-	if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
-		return s;
-	if (s >= 0)
-		close(s);
-	return -1;
 }
 
 /* Append one request: family @type, @cmd, @flags, an optional u32 or string
@@ -216,14 +187,14 @@ static struct outcome scenario(void)
 	struct outcome o = {0};
 	struct rc_ctx rc;
 	uint32_t id0 = 0, id_none = 4000;
-	int fd = connect_client(), small = 1;
+	int fd = emd_runner_connect(&run), small = 1;
 
 	if (fd < 0) {
 		o.closed = true;
 		return o;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	rc_init(&rc, d.spec, EMD_FAMILY_ID, d.ctrl_spec, EMD_CTRL_ID);
+	rc_init(&rc, run.d.spec, EMD_FAMILY_ID, run.d.ctrl_spec, EMD_CTRL_ID);
 	if (step(fd, &rc, req, put_req(req, EMD_CTRL_ID, CTRL_CMD_GETFAMILY, 2, NLM_F_ACK, 1,
 				       CTRL_ATTR_FAMILY_NAME, name, sizeof(name)), 1, false, &o) ||
 	    step(fd, &rc, req, put_req(req, EMD_FAMILY_ID, 1, 1, NLM_F_ACK, 2, 2, &id0, 4), 2,
@@ -245,53 +216,25 @@ static struct outcome scenario(void)
 
 static int setup(void **state)
 {
-	struct emnl_error e;
-	struct em_error err = {{0}};
+	struct emd_config cfg;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/emkit-alloc.XXXXXX"); /* short: a socket path */
-	assert_non_null(mkdtemp(dir));
-	snprintf(sock_path, sizeof(sock_path), "%s/emd.sock", dir);
-	snprintf(model_path, sizeof(model_path), "%s/model.yaml", dir);
-	write_model(40);
-	d.cfg = (struct emd_config){
-		.socket_path = sock_path,
-		.model_kind = EMD_MODEL_FILE,
-		.model_path = model_path,
-		.dump_packet_size = 200,
-		.max_clients = 16,
-		.max_request = EMNL_DGRAM_MAX,
-		.client_queue = 64,
-		.queue_bytes = 4096, /* the smallest: datagrams wait half-read */
-		.sndbuf = 1024, /* the smallest: a few packets, then EAGAIN */
-		.pad = emnl_pad_mode_native(),
-	};
-	d.epfd = d.lfd = d.sigfd = d.inofd = d.inowd = -1;
-	assert_int_equal(emd_specs_load(&d, &e), 0);
-	assert_int_equal(emd_model_load(&d, &err), 0);
-	assert_int_equal(emd_events_attach(&d), 0);
-	assert_int_equal(emd_server_open(&d), 0);
-	assert_int_equal(pthread_create(&server, NULL, serve, NULL), 0);
-	return 0;
+	emd_config_defaults(&cfg);
+	cfg.dump_packet_size = 200;
+	cfg.max_clients = 16;
+	cfg.client_queue = 64;
+	cfg.queue_bytes = 4096; /* the smallest: datagrams wait half-read */
+	cfg.sndbuf = 1024;      /* the smallest: a few packets, then EAGAIN */
+	cfg.watch_model = false;
+	run.on_thread = mark_emd_thread;
+	/* A short directory: the socket path must fit sun_path. */
+	return emd_runner_start(&run, &cfg, 40, "/tmp");
 }
 
 static int teardown(void **state)
 {
-	int fd;
-
 	(void)state;
-	__atomic_store_n(&d.stop, true, __ATOMIC_RELEASE);
-	fd = connect_client(); /* wakes the loop up */
-	if (fd >= 0)
-		close(fd);
-	pthread_join(server, NULL);
-	emd_server_close(&d);
-	emd_events_detach(&d);
-	em_registry_free(d.reg);
-	emnl_spec_free(d.spec);
-	emnl_spec_free(d.ctrl_spec);
-	unlink(model_path);
-	rmdir(dir);
+	emd_runner_stop(&run);
 	return 0;
 }
 

@@ -4,8 +4,8 @@
  * compare names and ids with `genl ctrl list`, do getfamily, the kernel's own
  * extended acks decoded (a policy failure with its text and offset; a missing
  * attribute on netdev, which the kernel reports by type), subscribe to a
- * group. Peer: the same API over AF_UNIX SOCK_SEQPACKET, serving
- * dev-energymodel from this library's validator and extack encoder: family
+ * group. Peer: the same API over AF_UNIX SOCK_SEQPACKET, against the shared
+ * fake dev-energymodel peer (tests/fixtures/fake_peer.c): family
  * resolution, a dump spread over many datagrams, do with errors, joining the
  * event group and receiving notifications, and the peer going away.
  */
@@ -26,25 +26,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
+#include "fake_peer.h"
 #include "nl_test.h"
-
-static struct emnl_spec *em, *ctrl;
-
-static int setup(void **state)
-{
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
-	return 0;
-}
 
 /* ---- kernel ----------------------------------------------------------------- */
 
@@ -488,217 +471,59 @@ static void test_kernel_notifications(void **state)
 #define PEER_GROUP 7
 #define PEER_PDS 3
 
-struct peer {
-	int fd;
-	pthread_t thread;
-	int requests;
-};
-
-static void peer_send(struct peer *p, const void *buf, size_t len)
+/* The shared fake peer (tests/fixtures/fake_peer.c) serving three CPU
+ * domains of two CPUs each; its dump comes as PD 0 alone, PDs 1 and 2
+ * together, then NLMSG_DONE alone. */
+static struct em_registry *peer_registry(void)
 {
-	assert_int_equal(send(p->fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+	static const struct em_state_desc st[] = {{500000, 100000, 0}, {1000000, 300000, 0}};
+	struct em_registry *reg = em_registry_new();
+
+	for (unsigned int i = 0; i < PEER_PDS; i++) {
+		struct em_cpumask m = {{0}};
+
+		em_cpumask_set(&m, 2 * i);
+		em_cpumask_set(&m, 2 * i + 1);
+		assert_int_equal(em_pd_register_cpus(reg, NULL, &m, 1024, EM_PD_MICROWATTS, st, 2,
+						     NULL, NULL), 0);
+	}
+	return reg;
 }
 
-static void peer_error(struct peer *p, const struct nlmsghdr *req, const struct emnl_error *err)
+static struct emnl_sock *peer_start(struct fake_peer *p)
 {
-	uint8_t out[512] MSGALIGN;
-	int n = emnl_extack_put(out, sizeof(out), req, err, true, true);
+	static const unsigned int split[] = {1, 2, 0};
 
-	assert_true(n > 0);
-	peer_send(p, out, (size_t)n);
+	*p = (struct fake_peer){.spec = em, .reg = peer_registry(), .family_id = PEER_FAMILY,
+				.group_id = PEER_GROUP, .dump_split = split, .notify_on_join = true};
+	return fake_peer_start(p);
 }
 
-/* Encode a perf-domain message for PD @id at @buf. */
-static int pd_msg(uint8_t *buf, size_t size, const uint8_t *dgram, uint32_t seq, uint16_t flags,
-		  uint32_t id)
-{
-	struct emnl_attrs *a = emnl_attrs_new(emnl_spec_set(em, "perf-domain"));
-	struct emnl_hdr h = {.nlmsg_type = PEER_FAMILY, .nlmsg_flags = flags, .nlmsg_seq = seq,
-			     .cmd = 1, .version = 1};
-	int n;
-
-	emnl_attrs_add_uint(a, "perf-domain-id", id);
-	emnl_attrs_add_uint(a, "flags", 1);
-	emnl_attrs_add_uint(a, "cpus", 2 * id);
-	emnl_attrs_add_uint(a, "cpus", 2 * id + 1);
-	n = emnl_encode(buf, size, dgram, &h, a, EMNL_PAD_NEVER);
-	emnl_attrs_free(a);
-	assert_true(n > 0);
-	return n;
-}
-
-static void peer_ctrl(struct peer *p, const struct nlmsghdr *nlh)
-{
-	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
-	uint8_t out[512] MSGALIGN;
-	struct nlmsghdr *r;
-	struct emnl_error ack = {0};
-	const struct nlattr *a;
-	bool ours = false;
-
-	if (g->cmd == EMNL_SEQPACKET_CMD_JOIN) {
-		peer_error(p, nlh, &ack);
-		/* Two notifications in one datagram: a deletion and a creation. */
-		{
-			const struct emnl_op *del = emnl_spec_op(em, "perf-domain-deleted");
-			const struct emnl_op *cre = emnl_spec_op(em, "perf-domain-created");
-			struct emnl_attrs *x = emnl_attrs_new(del->set), *st;
-			struct emnl_hdr h = {.nlmsg_type = PEER_FAMILY, .cmd = del->event.cmd,
-					     .version = 1};
-			int n, m;
-
-			emnl_attrs_add_uint(x, "perf-domain-id", 2);
-			n = emnl_encode(out, sizeof(out), NULL, &h, x, EMNL_PAD_NEVER);
-			emnl_attrs_free(x);
-			x = emnl_attrs_new(cre->set);
-			emnl_attrs_add_uint(x, "perf-domain-id", 5);
-			emnl_attrs_add_nest(x, "perf-state", &st);
-			emnl_attrs_add_uint(st, "frequency", 1000);
-			h.cmd = cre->event.cmd;
-			m = emnl_encode(out + n, sizeof(out) - (size_t)n, out, &h, x, EMNL_PAD_NEVER);
-			emnl_attrs_free(x);
-			peer_send(p, out, (size_t)(n + m));
-		}
-		return;
-	}
-	mnl_attr_for_each(a, nlh, sizeof(*g))
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_NAME &&
-		    !strcmp(mnl_attr_get_str(a), "dev-energymodel"))
-			ours = true;
-	if (g->cmd != CTRL_CMD_GETFAMILY || !ours) {
-		emnl_error_set(&ack, -ENOENT, NULL);
-		peer_error(p, nlh, &ack);
-		return;
-	}
-	{
-		static const uint32_t groups[] = {PEER_GROUP};
-		int n = emnl_ctrl_put_family(out, sizeof(out), nlh, em, PEER_FAMILY, groups);
-
-		assert_true(n > 0);
-		r = (struct nlmsghdr *)out;
-	}
-	/* Reply and ack in one datagram, as the kernel usually sends them. */
-	{
-		int n = emnl_extack_put(out + r->nlmsg_len, sizeof(out) - r->nlmsg_len, nlh, &ack,
-					true, true);
-
-		assert_true(n > 0);
-		peer_send(p, out, r->nlmsg_len + (size_t)n);
-	}
-}
-
-static void peer_em(struct peer *p, const struct nlmsghdr *nlh, size_t len)
-{
-	static const uint16_t need_pd[] = {2}, need_table[] = {1};
-	uint8_t out[1024] MSGALIGN;
-	const struct emnl_op *op;
-	struct emnl_error err;
-	struct emnl_attrs *req;
-	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	int n;
-
-	if (emnl_validate(em, nlh, len, false, NULL, 0, &op, &err) ||
-	    (!dump && emnl_validate(em, nlh, len, false,
-				    op->do_req.cmd == 1 ? need_pd : need_table, 1, NULL, &err))) {
-		peer_error(p, nlh, &err);
-		return;
-	}
-	if (dump) {
-		/* PD 0 alone, PDs 1 and 2 together, then DONE alone. */
-		n = pd_msg(out, sizeof(out), NULL, nlh->nlmsg_seq, NLM_F_MULTI, 0);
-		peer_send(p, out, (size_t)n);
-		n = pd_msg(out, sizeof(out), NULL, nlh->nlmsg_seq, NLM_F_MULTI, 1);
-		n += pd_msg(out + n, sizeof(out) - (size_t)n, out, nlh->nlmsg_seq, NLM_F_MULTI, 2);
-		peer_send(p, out, (size_t)n);
-		{
-			struct nlmsghdr *d = mnl_nlmsg_put_header(out);
-			int *status = mnl_nlmsg_put_extra_header(d, sizeof(int));
-
-			d->nlmsg_type = NLMSG_DONE;
-			d->nlmsg_flags = NLM_F_MULTI;
-			d->nlmsg_seq = nlh->nlmsg_seq;
-			*status = 0;
-			peer_send(p, out, d->nlmsg_len);
-		}
-		return;
-	}
-	assert_int_equal(emnl_decode(nlh, op->set, NULL, &req, &err), 0);
-	{
-		const struct emnl_value *id = &req->v[0];
-		uint32_t pd = (uint32_t)id->u;
-
-		if (pd >= PEER_PDS) {
-			emnl_error_set(&err, -ENOENT, "no performance domain %u", pd);
-			err.has_offset = true;
-			err.offset = 20;
-			peer_error(p, nlh, &err);
-		} else {
-			struct emnl_error ack = {0};
-
-			n = pd_msg(out, sizeof(out), NULL, nlh->nlmsg_seq, 0, pd);
-			peer_send(p, out, (size_t)n);
-			peer_error(p, nlh, &ack);
-		}
-	}
-	emnl_attrs_free(req);
-}
-
-static void *peer_main(void *arg)
-{
-	struct peer *p = arg;
-	uint8_t buf[4096] MSGALIGN;
-	ssize_t n;
-
-	while ((n = recv(p->fd, buf, sizeof(buf), 0)) > 0) {
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-
-		p->requests++;
-		if ((size_t)n >= sizeof(*nlh) && nlh->nlmsg_type == GENL_ID_CTRL)
-			peer_ctrl(p, nlh);
-		else if ((size_t)n >= sizeof(*nlh))
-			peer_em(p, nlh, (size_t)n);
-		if (p->requests == 100)
-			break;
-	}
-	close(p->fd);
-	return NULL;
-}
-
-static struct emnl_sock *peer_start(struct peer *p)
-{
-	int sv[2];
-	struct emnl_error e;
-	struct emnl_sock *sk;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	p->fd = sv[1];
-	p->requests = 0;
-	assert_int_equal(pthread_create(&p->thread, NULL, peer_main, p), 0);
-	sk = emnl_sock_open_fd(sv[0], &e);
-	assert_non_null(sk);
-	return sk;
-}
-
-static void peer_stop(struct peer *p, struct emnl_sock *sk)
+static void peer_stop(struct fake_peer *p, struct emnl_sock *sk)
 {
 	emnl_sock_close(sk); /* the peer sees end of file and leaves */
-	assert_int_equal(pthread_join(p->thread, NULL), 0);
+	fake_peer_wait(p);
+	em_registry_free(p->reg);
 }
 
-struct pd_seen {
+/* What a dump or a series of notifications brought: per message, its
+ * command, id, and how many cpus and perf-state attributes it had. */
+struct seen {
 	int n;
+	uint8_t cmds[8];
 	uint32_t ids[8];
-	uint64_t cpus[8];
+	size_t cpus[8], states[8];
 };
 
-static int collect_pd(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
+static int collect(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
 {
-	struct pd_seen *s = data;
+	struct seen *s = data;
 
-	(void)nlh;
 	if (s->n < 8) {
+		s->cmds[s->n] = ((const struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->cmd;
 		s->ids[s->n] = (uint32_t)emnl_attrs_get(msg, "perf-domain-id")->u;
 		s->cpus[s->n] = emnl_attrs_count(msg, "cpus");
+		s->states[s->n] = emnl_attrs_count(msg, "perf-state");
 		s->n++;
 	}
 	return 0;
@@ -706,11 +531,11 @@ static int collect_pd(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *
 
 static void test_seqpacket_resolve_dump_do(void **state)
 {
-	struct peer p;
+	struct fake_peer p;
 	struct emnl_sock *sk = peer_start(&p);
 	struct emnl_family fam;
 	struct emnl_error e;
-	struct pd_seen seen = {0};
+	struct seen seen = {0};
 	const struct emnl_op *op = emnl_spec_op(em, "get-perf-domains");
 	struct emnl_attrs *req, *reply;
 	char line[256];
@@ -724,7 +549,7 @@ static void test_seqpacket_resolve_dump_do(void **state)
 
 	/* The dump arrives in three datagrams. */
 	assert_int_equal(emnl_sock_datagrams(sk), 1);
-	if (emnl_dump(sk, &fam, op, NULL, collect_pd, &seen, &e))
+	if (emnl_dump(sk, &fam, op, NULL, collect, &seen, &e))
 		fail_msg("dump: %s", e.msg);
 	assert_int_equal(emnl_sock_datagrams(sk), 4);
 	assert_int_equal(seen.n, PEER_PDS);
@@ -771,34 +596,13 @@ static void test_seqpacket_resolve_dump_do(void **state)
 	peer_stop(&p, sk);
 }
 
-struct notes {
-	int n;
-	uint8_t cmds[4];
-	uint32_t ids[4];
-	size_t states[4];
-};
-
-static int collect_note(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void *data)
-{
-	struct notes *s = data;
-	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
-
-	if (s->n < 4) {
-		s->cmds[s->n] = g->cmd;
-		s->ids[s->n] = (uint32_t)emnl_attrs_get(msg, "perf-domain-id")->u;
-		s->states[s->n] = emnl_attrs_count(msg, "perf-state");
-		s->n++;
-	}
-	return 0;
-}
-
 static void test_seqpacket_notifications(void **state)
 {
-	struct peer p;
+	struct fake_peer p;
 	struct emnl_sock *sk = peer_start(&p);
 	struct emnl_family fam;
 	struct emnl_error e;
-	struct notes got = {0};
+	struct seen got = {0};
 
 	(void)state;
 	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
@@ -815,14 +619,14 @@ static void test_seqpacket_notifications(void **state)
 		emnl_attrs_free(reply);
 		emnl_attrs_free(req);
 	}
-	assert_int_equal(emnl_recv_notification(sk, &fam, 5000, collect_note, &got, &e), 2);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 5000, collect, &got, &e), 2);
 	assert_int_equal(got.n, 2);
 	assert_int_equal(got.cmds[0], 5);
 	assert_int_equal(got.ids[0], 2);
 	assert_int_equal(got.cmds[1], 3);
 	assert_int_equal(got.ids[1], 5);
 	assert_int_equal(got.states[1], 1);
-	assert_int_equal(emnl_recv_notification(sk, &fam, 0, collect_note, &got, &e), 0);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 0, collect, &got, &e), 0);
 	emnl_family_release(&fam);
 	peer_stop(&p, sk);
 }
@@ -834,8 +638,9 @@ static void test_seqpacket_by_path(void **state)
 	struct emnl_family fam;
 	struct emnl_error e;
 	struct emnl_sock *sk;
-	struct pd_seen seen = {0};
-	struct peer p;
+	struct seen seen = {0};
+	struct fake_peer p = {.spec = em, .reg = peer_registry(), .family_id = PEER_FAMILY,
+			      .group_id = PEER_GROUP};
 	int lfd;
 
 	(void)state;
@@ -848,12 +653,9 @@ static void test_seqpacket_by_path(void **state)
 	sk = emnl_sock_open_unix(sa.sun_path, &e);
 	if (!sk)
 		fail_msg("%s", e.msg);
-	p.fd = accept(lfd, NULL, NULL);
-	assert_true(p.fd >= 0);
-	p.requests = 0;
-	assert_int_equal(pthread_create(&p.thread, NULL, peer_main, &p), 0);
+	fake_peer_start_fd(&p, accept(lfd, NULL, NULL));
 	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
-	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, collect_pd,
+	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, collect,
 				   &seen, &e), 0);
 	assert_int_equal(seen.n, PEER_PDS);
 	emnl_family_release(&fam);
@@ -903,5 +705,5 @@ int main(void)
 		cmocka_unit_test(test_seqpacket_peer_gone),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, load_em_ctrl, free_em_ctrl);
 }

@@ -17,22 +17,6 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em;
-
-static int setup(void **state)
-{
-	(void)state;
-	em = load_spec("dev-energymodel");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emnl_spec_free(em);
-	return 0;
-}
-
 /* Compare bytes, printing both in hex when they differ. */
 static void assert_bytes(const uint8_t *got, size_t glen, const uint8_t *want, size_t wlen)
 {
@@ -48,12 +32,6 @@ static void assert_bytes(const uint8_t *got, size_t glen, const uint8_t *want, s
 	fail_msg("bytes differ");
 }
 
-#define LE16(x) (uint8_t)((x) & 0xff), (uint8_t)(((x) >> 8) & 0xff)
-#define LE32(x) LE16((x) & 0xffff), LE16(((uint32_t)(x) >> 16) & 0xffff)
-#define LE64(x) LE32((uint64_t)(x) & 0xffffffff), LE32((uint64_t)(x) >> 32)
-#define NLA(len, type) LE16(len), LE16(type)
-#define U32A(type, v) NLA(8, type), LE32(v)
-#define U64A(type, v) NLA(12, type), LE64(v)
 #define PADA(type) NLA(4, type)
 
 /* nlmsghdr + genlmsghdr for family 0x1a, cmd, version 1. */
@@ -273,41 +251,6 @@ static void test_builder_checks(void **state)
 
 /* ---- every attribute type ------------------------------------------------- */
 
-static const char every_spec[] =
-	"name: every\n"
-	"definitions:\n"
-	"  - {name: color, type: enum, entries: [red, green, blue]}\n"
-	"attribute-sets:\n"
-	"  - name: all\n"
-	"    attributes:\n"
-	"      - {name: pad, type: pad}\n"
-	"      - {name: a-u8, type: u8}\n"
-	"      - {name: a-u16, type: u16}\n"
-	"      - {name: a-u32, type: u32, enum: color}\n"
-	"      - {name: a-u64, type: u64}\n"
-	"      - {name: a-s8, type: s8}\n"
-	"      - {name: a-s16, type: s16}\n"
-	"      - {name: a-s32, type: s32}\n"
-	"      - {name: a-s64, type: s64}\n"
-	"      - {name: a-uint, type: uint}\n"
-	"      - {name: a-sint, type: sint}\n"
-	"      - {name: a-str, type: string}\n"
-	"      - {name: a-bin, type: binary}\n"
-	"      - {name: a-flag, type: flag}\n"
-	"      - {name: a-nest, type: nest, nested-attributes: inner}\n"
-	"      - {name: a-arr, type: indexed-array, sub-type: u32}\n"
-	"      - {name: a-narr, type: indexed-array, sub-type: nest, nested-attributes: inner}\n"
-	"      - {name: a-tv, type: nest-type-value, type-value: [k1, k2], nested-attributes: inner}\n"
-	"      - {name: a-bf, type: bitfield32}\n"
-	"      - {name: a-be, type: u32, byte-order: big-endian}\n"
-	"      - {name: a-multi, type: u16, multi-attr: true}\n"
-	"  - name: inner\n"
-	"    attributes:\n"
-	"      - {name: x, type: u32}\n"
-	"      - {name: y, type: string}\n"
-	"operations:\n"
-	"  list:\n"
-	"    - {name: op, attribute-set: all, do: {request: {attributes: [a-u8]}}}\n";
 
 /* Encode @a, decode it, and compare value by value. */
 static void round_trip(const struct emnl_attrs *a, enum emnl_pad_mode pad, uint8_t *buf,
@@ -404,7 +347,7 @@ static struct emnl_attrs *every_value(const struct emnl_spec *s, int variant)
 static void test_round_trip_every_type(void **state)
 {
 	struct emnl_error e;
-	struct emnl_spec *s = emnl_spec_parse(every_spec, sizeof(every_spec) - 1, &e);
+	struct emnl_spec *s = load_every_kind();
 
 	(void)state;
 	if (!s)
@@ -428,7 +371,7 @@ static void test_round_trip_every_type(void **state)
 static void test_wire_forms(void **state)
 {
 	struct emnl_error e;
-	struct emnl_spec *s = emnl_spec_parse(every_spec, sizeof(every_spec) - 1, &e);
+	struct emnl_spec *s = load_every_kind();
 	const struct emnl_attr_set *all = emnl_spec_set(s, "all");
 	struct emnl_hdr h = hdr_of(0, 0, 1);
 	uint8_t buf[256] MSGALIGN;
@@ -588,6 +531,92 @@ static void test_tree_memory(void **state)
 	}
 }
 
+/* ---- the writer ------------------------------------------------------------ */
+
+/* Whole messages only: a put that fails (no room, or a payload nla_len cannot
+ * hold) takes its message out at emnl_msg_end, and the datagram keeps the
+ * messages before it; the limit refuses a message after the first that
+ * would pass it; nests and truncation. */
+static void test_writer(void **state)
+{
+	static const uint8_t two[] MSGALIGN = {
+		HDR(28, 2, 5, 1), U32A(2, 7),
+		HDR(28, 2, 6, 1), U32A(2, 8),
+	};
+	uint8_t buf[128] MSGALIGN, big[70000];
+	struct emnl_writer w;
+	size_t nest;
+
+	(void)state;
+	memset(buf, 0x5a, sizeof(buf));
+	emnl_writer_init(&w, buf, sizeof(buf), EMNL_PAD_NEVER);
+	for (uint32_t i = 0; i < 2; i++) {
+		emnl_msg_begin_genl(&w, 0x1a, 2, 5 + i, 0, 1, 1);
+		emnl_put_u32(&w, 2, 7 + i);
+		assert_int_equal(emnl_msg_end(&w), 28);
+	}
+	assert_bytes(buf, emnl_writer_len(&w), two, sizeof(two));
+	/* No room: the third message is taken out whole. */
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	emnl_put(&w, 3, big, 100);
+	assert_int_equal(emnl_writer_error(&w), -EMSGSIZE);
+	emnl_put_u32(&w, 2, 9); /* after a failure: nothing */
+	assert_int_equal(emnl_msg_end(&w), -EMSGSIZE);
+	assert_bytes(buf, emnl_writer_len(&w), two, sizeof(two));
+	/* A payload too long for nla_len: -EINVAL, whatever the room. */
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	emnl_put(&w, 3, big, 65532);
+	assert_int_equal(emnl_msg_end(&w), -EINVAL);
+	assert_int_equal(emnl_writer_len(&w), sizeof(two));
+	/* The limit: refused for a message after the first, not for the first. */
+	emnl_writer_set_limit(&w, 60);
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	assert_int_equal(emnl_msg_end(&w), -EMSGSIZE); /* 56 + 20 > 60 */
+	emnl_writer_truncate(&w, 0);
+	emnl_msg_begin_genl(&w, 0x1a, 2, 7, 0, 1, 1);
+	emnl_put(&w, 3, big, 60);
+	assert_int_equal(emnl_msg_end(&w), 84); /* the first may pass it */
+	/* A nest closed with its length; a cancelled one leaves nothing. */
+	emnl_writer_init(&w, buf, sizeof(buf), EMNL_PAD_NEVER);
+	emnl_msg_begin_genl(&w, 0x1a, 0, 1, 0, 1, 1);
+	nest = emnl_nest_begin(&w, 4);
+	emnl_put_u32(&w, 1, 3);
+	emnl_nest_end(&w, nest);
+	nest = emnl_nest_begin(&w, 5);
+	emnl_put_u32(&w, 1, 4);
+	emnl_nest_cancel(&w, nest);
+	assert_int_equal(emnl_msg_end(&w), 32);
+	{
+		static const uint8_t want[] MSGALIGN = {
+			HDR(32, 0, 1, 1), NLA(12, 4 | NLA_F_NESTED), U32A(1, 3),
+		};
+
+		assert_bytes(buf, emnl_writer_len(&w), want, sizeof(want));
+	}
+}
+
+/* The u64 pad rule counts alignment from the datagram's start, also when the
+ * writer's buffer starts inside it (emnl_writer_init_at). */
+static void test_writer_pad_rule(void **state)
+{
+	uint8_t dgram[128] MSGALIGN;
+	struct emnl_writer w;
+
+	(void)state;
+	for (size_t shift = 0; shift < 8; shift += 4) {
+		/* Header 20 bytes: a u64's header at 20 + shift. */
+		emnl_writer_init_at(&w, dgram + shift, sizeof(dgram) - shift, dgram, EMNL_PAD_ALIGN8);
+		emnl_msg_begin_genl(&w, 0x1a, 0, 1, 0, 1, 1);
+		emnl_put_u64_pad(&w, 3, 1, 1);
+		/* at 20 (shift 0): not 8-aligned, no pad; at 24 (shift 4): a pad */
+		assert_int_equal(emnl_msg_end(&w), shift ? 36 : 32);
+		emnl_writer_init(&w, dgram, sizeof(dgram), EMNL_PAD_NEVER);
+		emnl_msg_begin_genl(&w, 0x1a, 0, 1, 0, 1, 1);
+		emnl_put_u64_pad(&w, 3, 1, 1);
+		assert_int_equal(emnl_msg_end(&w), 32); /* never in NEVER mode */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,7 +630,9 @@ int main(void)
 		cmocka_unit_test(test_wire_forms),
 		cmocka_unit_test(test_decode_lenient_and_errors),
 		cmocka_unit_test(test_tree_memory),
+		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_writer_pad_rule),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, load_em_ctrl, free_em_ctrl);
 }

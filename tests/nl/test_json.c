@@ -18,24 +18,6 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em, *ctrl;
-
-static int setup(void **state)
-{
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
-	return 0;
-}
-
 static void assert_json(const struct emnl_attrs *a, const char *want)
 {
 	json_object *j = emnl_to_json(a);
@@ -128,36 +110,6 @@ static void test_nlctrl_to_json(void **state)
 	emnl_attrs_free(a);
 }
 
-static const char every_spec[] =
-	"name: every\n"
-	"definitions:\n"
-	"  - {name: color, type: enum, entries: [red, green, blue]}\n"
-	"attribute-sets:\n"
-	"  - name: all\n"
-	"    attributes:\n"
-	"      - {name: a-u8, type: u8}\n"
-	"      - {name: a-u16, type: u16, byte-order: big-endian}\n"
-	"      - {name: a-u32, type: u32, enum: color}\n"
-	"      - {name: a-u64, type: u64}\n"
-	"      - {name: a-s8, type: s8}\n"
-	"      - {name: a-s16, type: s16}\n"
-	"      - {name: a-s32, type: s32}\n"
-	"      - {name: a-s64, type: s64}\n"
-	"      - {name: a-uint, type: uint}\n"
-	"      - {name: a-sint, type: sint}\n"
-	"      - {name: a-str, type: string}\n"
-	"      - {name: a-bin, type: binary}\n"
-	"      - {name: a-flag, type: flag}\n"
-	"      - {name: a-nest, type: nest, nested-attributes: inner}\n"
-	"      - {name: a-arr, type: indexed-array, sub-type: u32}\n"
-	"      - {name: a-narr, type: indexed-array, sub-type: nest, nested-attributes: inner}\n"
-	"      - {name: a-tv, type: nest-type-value, type-value: [k1], nested-attributes: inner}\n"
-	"      - {name: a-bf, type: bitfield32}\n"
-	"      - {name: a-multi, type: u16, multi-attr: true}\n"
-	"  - name: inner\n"
-	"    attributes:\n"
-	"      - {name: x, type: u32}\n"
-	"      - {name: y, type: string}\n";
 
 /* JSON → tree → bytes → tree → JSON gives the text back. */
 static void test_every_type_round_trip(void **state)
@@ -168,10 +120,10 @@ static void test_every_type_round_trip(void **state)
 		"\"a-uint\":8589934592,\"a-sint\":-1099511627776,\"a-str\":\"h\xc3\xa9\","
 		"\"a-bin\":\"00ff10\",\"a-flag\":true,\"a-nest\":{\"x\":1,\"y\":\"in\"},"
 		"\"a-arr\":[10,20,30],\"a-narr\":[{\"1\":{\"x\":5}},{\"2\":{\"y\":\"z\"}}],"
-		"\"a-tv\":{\"x\":9,\"k1\":4},\"a-bf\":{\"value\":5,\"selector\":15},"
+		"\"a-tv\":{\"x\":9,\"k1\":4,\"k2\":6},\"a-bf\":{\"value\":5,\"selector\":15},"
 		"\"a-multi\":[1,2,3]}";
 	struct emnl_error e;
-	struct emnl_spec *s = emnl_spec_parse(every_spec, sizeof(every_spec) - 1, &e);
+	struct emnl_spec *s = load_every_kind();
 	const struct emnl_attr_set *all = emnl_spec_set(s, "all");
 	struct emnl_attrs *a, *back;
 	struct emnl_hdr h = {.nlmsg_type = 0x30, .cmd = 1};
@@ -234,5 +186,5 @@ int main(void)
 		cmocka_unit_test(test_bad_json),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, load_em_ctrl, free_em_ctrl);
 }

@@ -23,67 +23,18 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em, *ctrl, *every;
-
-/* Every attribute type, all allowed in one request. */
-static const char every_spec[] =
-	"name: every\n"
-	"definitions:\n"
-	"  - {name: color, type: enum, entries: [red, green, blue]}\n"
-	"  - {name: bits, type: flags, entries: [b0, b1, b2]}\n"
-	"attribute-sets:\n"
-	"  - name: all\n"
-	"    attributes:\n"
-	"      - {name: pad, type: pad}\n"
-	"      - {name: a-u8, type: u8}\n"
-	"      - {name: a-u16, type: u16, byte-order: big-endian}\n"
-	"      - {name: a-u32, type: u32, enum: color}\n"
-	"      - {name: a-u64, type: u64, enum: bits}\n"
-	"      - {name: a-s8, type: s8}\n"
-	"      - {name: a-s64, type: s64}\n"
-	"      - {name: a-uint, type: uint}\n"
-	"      - {name: a-sint, type: sint}\n"
-	"      - {name: a-str, type: string}\n"
-	"      - {name: a-bin, type: binary}\n"
-	"      - {name: a-flag, type: flag}\n"
-	"      - {name: a-nest, type: nest, nested-attributes: inner}\n"
-	"      - {name: a-arr, type: indexed-array, sub-type: u32}\n"
-	"      - {name: a-narr, type: indexed-array, sub-type: nest, nested-attributes: inner}\n"
-	"      - {name: a-tv, type: nest-type-value, type-value: [k1], nested-attributes: inner}\n"
-	"      - {name: a-bf, type: bitfield32}\n"
-	"      - {name: a-multi, type: u16, multi-attr: true}\n"
-	"  - name: inner\n"
-	"    attributes:\n"
-	"      - {name: x, type: u32}\n"
-	"      - {name: y, type: string}\n"
-	"      - {name: deeper, type: nest, nested-attributes: inner}\n"
-	"operations:\n"
-	"  list:\n"
-	"    - name: op\n"
-	"      attribute-set: all\n"
-	"      do:\n"
-	"        request:\n"
-	"          attributes: [a-u8, a-u16, a-u32, a-u64, a-s8, a-s64, a-uint, a-sint, a-str, a-bin,\n"
-	"                       a-flag, a-nest, a-arr, a-narr, a-tv, a-bf, a-multi]\n";
+static struct emnl_spec *every;
 
 static int setup(void **state)
 {
-	struct emnl_error e;
-
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
-	every = emnl_spec_parse(every_spec, sizeof(every_spec) - 1, &e);
-	return every ? 0 : -1;
+	every = load_every_kind();
+	return load_em_ctrl(state);
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
 	emnl_spec_free(every);
-	return 0;
+	return free_em_ctrl(state);
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -157,13 +108,14 @@ static struct seed *seeds(size_t *n)
 	make_seed(&s[4], "nlctrl policy", ctrl, "ctrl-attrs", true, NLM_F_MULTI, 10, EMNL_PAD_ALIGN8,
 		  "{\"family-id\": 16, \"policy\": {\"policy-id\": 0, \"attr-id\": 2,"
 		  " \"type\": \"nul-string\", \"max-length\": 15, \"min-value-s\": -5, \"mask\": 7}}");
-	make_seed(&s[5], "every type", every, "all", false, NLM_F_REQUEST, 1, EMNL_PAD_ALIGN8,
-		  "{\"a-u8\": 255, \"a-u16\": 4660, \"a-u32\": \"blue\", \"a-u64\": [\"b0\", \"b2\"],"
+	make_seed(&s[5], "every type", every, "all", false, NLM_F_REQUEST, 9, EMNL_PAD_ALIGN8,
+		  "{\"a-u8\": 255, \"a-u16\": 4660, \"a-u32\": \"blue\", \"a-u64\": 12,"
 		  " \"a-s8\": -128, \"a-s64\": -5, \"a-uint\": 8589934592, \"a-sint\": -7,"
 		  " \"a-str\": \"hello\", \"a-bin\": \"00ff10\", \"a-flag\": true,"
 		  " \"a-nest\": {\"x\": 1, \"deeper\": {\"y\": \"in\"}}, \"a-arr\": [10, 20],"
-		  " \"a-narr\": [{\"x\": 5}, {\"y\": \"z\"}], \"a-tv\": {\"k1\": 4, \"x\": 9},"
-		  " \"a-bf\": {\"value\": 5, \"selector\": 15}, \"a-multi\": [1, 2, 3]}");
+		  " \"a-narr\": [{\"x\": 5}, {\"y\": \"z\"}], \"a-tv\": {\"k1\": 4, \"k2\": 6, \"x\": 9},"
+		  " \"a-bf\": {\"value\": 5, \"selector\": 15}, \"a-multi\": [1, 2, 3],"
+		  " \"a-late\": [\"b2\", \"b3\"]}");
 	*n = 6;
 	return s;
 }

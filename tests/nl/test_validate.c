@@ -18,7 +18,7 @@
 
 #include "nl_test.h"
 
-static struct emnl_spec *em, *ctrl, *deep;
+static struct emnl_spec *deep;
 
 static const char deep_spec[] =
 	"name: deep\n"
@@ -38,28 +38,16 @@ static int setup(void **state)
 {
 	struct emnl_error e;
 
-	(void)state;
-	em = load_spec("dev-energymodel");
-	ctrl = load_spec("nlctrl");
 	deep = emnl_spec_parse(deep_spec, sizeof(deep_spec) - 1, &e);
-	return deep ? 0 : -1;
+	return deep ? load_em_ctrl(state) : -1;
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	emnl_spec_free(em);
-	emnl_spec_free(ctrl);
 	emnl_spec_free(deep);
-	return 0;
+	return free_em_ctrl(state);
 }
 
-#define LE16(x) (uint8_t)((x) & 0xff), (uint8_t)(((x) >> 8) & 0xff)
-#define LE32(x) LE16((x) & 0xffff), LE16(((uint32_t)(x) >> 16) & 0xffff)
-#define LE64(x) LE32((uint64_t)(x) & 0xffffffff), LE32((uint64_t)(x) >> 32)
-#define NLA(len, type) LE16(len), LE16(type)
-#define U32A(type, v) NLA(8, type), LE32(v)
-#define U64A(type, v) NLA(12, type), LE64(v)
 #define HDRF(len, flags, cmd, res) LE32(len), LE16(0x1a), LE16(flags), LE32(1), LE32(0), cmd, 1, LE16(res)
 #define REQ(len, cmd) HDRF(len, NLM_F_REQUEST | NLM_F_ACK, cmd, 0)
 
@@ -270,18 +258,42 @@ static void test_valid_messages(void **state)
 	static const uint8_t dump[] MSGALIGN = {HDRF(20, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)};
 	static const uint8_t reply[] MSGALIGN = {HDRF(64, NLM_F_MULTI, 1, 0), U32A(2, 0), U64A(3, 7),
 					U64A(4, 0), U64A(4, 1)};
-	const struct emnl_op *op;
+	static const uint8_t twice[] MSGALIGN = {REQ(36, 1), U32A(2, 5), U32A(2, 6)};
+	const struct nlattr *tb[5];
+	struct emnl_msg_info info = {.attrs = tb, .n_attrs = 5};
 	struct emnl_error e;
 
 	(void)state;
 	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)req, sizeof(req), false,
-				       required_id, 1, &op, &e), 0);
-	assert_string_equal(op->name, "get-perf-domains");
+				       required_id, 1, &info, &e), 0);
+	assert_string_equal(info.op->name, "get-perf-domains");
+	assert_ptr_equal(info.msg, &info.op->do_req);
+	assert_false(info.dump);
 	assert_int_equal(e.err, 0);
+	/* The attribute table: the id where the message has it, nothing else. */
+	assert_ptr_equal(tb[2], (const void *)(req + 20));
+	assert_null(tb[0]);
+	assert_null(tb[1]);
+	assert_null(tb[3]);
+	assert_null(tb[4]);
+	/* Of two equal attributes the table keeps the first. */
+	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)twice, sizeof(twice), false,
+				       required_id, 1, &info, &e), 0);
+	assert_ptr_equal(tb[2], (const void *)(twice + 20));
 	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)dump, sizeof(dump), false, NULL,
-				       0, &op, &e), 0);
+				       0, &info, &e), 0);
+	assert_true(info.dump);
+	assert_ptr_equal(info.msg, &info.op->dump_req);
+	assert_null(tb[2]);
 	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)reply, sizeof(reply), true, NULL,
-				       0, &op, &e), 0);
+				       0, &info, &e), 0);
+	assert_ptr_equal(info.msg, &info.op->dump_rep);
+	/* A table too small for a required type: the message is searched. */
+	info.n_attrs = 2;
+	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)req, sizeof(req), false,
+				       required_id, 1, &info, &e), 0);
+	assert_int_equal(emnl_validate(em, (const struct nlmsghdr *)dump, sizeof(dump), false,
+				       required_id, 1, &info, &e), -EINVAL);
 }
 
 /* ---- extended acks ---------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
- * The default socket paths of emd and of its clients (see socket_path.h for
- * the rules). The system's socket comes first for a client because it is the
+ * The default socket paths of emd and of its clients (see
+ * emkit/dev_energymodel_user.h for the rules). The system's socket comes first for a client because it is the
  * one an administrator set up for everyone (emd.socket); a server only takes
  * it as root, the one user that may create it.
  */
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "socket_path.h"
+#include "emkit/dev_energymodel_user.h"
 
 /* @path followed by @suffix into @buf: 0 or -ENAMETOOLONG. */
 static int put(char *buf, size_t size, const char *path, const char *suffix)
@@ -28,7 +28,7 @@ static const char *env(const char *name)
 	return v && v[0] ? v : NULL;
 }
 
-/* emd_server_socket - see socket_path.h. */
+/* emd_server_socket - see emkit/dev_energymodel_user.h. */
 int emd_server_socket(char *buf, size_t size)
 {
 	const char *xdg = env("XDG_RUNTIME_DIR");
@@ -42,7 +42,7 @@ int emd_server_socket(char *buf, size_t size)
 	return -ENOENT;
 }
 
-/* emd_default_socket - see socket_path.h. */
+/* emd_default_socket - see emkit/dev_energymodel_user.h. */
 int emd_default_socket(char *buf, size_t size)
 {
 	const char *xdg = env("XDG_RUNTIME_DIR");

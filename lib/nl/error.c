@@ -1,13 +1,16 @@
 /*
- * Extended acks: the NLMSG_ERROR message a netlink peer answers with, in both
- * directions. The server side (emd) turns a struct emnl_error into the bytes
- * the kernel's netlink_ack() would send for the same error: struct nlmsgerr
- * with the request's header (and, unless capped, its payload), then the TLVs
+ * Errors: what went wrong, in the terms of an extended ack, and how it
+ * travels. struct emnl_error is filled by the loader, the validator, the
+ * client and emd's handlers; here it becomes the bytes the kernel's
+ * netlink_ack() would send for the same error (struct nlmsgerr with the
+ * request's header, and unless capped its payload, then the TLVs
  * NLMSGERR_ATTR_MSG/OFFS/MISS_TYPE/MISS_NEST flagged NLM_F_ACK_TLVS, with
- * NLM_F_CAPPED when the echo was cut to the header. The client side decodes
- * such a message back into a struct emnl_error and formats it as one line.
+ * NLM_F_CAPPED when the echo was cut to the header), written through the
+ * writer; a peer's such message decoded back into a struct emnl_error; and
+ * one readable line for it, naming a missing attribute from the spec.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,50 +18,75 @@
 
 #include "emkit/nl.h"
 #include "nl_internal.h"
+#include "writer_impl.h"
 
-/* emnl_extack_put - build the NLMSG_ERROR answering @req. */
-int emnl_extack_put(void *buf, size_t size, const struct nlmsghdr *req,
+/* emnl_error_set - fill @e; returns @err. */
+int emnl_error_set(struct emnl_error *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = emnl_error_vset(e, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* emnl_error_clear - no error. Only the fields that say what is present
+ * are reset: this runs on every request, the message buffer need not. */
+void emnl_error_clear(struct emnl_error *e)
+{
+	if (!e)
+		return;
+	e->err = 0;
+	e->msg[0] = '\0';
+	e->has_offset = e->has_miss_type = e->has_miss_nest = false;
+	e->offset = e->miss_type = e->miss_nest = 0;
+	e->attr_set = NULL;
+}
+
+/* emnl_put_extack - append the NLMSG_ERROR answering @req. */
+int emnl_put_extack(struct emnl_writer *w, const struct nlmsghdr *req, uint32_t portid,
 		    const struct emnl_error *e, bool cap, bool ext)
 {
 	int err = e ? e->err : 0;
 	bool capped = !err || cap;
 	size_t echo = capped ? sizeof(*req) : req->nlmsg_len;
-	size_t need = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(int) + echo);
 	bool tlv_msg = ext && e && e->msg[0];
 	bool tlv_offs = ext && err && e->has_offset && e->offset < req->nlmsg_len;
 	bool tlv_miss = ext && err && e->has_miss_type;
 	bool tlv_nest = ext && err && e->has_miss_nest && e->has_miss_type;
-	struct nlmsghdr *nlh;
+	uint16_t flags = capped ? NLM_F_CAPPED : 0;
 	struct nlmsgerr *me;
 
 	if (!capped && req->nlmsg_len < sizeof(*req))
 		return -EINVAL;
-	if (tlv_msg)
-		need += MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(e->msg) + 1);
-	need += (tlv_offs + tlv_miss + tlv_nest) * (MNL_ATTR_HDRLEN + 4);
-	if (need > size)
-		return -EMSGSIZE;
-	/* libmnl leaves alignment padding as it finds it: zero it first. */
-	memset(buf, 0, need);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = NLMSG_ERROR;
-	nlh->nlmsg_flags = capped ? NLM_F_CAPPED : 0;
-	nlh->nlmsg_seq = req->nlmsg_seq;
-	nlh->nlmsg_pid = req->nlmsg_pid;
-	me = mnl_nlmsg_put_extra_header(nlh, sizeof(int) + echo);
-	me->error = err;
-	memcpy(&me->msg, req, echo);
 	if (tlv_msg || tlv_offs || tlv_miss)
-		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
+		flags |= NLM_F_ACK_TLVS;
+	wr_msg_begin(w, NLMSG_ERROR, flags, req->nlmsg_seq, portid);
+	me = wr_reserve(w, sizeof(int) + echo);
+	if (me) {
+		me->error = err;
+		memcpy(&me->msg, req, echo);
+	}
 	if (tlv_msg)
-		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, e->msg);
+		wr_put(w, NLMSGERR_ATTR_MSG, e->msg, strlen(e->msg) + 1);
 	if (tlv_offs)
-		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_OFFS, e->offset);
+		wr_put(w, NLMSGERR_ATTR_OFFS, &e->offset, sizeof(e->offset));
 	if (tlv_miss)
-		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_MISS_TYPE, e->miss_type);
+		wr_put(w, NLMSGERR_ATTR_MISS_TYPE, &e->miss_type, sizeof(e->miss_type));
 	if (tlv_nest)
-		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_MISS_NEST, e->miss_nest);
-	return (int)nlh->nlmsg_len;
+		wr_put(w, NLMSGERR_ATTR_MISS_NEST, &e->miss_nest, sizeof(e->miss_nest));
+	return wr_msg_end(w);
+}
+
+/* emnl_extack_put - the NLMSG_ERROR answering @req, alone in @buf. */
+int emnl_extack_put(void *buf, size_t size, const struct nlmsghdr *req,
+		    const struct emnl_error *e, bool cap, bool ext)
+{
+	struct emnl_writer w;
+
+	wr_init(&w, buf, size, NULL, EMNL_PAD_NEVER);
+	return emnl_put_extack(&w, req, req->nlmsg_pid, e, cap, ext);
 }
 
 /* Read a u32 TLV that must be exactly 4 bytes. */

@@ -1,0 +1,528 @@
+/*
+ * emd's generic netlink core (see genl.h): the messages of a request
+ * datagram in order, each dispatched to its family's op after one strict
+ * validation; the answer — reply, ack, or NLMSG_ERROR with extended ack —
+ * sent by the core alone; dumps recorded per connection and produced one
+ * packet at a time when the transport pulls, NLMSG_DONE included; events
+ * framed and multicast. The request path, top to bottom:
+ *
+ *   rcv()          one datagram: framing, congestion (the rest waits)
+ *   rcv_msg()      one message: not a request, unknown family, trace hook
+ *   family_rcv()   the op, validation against the spec, the counter
+ *   do_op()        doit(), then reply + ack or the error
+ *   start_dump()   the dump's state; pull() later fills each packet
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/genetlink.h>
+
+#include "genl.h"
+#include "hooks.h"
+#include "transport.h"
+
+#define MAX_FAMILIES 8
+
+/* Per connection: the dump in progress (in the transport's connection). */
+struct genl_conn {
+	const struct emd_genl_op *op; /* NULL: no dump running */
+	struct emd_genl_dump cb;
+	bool done_pending;            /* every message is out, NLMSG_DONE is not */
+};
+
+struct emd_genl {
+	struct emd_genl_config cfg;
+	struct emd_transport *t;
+	struct emd_genl_family *families[MAX_FAMILIES];
+	unsigned int first_group[MAX_FAMILIES]; /* transport group of each family's first */
+	size_t n_families;
+	unsigned int n_groups;
+	uint8_t *txbuf;               /* the reply (or event) being written */
+	const struct nlattr **attrs;  /* the attribute table of the request at hand */
+	size_t n_attrs;
+};
+
+size_t emd_genl_conn_size(void)
+{
+	return sizeof(struct genl_conn);
+}
+
+struct emd_genl *emd_genl_new(const struct emd_genl_config *cfg)
+{
+	struct emd_genl *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->cfg = *cfg;
+	g->txbuf = malloc(EMNL_DGRAM_MAX);
+	if (g->txbuf)
+		return g;
+	emd_genl_free(g);
+	return NULL;
+}
+
+void emd_genl_free(struct emd_genl *g)
+{
+	if (!g)
+		return;
+	free(g->txbuf);
+	free(g->attrs);
+	free(g);
+}
+
+void emd_genl_set_transport(struct emd_genl *g, struct emd_transport *t)
+{
+	g->t = t;
+}
+
+int emd_genl_register(struct emd_genl *g, struct emd_genl_family *f,
+		      const struct emnl_spec *spec, void *priv)
+{
+	size_t n_attrs = 1;
+
+	if (g->n_families == MAX_FAMILIES || g->n_groups + f->n_groups > EMD_TRANSPORT_MAX_GROUPS)
+		return -ENOSPC;
+	for (size_t i = 0; i < spec->n_sets; i++)
+		if ((size_t)spec->sets[i].max_type + 1 > n_attrs)
+			n_attrs = (size_t)spec->sets[i].max_type + 1;
+	if (n_attrs > g->n_attrs) {
+		const struct nlattr **a = realloc(g->attrs, n_attrs * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		g->attrs = a;
+		g->n_attrs = n_attrs;
+	}
+	for (size_t i = 0; i < f->n_ops; i++) {
+		const struct emd_genl_op *op = &f->ops[i];
+		uint16_t kind = op->flags & (GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP);
+
+		/* Split ops: each entry is one half of a command, with its handler. */
+		assert(kind == GENL_CMD_CAP_DO || kind == GENL_CMD_CAP_DUMP);
+		assert(kind == GENL_CMD_CAP_DO ? op->doit != NULL : op->dumpit != NULL);
+		(void)kind;
+	}
+	f->spec = spec;
+	f->priv = priv;
+	f->n_attrs = n_attrs;
+	g->first_group[g->n_families] = g->n_groups;
+	g->n_groups += (unsigned int)f->n_groups;
+	g->families[g->n_families++] = f;
+	return 0;
+}
+
+/* ---- family look-ups ------------------------------------------------------------- */
+
+const struct emd_genl_family *emd_genl_family_at(const struct emd_genl *g, size_t i)
+{
+	return i < g->n_families ? g->families[i] : NULL;
+}
+
+const struct emd_genl_family *emd_genl_family_by_id(const struct emd_genl *g, uint16_t id)
+{
+	for (size_t i = 0; i < g->n_families; i++)
+		if (g->families[i]->id == id)
+			return g->families[i];
+	return NULL;
+}
+
+const struct emd_genl_family *emd_genl_family_by_name(const struct emd_genl *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_families; i++)
+		if (!strcmp(g->families[i]->spec->name, name))
+			return g->families[i];
+	return NULL;
+}
+
+static size_t family_index(const struct emd_genl *g, const struct emd_genl_family *f)
+{
+	for (size_t i = 0; i < g->n_families; i++)
+		if (g->families[i] == f)
+			return i;
+	assert(!"an unregistered family");
+	return 0;
+}
+
+/* The op for @cmd of the kind the request asks for (an unlisted op takes
+ * its command whatever the kind). */
+static const struct emd_genl_op *find_op(const struct emd_genl_family *f, uint8_t cmd, bool dump)
+{
+	uint16_t kind = dump ? GENL_CMD_CAP_DUMP : GENL_CMD_CAP_DO;
+
+	for (size_t i = 0; i < f->n_ops; i++)
+		if (f->ops[i].cmd == cmd &&
+		    ((f->ops[i].flags & kind) || (f->ops[i].flags & EMD_GENL_UNLISTED)))
+			return &f->ops[i];
+	return NULL;
+}
+
+/* ---- the controller's view ---------------------------------------------------------- */
+
+/* Does the spec give the @dump half of @cmd a request policy? */
+static bool has_policy(const struct emnl_spec *spec, uint8_t cmd, bool dump)
+{
+	const struct emnl_msg_spec *m = NULL;
+	const struct emnl_op *sop = emnl_spec_op_by_cmd(spec, cmd, false, &m);
+
+	if (!sop)
+		return false;
+	return dump ? sop->has_dump && sop->dump_req.present : sop->has_do && sop->do_req.present;
+}
+
+int emd_genl_put_family(struct emnl_writer *w, const struct emd_genl_family *f, uint16_t flags,
+			uint32_t seq, uint32_t portid)
+{
+	struct emnl_ctrl_op ops[32];
+	struct emnl_ctrl_family cf = {
+		.name = f->spec->name, .id = f->id, .version = f->spec->version,
+		.ops = ops, .n_groups = f->n_groups, .groups = f->groups,
+	};
+
+	/* One entry per command, its do and dump halves merged, as
+	 * ctrl_fill_info() lists split ops. */
+	for (size_t i = 0; i < f->n_ops; i++) {
+		const struct emd_genl_op *op = &f->ops[i];
+		bool dump = op->flags & GENL_CMD_CAP_DUMP;
+		size_t k;
+
+		if (op->flags & EMD_GENL_UNLISTED)
+			continue;
+		for (k = 0; k < cf.n_ops && ops[k].cmd != op->cmd; k++)
+			;
+		if (k == cf.n_ops) {
+			assert(k < sizeof(ops) / sizeof(ops[0]));
+			ops[cf.n_ops++] = (struct emnl_ctrl_op){op->cmd, 0};
+		}
+		ops[k].flags |= dump ? GENL_CMD_CAP_DUMP : GENL_CMD_CAP_DO;
+		if (has_policy(f->spec, op->cmd, dump))
+			ops[k].flags |= GENL_CMD_CAP_HASPOL;
+	}
+	return emnl_put_ctrl_family(w, &cf, flags, seq, portid);
+}
+
+/* ---- answers ---------------------------------------------------------------------- */
+
+/* The NLMSG_ERROR answering @req (e->err == 0: an ack), capped and with
+ * TLVs, as for a client that set NETLINK_CAP_ACK and NETLINK_EXT_ACK. */
+static int send_error(struct emd_genl *g, struct emd_conn *c, const struct nlmsghdr *req,
+		      const struct emnl_error *e)
+{
+	uint8_t buf[512] __attribute__((aligned(8)));
+	struct emnl_writer w;
+	int n;
+
+	if (e->err)
+		static_call(emd_count)(EMD_OP_ERROR);
+	emnl_writer_init(&w, buf, sizeof(buf), g->cfg.pad);
+	n = emnl_put_extack(&w, req, emd_conn_portid(c), e, true, true);
+	if (n < 0)
+		return n;
+	return emd_conn_send(g->t, c, buf, (size_t)n);
+}
+
+static int send_ack(struct emd_genl *g, struct emd_conn *c, const struct nlmsghdr *req)
+{
+	struct emnl_error ok = {0};
+
+	return send_error(g, c, req, &ok);
+}
+
+void emd_genl_reply_begin(const struct emd_genl_info *info, struct emnl_writer *w, uint8_t cmd)
+{
+	emnl_msg_begin_genl(w, info->family->id, 0, info->nlh->nlmsg_seq, info->portid, cmd,
+			    (uint8_t)info->family->spec->version);
+}
+
+int emd_genl_reply_end(const struct emd_genl_info *info, struct emnl_writer *w)
+{
+	int n = emnl_msg_end(w);
+
+	if (n >= 0)
+		return 0;
+	return emnl_error_set(info->extack, n, "reply does not fit in %u bytes", EMNL_DGRAM_MAX);
+}
+
+/* ---- do --------------------------------------------------------------------------- */
+
+/* Run a do handler and answer: its reply, then the ack if asked; or the error. */
+static int do_op(struct emd_genl *g, struct emd_conn *c, const struct emd_genl_op *op,
+		 struct emd_genl_info *info)
+{
+	struct emnl_writer w;
+	int err;
+
+	emnl_writer_init(&w, g->txbuf, EMNL_DGRAM_MAX, g->cfg.pad);
+	err = op->doit(info->family->priv, info, &w);
+	if (err) {
+		assert(err < 0);
+		if (!info->extack->err)
+			info->extack->err = err;
+		send_error(g, c, info->nlh, info->extack);
+		return err;
+	}
+	if (op->flags & EMD_GENL_UNLISTED)
+		static_call(emd_count)(op->counter);
+	if (emnl_writer_len(&w))
+		err = emd_conn_send(g->t, c, g->txbuf, emnl_writer_len(&w));
+	if (!err && (info->nlh->nlmsg_flags & NLM_F_ACK))
+		err = send_ack(g, c, info->nlh);
+	return err;
+}
+
+/* ---- dump ------------------------------------------------------------------------- */
+
+static struct genl_conn *conn_state(struct emd_conn *c)
+{
+	return emd_conn_priv(c);
+}
+
+/* Record a dump for @c; its packets come when the transport pulls them. */
+static int start_dump(struct emd_genl *g, struct emd_conn *c, const struct emd_genl_op *op,
+		      const struct emd_genl_family *f, const struct nlmsghdr *nlh)
+{
+	struct genl_conn *gc = conn_state(c);
+	struct emnl_error e;
+
+	if (gc->op) {
+		emnl_error_set(&e, -EBUSY, "a dump is already in progress");
+		send_error(g, c, nlh, &e);
+		return -EBUSY;
+	}
+	gc->op = op;
+	gc->cb = (struct emd_genl_dump){.family = f, .seq = nlh->nlmsg_seq,
+					.portid = emd_conn_portid(c)};
+	gc->done_pending = false;
+	return 0;
+}
+
+/* The transport can take a packet of @c's dump: fill @w. */
+static int pull(void *ctx, struct emd_conn *c, struct emnl_writer *w)
+{
+	struct emd_genl *g = ctx;
+	struct genl_conn *gc = conn_state(c);
+
+	assert(gc->op && gc->cb.family);
+	emnl_writer_set_limit(w, g->cfg.dump_packet_size);
+	if (!gc->done_pending) {
+		uint64_t cursor = gc->cb.args[0];
+		int more = gc->op->dumpit(gc->cb.family->priv, &gc->cb, w);
+
+		/* A cursor only moves forward: a dump never repeats what it
+		 * sent (the second kernel bug of the brief: dumps that repeat). */
+		assert(gc->cb.args[0] >= cursor);
+		(void)cursor;
+		if (more < 0)
+			return more;
+		if (more) {
+			/* Whole messages only: one that does not fit an empty packet
+			 * never will. */
+			return emnl_writer_len(w) ? 0 : -EMSGSIZE;
+		}
+		gc->done_pending = true;
+	}
+	/* Every message is out: NLMSG_DONE (status 0), in this packet if it fits. */
+	emnl_msg_begin(w, NLMSG_DONE, NLM_F_MULTI, gc->cb.seq, gc->cb.portid);
+	emnl_msg_put_extra(w, sizeof(int));
+	if (emnl_msg_end(w) < 0)
+		return 0; /* alone in the next packet */
+	gc->op = NULL;
+	return 0;
+}
+
+static bool pending(void *ctx, const struct emd_conn *c)
+{
+	const struct genl_conn *gc = emd_conn_priv_const(c);
+
+	(void)ctx;
+	return gc->op != NULL;
+}
+
+void emd_genl_conn_describe(const struct emd_conn *c, char *buf, size_t size)
+{
+	const struct genl_conn *gc = emd_conn_priv_const(c);
+
+	if (!gc->op)
+		snprintf(buf, size, "dump: none");
+	else
+		snprintf(buf, size, "dump: family %u cmd %u seq %u cursor %llu done_pending %d",
+			 gc->cb.family->id, gc->op->cmd, gc->cb.seq,
+			 (unsigned long long)gc->cb.args[0], gc->done_pending);
+}
+
+/* ---- requests --------------------------------------------------------------------- */
+
+/* One request to family @f: find the op, validate, count, run. */
+static int family_rcv(struct emd_genl *g, const struct emd_genl_family *f, struct emd_conn *c,
+		      const struct nlmsghdr *nlh)
+{
+	const struct genlmsghdr *gh = (const void *)((const uint8_t *)nlh + NLMSG_HDRLEN);
+	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	bool hdr_ok = nlh->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN;
+	const struct emd_genl_op *op = hdr_ok ? find_op(f, gh->cmd, dump) : NULL;
+	struct emnl_msg_info mi = {.attrs = g->attrs, .n_attrs = f->n_attrs,
+				   .last_wins = f->last_wins};
+	struct emnl_error e;
+	struct emd_genl_info info = {
+		.family = f, .nlh = nlh, .genlhdr = gh, .attrs = g->attrs,
+		.portid = emd_conn_portid(c), .conn = c, .extack = &e,
+	};
+	size_t n_req = 0;
+	int err;
+
+	if (op && (op->flags & EMD_GENL_UNLISTED)) {
+		info.attrs = NULL; /* not in the spec: the handler reads the message */
+		emnl_error_clear(&e);
+		return do_op(g, c, op, &info);
+	}
+	while (op && !dump && n_req < EMD_GENL_MAX_REQUIRED && op->required[n_req])
+		n_req++;
+	err = emnl_validate(f->spec, nlh, nlh->nlmsg_len, false, op ? op->required : NULL, n_req,
+			    &mi, &e);
+	if (err) {
+		e.attr_set = NULL;
+		send_error(g, c, nlh, &e);
+		return err;
+	}
+	if (!op) {
+		/* In the spec, valid, but not served. */
+		emnl_error_set(&e, -EOPNOTSUPP, "emd serves no %s '%s'", f->spec->name,
+			       mi.op ? mi.op->name : "?");
+		send_error(g, c, nlh, &e);
+		return -EOPNOTSUPP;
+	}
+	static_call(emd_count)(op->counter);
+	if (dump)
+		return start_dump(g, c, op, f, nlh);
+	return do_op(g, c, op, &info);
+}
+
+/* One message of a request datagram. */
+static void rcv_msg(struct emd_genl *g, struct emd_conn *c, const struct nlmsghdr *nlh)
+{
+	const struct emd_genl_family *f;
+	int err = 0;
+
+	if (!(nlh->nlmsg_flags & NLM_F_REQUEST) || nlh->nlmsg_type < NLMSG_MIN_TYPE) {
+		/* Not a request: the kernel skips it too; an ack if one was asked. */
+		if (nlh->nlmsg_flags & NLM_F_ACK)
+			send_ack(g, c, nlh);
+	} else if ((f = emd_genl_family_by_id(g, nlh->nlmsg_type))) {
+		err = family_rcv(g, f, c, nlh);
+	} else {
+		struct emnl_error e;
+
+		err = emnl_error_set(&e, -ENOENT, "no family with id %u", nlh->nlmsg_type);
+		send_error(g, c, nlh, &e);
+	}
+	static_call(emd_trace)(emd_conn_portid(c), nlh, err);
+}
+
+/* A request datagram's messages, in order, from @off; stops when the
+ * client's queue is full (the transport keeps the rest). */
+static size_t rcv(void *ctx, struct emd_conn *c, const uint8_t *buf, size_t len, size_t off)
+{
+	struct emd_genl *g = ctx;
+
+	while (len - off >= NLMSG_HDRLEN && !emd_conn_closing(c)) {
+		const struct nlmsghdr *nlh = (const void *)(buf + off);
+		size_t mlen = nlh->nlmsg_len, step;
+
+		if (mlen < NLMSG_HDRLEN || mlen > len - off) {
+			struct emnl_error e;
+			struct nlmsghdr hdr = *nlh;
+
+			/* The kernel drops such a datagram silently; we say why. */
+			hdr.nlmsg_len = NLMSG_HDRLEN;
+			emnl_error_set(&e, -EINVAL, "bad nlmsg_len %zu (%zu bytes left in the packet)",
+				       mlen, len - off);
+			send_error(g, c, &hdr, &e);
+			return len;
+		}
+		rcv_msg(g, c, nlh);
+		step = NLMSG_ALIGN(mlen);
+		off = step >= len - off ? len : off + step;
+		if (off < len && emd_conn_congested(g->t, c))
+			return off; /* enough waits for this client: the rest waits too */
+	}
+	return len;
+}
+
+/* The transport read only @len of the @sent bytes @c sent. */
+static void too_big(void *ctx, struct emd_conn *c, const uint8_t *buf, size_t len, size_t sent,
+		    size_t limit)
+{
+	struct nlmsghdr hdr;
+	struct emnl_error e;
+
+	assert(len >= sizeof(hdr));
+	memcpy(&hdr, buf, sizeof(hdr));
+	hdr.nlmsg_len = sizeof(hdr);
+	emnl_error_set(&e, -EMSGSIZE, "request of %zu bytes exceeds the limit of %zu", sent, limit);
+	send_error(ctx, c, &hdr, &e);
+}
+
+/* The overrun notice: NLMSG_ERROR -ENOBUFS, sequence 0, an echoed header of
+ * type NLMSG_OVERRUN, and how many events were lost. */
+static int overrun(void *ctx, struct emd_conn *c, struct emnl_writer *w, uint64_t dropped)
+{
+	struct nlmsghdr req = {.nlmsg_len = sizeof(req), .nlmsg_type = NLMSG_OVERRUN,
+			       .nlmsg_pid = emd_conn_portid(c)};
+	struct emnl_error e;
+
+	(void)ctx;
+	emnl_error_set(&e, -ENOBUFS, "event queue full: %llu events dropped",
+		       (unsigned long long)dropped);
+	return emnl_put_extack(w, &req, emd_conn_portid(c), &e, true, true);
+}
+
+const struct emd_transport_ops emd_genl_transport_ops = {
+	.rcv = rcv,
+	.too_big = too_big,
+	.pending = pending,
+	.pull = pull,
+	.overrun = overrun,
+};
+
+/* ---- events and groups ----------------------------------------------------------- */
+
+void emd_genl_event_writer(struct emd_genl *g, struct emnl_writer *w)
+{
+	emnl_writer_init(w, g->txbuf, EMNL_DGRAM_MAX, g->cfg.pad);
+}
+
+void emd_genl_event_begin(const struct emd_genl_family *f, struct emnl_writer *w, uint8_t cmd)
+{
+	emnl_msg_begin_genl(w, f->id, 0, 0, 0, cmd, (uint8_t)f->spec->version);
+}
+
+void emd_genl_multicast(struct emd_genl *g, const struct emd_genl_family *f, size_t group,
+			struct emnl_writer *w)
+{
+	int n = emnl_msg_end(w);
+
+	assert(group < f->n_groups);
+	if (n <= 0)
+		return;
+	static_call(emd_count)(EMD_OP_EVENT);
+	if (g->t)
+		emd_transport_multicast(g->t, g->first_group[family_index(g, f)] + (unsigned)group,
+					emnl_writer_data(w), (size_t)n);
+}
+
+int emd_genl_join(struct emd_genl *g, const struct emd_genl_info *info, uint32_t group_id,
+		  bool join)
+{
+	for (size_t i = 0; i < g->n_families; i++) {
+		const struct emd_genl_family *f = g->families[i];
+
+		for (size_t k = 0; k < f->n_groups; k++)
+			if (f->groups[k].id == group_id) {
+				emd_conn_set_member(info->conn, g->first_group[i] + (unsigned)k, join);
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
