@@ -84,10 +84,12 @@ check "show --json" 0 "$EMCTL" show --json --socket "$S"
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==2 and len(d[1]["perf-state"])==8 and d[1]["cpus"]==[4,5]' "$tmp/out" 2>/dev/null; then
 	ok "show --json: domains with their states"; else not_ok "show --json: domains with their states"; fi
 
+# emd answers an unknown id with the fixed 6.19 kernel's -EINVAL and a message
+# of its own; emctl prints either its own words or emd's.
 check "get 7 fails with 1" 1 "$EMCTL" get 7 --socket "$S"
-same "$tmp/err" "emctl get: no performance domain with id 7" "get 7: the error says so"
+has "$tmp/err" "no performance domain with id 7" "get 7: the error says so"
 check "table 7 fails with 1" 1 "$EMCTL" table 7 --socket "$S"
-same "$tmp/err" "emctl table: no performance domain with id 7" "table 7: the error says so"
+has "$tmp/err" "no performance domain with id 7" "table 7: the error says so"
 check "get x is a usage error" 2 "$EMCTL" get x --socket "$S"
 same "$tmp/err" "emctl get: 'x' is not a performance domain id" "get x: the error says so"
 check "get without an id is a usage error" 2 "$EMCTL" get --socket "$S"
