@@ -198,7 +198,9 @@ static void dump_case(const struct dump_case *dc)
 	fd = emd_connect(&p);
 	if (dc->recv_len)
 		send_recv_len(fd, dc->recv_len);
-	read_dump(fd, 5, dc->limit, &s, dc->slow ? 50 : 0, NULL, NULL, 0);
+	/* A slow reader: a pause every 50 one-message packets, or after every
+	 * larger one, so that emd's sends meet a full socket (EAGAIN). */
+	read_dump(fd, 5, dc->limit, &s, !dc->slow ? 0 : dc->one_per_packet ? 50 : 1, NULL, NULL, 0);
 	assert_all_in_order(&s, N_ALL);
 	assert_int_equal(s.intr, 0);
 	if (dc->one_per_packet)
