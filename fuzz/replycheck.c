@@ -72,8 +72,10 @@ static int check_error(struct rc_ctx *c, const struct nlmsghdr *nlh)
 		c->errors++;
 	else
 		c->acks++;
-	if (nlh->nlmsg_seq == c->dump_seq)
-		c->in_dump = false; /* an error ends a dump too */
+	/* An error does not end a dump that has begun: a failed start sends
+	 * no dump message, and a later failure ends in NLMSG_DONE's status
+	 * (netlink_dump()). One of the dump's sequence answers a later message
+	 * of the same datagram (clients often number them all alike). */
 	return 0;
 }
 
@@ -115,8 +117,9 @@ int rc_check_dgram(struct rc_ctx *c, const uint8_t *buf, size_t len)
 				return bad(c, nlh, "NLMSG_DONE without NLM_F_MULTI");
 			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(int32_t))
 				return bad(c, nlh, "NLMSG_DONE without its status");
-			if (!c->in_dump || nlh->nlmsg_seq != c->dump_seq)
-				return bad(c, nlh, "NLMSG_DONE outside a dump");
+			/* Alone, it is a whole empty dump (a dump with nothing
+			 * to say, as GETPOLICY of one op, is just NLMSG_DONE);
+			 * inside another dump, the check above refused it. */
 			c->in_dump = false;
 			c->dumps_done++;
 			break;

@@ -596,7 +596,8 @@ int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set
  * than its max-len (-ERANGE) or without its NUL (-EINVAL), a bitfield32 of
  * the wrong size (-ERANGE) or with bits outside its enum (-EINVAL); "integer
  * out of range" (-ERANGE, with policy) for an enum value outside the enum's
- * range or a min/max check; "reserved bit set" (-EINVAL) for a flag bit the
+ * range or a min/max check (not applied to big-endian attributes, which no
+ * family emkit serves has); "reserved bit set" (-EINVAL) for a flag bit the
  * flags enum does not define; "invalid enum value" (-EINVAL) for a value
  * missing from an enum with gaps. A message of the kernel's own is kept
  * word for word; emkit adds one only where the kernel sends none (an

@@ -103,11 +103,14 @@ static void int_checks(const struct emnl_attr *a, struct emnl_kpolicy *kp)
 	int64_t min = a->min, max = a->max;
 	const struct emnl_def *d = a->def;
 
+	if (d && d->kind != EMNL_DEF_ENUM && d->kind != EMNL_DEF_FLAGS)
+		d = NULL; /* (a const or struct named as an enum: nothing to check) */
 	if (d && (d->kind == EMNL_DEF_FLAGS || a->enum_as_flags)) {
 		kp->check = EMNL_KPC_MASK;
 		kp->mask = 0;
 		for (size_t i = 0; i < d->n; i++)
-			kp->mask |= d->kind == EMNL_DEF_FLAGS ? d->values[i] : 1ULL << d->values[i];
+			kp->mask |= d->kind == EMNL_DEF_FLAGS ? d->values[i]
+				    : d->values[i] < 64 ? 1ULL << d->values[i] : 0;
 		return;
 	}
 	if (d && d->kind == EMNL_DEF_ENUM) {
@@ -166,11 +169,11 @@ bool emnl_kpolicy(const struct emnl_policy *p, uint16_t type, struct emnl_kpolic
 	case EMNL_T_BITFIELD32:
 		kp->type = EMNL_KP_BITFIELD32;
 		kp->mask = UINT32_MAX;
-		if (a->def) {
+		if (a->def && (a->def->kind == EMNL_DEF_ENUM || a->def->kind == EMNL_DEF_FLAGS)) {
 			kp->mask = 0;
 			for (size_t i = 0; i < a->def->n; i++)
 				kp->mask |= a->def->kind == EMNL_DEF_FLAGS ? a->def->values[i]
-									 : 1ULL << a->def->values[i];
+					    : a->def->values[i] < 64 ? 1ULL << a->def->values[i] : 0;
 		}
 		return true;
 	case EMNL_T_NEST:
