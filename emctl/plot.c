@@ -288,7 +288,8 @@ static void write_svg(FILE *f, const struct emctl_domain *d)
 	struct panel power = {.cls = "power", .top = PANEL_TOP, .height = POWER_H, .color = BLUE};
 	struct panel cost = {.cls = "cost", .top = PANEL_TOP + POWER_H + GAP, .height = COST_H,
 			     .color = ORANGE};
-	char plabel[64], clabel[64], flags[96];
+	char plabel[64], clabel[64], flags[96], nineff[24];
+	const char *cpus_word = d->device ? "a device" : strpbrk(d->cpus, ",-") ? "CPUs " : "CPU ";
 	const struct panel *last;
 	double pad, H, pmax = 0;
 	size_t ineff = 0;
@@ -317,7 +318,7 @@ static void write_svg(FILE *f, const struct emctl_domain *d)
 	y_range(&p, &power);
 	y_range(&p, &cost);
 	last = d->device ? &power : &cost;
-	H = last->top + last->height + 62;
+	H = last->top + last->height + 72;
 	for (size_t i = 0; i < d->n_states; i++)
 		ineff += !!(d->states[i].flags & EM_PS_INEFFICIENT);
 	if (d->device)
@@ -333,15 +334,15 @@ static void write_svg(FILE *f, const struct emctl_domain *d)
 		   "font-size=\"%.0f\">\n",
 		   W, H, W, H, FONT);
 	fprintf(f, "<title>perf-domain %u (%s), %s%s: power%s against frequency</title>\n", d->id,
-		p.name, d->device ? "a device" : "CPUs ", d->device ? "" : d->cpus,
-		d->device ? "" : " and cost");
+		p.name, cpus_word, d->device ? "" : d->cpus, d->device ? "" : " and cost");
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(f, "<g class=\"heading\">\n<text class=\"title\" x=\"%.1f\" y=\"30\" "
 		   "font-size=\"17\" font-weight=\"bold\">perf-domain %u (%s): %s%s</text>\n",
-		LEFT, d->id, p.name, d->device ? "a device" : "CPUs ", d->device ? "" : d->cpus);
+		LEFT, d->id, p.name, cpus_word, d->device ? "" : d->cpus);
+	snprintf(nineff, sizeof(nineff), "%zu", ineff);
 	fprintf(f, "<text class=\"subtitle\" x=\"%.1f\" y=\"52\" fill=\"#555\">%zu performance "
-		   "state%s, %zu inefficient; flags %s</text>\n",
-		LEFT, d->n_states, d->n_states == 1 ? "" : "s", ineff, flags);
+		   "state%s, %s inefficient; flags %s</text>\n",
+		LEFT, d->n_states, d->n_states == 1 ? "" : "s", ineff ? nineff : "none", flags);
 	/* The legend, on a line of its own above the panels. */
 	fprintf(f, "<g class=\"legend\" transform=\"translate(%.1f 74)\">"
 		   "<circle cx=\"5\" cy=\"-4\" r=\"4\" fill=\"%s\"/>"
@@ -350,16 +351,18 @@ static void write_svg(FILE *f, const struct emctl_domain *d)
 	if (!d->device)
 		fprintf(f, "<circle cx=\"79\" cy=\"-4\" r=\"4\" fill=\"%s\"/>"
 			   "<text x=\"88\" y=\"0\">cost</text>", ORANGE);
-	fprintf(f, "<circle cx=\"%d\" cy=\"-4\" r=\"5\" fill=\"white\" stroke=\"%s\" "
-		   "stroke-width=\"2.5\"/><text x=\"%d\" y=\"0\">inefficient state: a faster "
-		   "state costs no more</text></g>\n</g>\n",
-		d->device ? 79 : 145, RED, d->device ? 89 : 155);
+	if (ineff)
+		fprintf(f, "<circle cx=\"%d\" cy=\"-4\" r=\"5\" fill=\"white\" stroke=\"%s\" "
+			   "stroke-width=\"2.5\"/><text x=\"%d\" y=\"0\">inefficient state: a "
+			   "faster state costs no more</text>",
+			d->device ? 79 : 145, RED, d->device ? 89 : 155);
+	fprintf(f, "</g>\n</g>\n");
 	draw_panel(f, &p, &power, d->device);
 	if (!d->device)
 		draw_panel(f, &p, &cost, true);
 	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#222\">"
 		   "frequency (MHz)</text>\n",
-		LEFT + (W - LEFT - RIGHT) / 2, H - 12);
+		LEFT + (W - LEFT - RIGHT) / 2, H - 10);
 	fprintf(f, "</svg>\n");
 }
 
