@@ -242,9 +242,7 @@ int emctl_cmd_model_export(struct emctl_args *a)
 	const char *path = a->output ? a->output : "-";
 	struct em_registry *reg;
 	struct em_model m;
-	char *yaml = NULL;
-	size_t len = 0;
-	FILE *f, *mem;
+	FILE *f;
 	int rc = check_source(a);
 
 	/* Through a registry, so that what is exported is what was registered. */
@@ -256,22 +254,13 @@ int emctl_cmd_model_export(struct emctl_args *a)
 		fprintf(stderr, "%s: out of memory\n", a->name);
 		return EMCTL_EXIT_FAIL;
 	}
-	/* Into memory first: em_model_write_yaml() flushes its stream itself,
-	 * which would leave the reason of a failed write behind. */
-	mem = open_memstream(&yaml, &len);
-	if (!mem || em_model_write_yaml(&m, mem) || fclose(mem)) {
-		fprintf(stderr, "%s: out of memory\n", a->name);
+	f = emctl_open_output(path, a->name);
+	if (!f) {
 		em_model_release(&m);
 		return EMCTL_EXIT_FAIL;
 	}
+	em_model_write_yaml(&m, f); /* its errors are the stream's, checked here: */
 	em_model_release(&m);
-	f = emctl_open_output(path, a->name);
-	if (!f) {
-		free(yaml);
-		return EMCTL_EXIT_FAIL;
-	}
-	fwrite(yaml, 1, len, f);
-	free(yaml);
 	return emctl_close_output(f, a->name, strcmp(path, "-") ? path : "the output");
 }
 

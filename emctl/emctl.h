@@ -118,6 +118,10 @@ struct json_object;
  * prints with --output-json (Python's json.dumps: ", " and ": ", ASCII). */
 void emctl_json_print(FILE *out, struct json_object *j);
 
+/* emctl_output_init - standard output through a stream that keeps the
+ * errno of its first failed write, for emctl_close_output's message. */
+void emctl_output_init(void);
+
 /*
  * emctl_close_output - flush @f and check it and its earlier writes: 0, or
  * EMCTL_EXIT_FAIL after "@prefix: writing @what: <reason>". Closes @f unless

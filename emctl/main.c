@@ -4,7 +4,6 @@
  * pipe is a failure (exit 1 with a message), not a silent success.
  */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "emctl.h"
 
@@ -13,10 +12,7 @@ int main(int argc, char **argv)
 	struct emctl_args a;
 	int rc;
 
-	/* Into a file or a pipe, the output goes out at the end in one piece, so
-	 * that a failed write is seen with its errno (a terminal keeps its lines). */
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 1 << 18);
+	emctl_output_init();
 	rc = emctl_parse(argc, argv, &a);
 	if (rc == 0)
 		rc = a.cmd->run(&a);

@@ -8,9 +8,11 @@
  * with the units in the header. Every write is checked before emctl exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -195,33 +197,122 @@ void emctl_json_print(FILE *out, struct json_object *j)
 
 /* ---- checked output ------------------------------------------------------------------- */
 
+/*
+ * Output streams write through a cookie that keeps the errno of the first
+ * failed write: stdio keeps only a flag, and libraries flush on their own
+ * (em_model_write_yaml), so the reason would otherwise be lost.
+ */
+struct out {
+	FILE *f;
+	int fd;
+	int err;
+};
+static struct out outs[4];
+
+static ssize_t out_write(void *cookie, const char *buf, size_t size)
+{
+	struct out *o = cookie;
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = write(o->fd, buf + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!o->err)
+				o->err = n < 0 ? errno : EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)size;
+}
+
+static int out_close(void *cookie)
+{
+	struct out *o = cookie;
+
+	if (o->fd != STDOUT_FILENO && close(o->fd) && !o->err)
+		o->err = errno;
+	return 0;
+}
+
+/* A stream on @fd that keeps its first write error; NULL if none is free. */
+static FILE *out_open(int fd)
+{
+	cookie_io_functions_t io = {.write = out_write, .close = out_close};
+
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+		if (!outs[i].f) {
+			outs[i] = (struct out){.fd = fd};
+			outs[i].f = fopencookie(&outs[i], "w", io);
+			if (outs[i].f)
+				setvbuf(outs[i].f, NULL, isatty(fd) ? _IOLBF : _IOFBF, BUFSIZ);
+			return outs[i].f;
+		}
+	return NULL;
+}
+
+static struct out *out_of(FILE *f)
+{
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+		if (outs[i].f == f)
+			return &outs[i];
+	return NULL;
+}
+
+void emctl_output_init(void)
+{
+	FILE *f = out_open(STDOUT_FILENO);
+
+	if (f)
+		stdout = f; /* else stdio's own: a failed write still shows, as EIO */
+}
+
 FILE *emctl_open_output(const char *path, const char *prefix)
 {
 	FILE *f;
+	int fd;
 
 	if (!strcmp(path, "-"))
 		return stdout;
-	f = fopen(path, "w");
-	if (!f)
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prefix, path, strerror(errno));
+		return NULL;
+	}
+	f = out_open(fd);
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prefix, path, strerror(errno ? errno : ENOMEM));
+		close(fd);
+	}
 	return f;
 }
 
 int emctl_close_output(FILE *f, const char *prefix, const char *what)
 {
 	static bool stdout_reported;
+	struct out *o = out_of(f);
 	int err = 0;
 
 	if (f == stdout && stdout_reported)
 		return EMCTL_EXIT_FAIL; /* said once already */
-
 	errno = 0;
 	if (fflush(f) == EOF)
 		err = errno ? errno : EIO;
+	if (o && o->err)
+		err = o->err;
 	if (ferror(f) && !err)
-		err = EIO; /* an earlier write failed: its errno is gone */
-	if (f != stdout && fclose(f) == EOF && !err)
-		err = errno ? errno : EIO;
+		err = EIO;
+	if (f != stdout) {
+		if (fclose(f) == EOF && !err)
+			err = errno ? errno : EIO;
+		if (o && o->err && !err)
+			err = o->err;
+		if (o)
+			o->f = NULL;
+	}
 	if (!err)
 		return EMCTL_EXIT_OK;
 	fprintf(stderr, "%s: writing %s: %s\n", prefix, what, strerror(err));
