@@ -818,15 +818,16 @@ int emctl_completion_bash(FILE *out)
 
 			if (sp && strncmp(groups_done, c->name, (size_t)(sp - c->name) + 1)) {
 				/* The group's word alone: its subcommands. */
-				fprintf(out, "    %.*s)\n        opts=\"--help -h\"\n        "
-					     "COMPREPLY=($(compgen -W \"",
+				fprintf(out, "    %.*s)\n        if [[ $cur == -* ]]; then "
+					     "COMPREPLY=($(compgen -W \"--help -h\" -- \"$cur\"))\n"
+					     "        else COMPREPLY=($(compgen -W \"",
 					(int)(sp - c->name), c->name);
 				for (size_t j = i; j < NR_COMMANDS; j++)
 					if (!strncmp(commands[j].name, c->name,
 						     (size_t)(sp - c->name) + 1))
 						fprintf(out, "%s%s", j == i ? "" : " ",
 							commands[j].name + (sp - c->name) + 1);
-				fprintf(out, " $opts\" -- \"$cur\")); return ;;\n");
+				fprintf(out, "\" -- \"$cur\")); fi\n        return ;;\n");
 				groups_done = c->name;
 			}
 			fprintf(out, "    '%s')\n        opts=\"", c->name);
