@@ -458,17 +458,6 @@ static int option_of(int c)
 	return -1;
 }
 
-/* "--name" or "-x", as the user wrote it at @argv[@optind - 1]. */
-static void spelled(char *buf, size_t size, int o, char **argv, int ind)
-{
-	const char *w = ind > 0 ? argv[ind - 1] : NULL;
-
-	if (w && w[0] == '-' && w[1] != '-' && options[o].short_name)
-		snprintf(buf, size, "-%c", options[o].short_name);
-	else
-		snprintf(buf, size, "--%s", options[o].name);
-}
-
 /* getopt_long's complaint for return value @c, in emctl's words. */
 static int getopt_error(const struct emctl_args *a, int c, char **argv)
 {
@@ -476,7 +465,11 @@ static int getopt_error(const struct emctl_args *a, int c, char **argv)
 	int o = option_of(optopt);
 
 	if (c == ':' && o >= 0) {
-		spelled(name, sizeof(name), o, argv, optind);
+		/* As the user wrote it: getopt gives a short option as its letter. */
+		if (optopt < 256)
+			snprintf(name, sizeof(name), "-%c", optopt);
+		else
+			snprintf(name, sizeof(name), "--%s", options[o].name);
 		return emctl_usage_error(a, "option '%s' requires an argument", name);
 	}
 	if (c == '?' && optopt >= 256 && o >= 0)
@@ -544,8 +537,9 @@ static int take(struct emctl_args *a, int o, const char *v)
 	return 0;
 }
 
-/* Parse options of @argv from optind on; @only: the options allowed here
- * (before the command: the global ones). */
+/* Parse the options of @argv from optind on: before the command (a->cmd
+ * NULL) only the global ones, after it only the command's; @stop: options
+ * end at the first argument. */
 static int parse_options(int argc, char **argv, struct emctl_args *a, bool stop)
 {
 	struct option lopts[O_NR + 1];

@@ -32,10 +32,14 @@ static int check_source(const struct emctl_args *a)
 	int n = !!a->model + (a->argc > 0) + a->def + !!a->debugfs +
 		(a->netlink || a->socket || a->kernel);
 
+	if (n > 1 && a->netlink && a->argc > 0)
+		return emctl_usage_error(a, "give one model source only ('%s' and --netlink; "
+					    "--netlink takes no spec: dev-energymodel's is built "
+					    "into libemkit)", a->argv[0]);
 	if (n > 1)
-		return emctl_usage_error(a, "give one model source only (--model FILE, FILE, "
+		return emctl_usage_error(a, "give one model source only (--model FILE%s, "
 					    "--default, --debugfs DIR, or --netlink with --socket "
-					    "or --kernel)");
+					    "or --kernel)", a->cmd->max_args ? ", FILE" : "");
 	return 0;
 }
 
