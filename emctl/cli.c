@@ -827,6 +827,8 @@ int emctl_completion_bash(FILE *out)
 			fprintf(out, "    '%s')\n        opts=\"", c->name);
 			option_words(out, c->opts | OPT(O_HELP));
 			fprintf(out, "\"\n");
+			if (c->stop_at_arg) /* past COMMAND, the words are its own */
+				fprintf(out, "        [[ $args -ge 1 ]] && opts=\n");
 			if (c->max_args)
 				fprintf(out, "        [[ $args -lt %u ]] && complete=%s ;;\n",
 					c->max_args == UINT_MAX ? 1000000 : c->max_args,

@@ -28,7 +28,7 @@ expect() {
 	if [ "$got" = "$want" ]; then ok "$name"; else not_ok "$name"; echo "# want: $want"; echo "#  got: $got"; fi
 }
 
-echo "1..18"
+echo "1..19"
 "$EMCTL" completion bash >"$tmp/gen"
 if cmp -s "$tmp/gen" "$COMP"; then ok "the built completion is 'emctl completion bash'"
 else not_ok "the built completion differs from 'emctl completion bash'"; fi
@@ -69,3 +69,4 @@ expect "show --<TAB>: no option of another command" "--socket --json --kernel --
 expect "exec -- <TAB>: programs" "$(compgen -c -- bas | tr '\n' ' ')" emctl exec -- bas
 if [ "$(complete_words emctl exec -- sh -c "$tmp/d/" | tr '\n' ' ')" = "$tmp/d/a.svg $tmp/d/sub " ]; then
 	ok "exec COMMAND <TAB>: files for its arguments"; else not_ok "exec COMMAND args"; fi
+expect "exec COMMAND -<TAB>: not exec's options" "" emctl exec genl -
