@@ -53,11 +53,11 @@ if [ -z "$emd" ] || [ -z "$emctl" ]; then
 else
     missing=""
     for f in lib/systemd/system/emd.service lib/systemd/system/emd.socket \
-        share/man/man8/emd.8 share/man/man1/emctl.1; do
+        share/man/man8/emd.8 share/man/man1/emctl.1 share/bash-completion/completions/emctl; do
         [ -f "$root$prefix/$f" ] || missing="$missing $f"
     done
-    if [ -z "$missing" ]; then ok "units and man pages under the prefix"
-    else not_ok "units and man pages under the prefix: missing$missing"; fi
+    if [ -z "$missing" ]; then ok "units, man pages and the bash completion under the prefix"
+    else not_ok "units, man pages and the bash completion under the prefix: missing$missing"; fi
 
     # The installed programs, as installed: no LD_LIBRARY_PATH, no ldconfig.
     sock=$root/emd.sock
@@ -70,12 +70,16 @@ else
         kill -0 "$emd_pid" 2>/dev/null || break
         i=$((i + 1)); sleep 0.05
     done
-    if "$emctl" show --socket "$sock" >"$root/show.out" 2>&1 && grep -q "perf domain 1" "$root/show.out"; then
+    if "$emctl" show --socket "$sock" >"$root/show.out" 2>&1 && grep -q "^perf-domain 1: cpus 4-5, flags microwatts$" "$root/show.out"; then
         ok "the installed emd serves and the installed emctl asks it"
     else
         not_ok "the installed emd and emctl"; sed 's/^/# /' "$root/emd.log" "$root/show.out"
     fi
     kill -TERM "$emd_pid"; wait "$emd_pid"; emd_pid=""
+    # The completion installed is the installed emctl's own.
+    if "$emctl" completion bash | cmp -s - "$root$prefix/share/bash-completion/completions/emctl"; then
+        ok "the installed bash completion is the installed emctl's (emctl completion bash)"
+    else not_ok "the installed bash completion differs from emctl completion bash"; fi
 fi
 
 flags=$(pkg-config --cflags --libs emkit)

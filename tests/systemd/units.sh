@@ -167,7 +167,7 @@ i=0; until [ -S "$S" ] || [ $i -gt 100 ]; do i=$((i + 1)); sleep 0.05; done
 # The first connection starts emd (systemd-socket-activate execs it then).
 check "emctl dump on the activated socket (emd started on the first connection)" \
 	"$EMCTL" dump --socket "$S"
-has "$tmp/out" "perf domain 1" "the activated emd answers with its model"
+has "$tmp/out" "perf-domain 1: device, flags microwatts" "the activated emd answers with its model"
 wait_for "$tmp/notify.out" "READY=1"
 has "$tmp/emd.log" "serving 2 performance domains on $S" "emd logs the path of the socket it was handed"
 has "$tmp/notify.out" "STATUS=serving 2 performance domains on $S" "STATUS= names that path"
@@ -186,7 +186,7 @@ model "$tmp/model.yaml" 3
 check "emd --reload PID exits 0 once emd has reloaded" $RUNAS "$EMD" --reload "$emd_pid"
 # No wait here: --reload returned after the reload, so its effects are visible now.
 "$EMCTL" dump --socket "$S" >"$tmp/out" 2>&1
-if [ "$(grep -c '^perf domain' "$tmp/out")" -eq 3 ]; then
+if [ "$(grep -c '^perf-domain [0-9]*: device, flags microwatts$' "$tmp/out")" -eq 3 ]; then
 	ok "the new model is served as soon as emd --reload returns"
 else not_ok "the new model is served as soon as emd --reload returns"; comment "$tmp/out"; fi
 has "$tmp/emd.log" "model reloaded (SIGHUP)" "emd logged the reload before answering"
@@ -200,7 +200,7 @@ if [ $st -eq 1 ] && grep -q "refused the new model" "$tmp/out"; then
 	ok "emd --reload exits 1 when emd refuses a broken model"
 else not_ok "emd --reload on a broken model: exit $st"; comment "$tmp/out"; fi
 "$EMCTL" dump --socket "$S" >"$tmp/out" 2>&1
-if [ "$(grep -c '^perf domain' "$tmp/out")" -eq 3 ]; then ok "and emd serves the model it had"
+if [ "$(grep -c '^perf-domain [0-9]*: device, flags microwatts$' "$tmp/out")" -eq 3 ]; then ok "and emd serves the model it had"
 else not_ok "and emd serves the model it had"; comment "$tmp/out"; fi
 if [ -n "$RUNAS" ]; then
 	"$EMD" --reload "$emd_pid" >"$tmp/out" 2>&1
