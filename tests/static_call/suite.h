@@ -14,7 +14,13 @@
 #include <setjmp.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" { /* cmocka.h does not say so itself */
+#endif
 #include <cmocka.h>
+#ifdef __cplusplus
+}
+#endif
 
 #include "emkit/static_call.h"
 
@@ -25,9 +31,13 @@ extern "C" {
 /* Run @fn in a child process: the signal that killed it, or 0 if it exited 0. */
 int run_in_child(void (*fn)(void));
 
-/* Open descriptors and mappings of this process, from /proc/self. */
+/*
+ * Descriptors and mappings of this process that are the library's (its memfds, named
+ * "emkit-static-call") or hold @path's code (NULL: none), from /proc/self. Anonymous
+ * mappings are left out: a sanitizer's allocator makes them as it pleases.
+ */
 int count_fds(void);
-int count_maps(void);
+int count_maps(const char *path);
 
 /* The target of the direct call or jump at @insn (x86-64: e8/e9 rel32; aarch64:
  * BL/B), or 0 if it is not one. */
