@@ -23,19 +23,22 @@ else
     echo "not ok 2 - installed files (pc='$pc' header='$hdr' so='$lib' a='$static')"; exit 1
 fi
 
-# The staged .pc names the real prefix (say /usr/local); point it into the staging root.
+# The staged .pc files name the real prefix (say /usr/local); point them into the
+# staging root. The app is the static-call demo: its module is emkit-static-call.
 prefix=$(sed -n 's/^prefix=//p' "$pc")
 mkdir -p "$root/pc"
-sed "s|^prefix=.*|prefix=$root$prefix|" "$pc" >"$root/pc/emkit.pc"
+for f in "$(dirname "$pc")"/*.pc; do
+    sed "s|^prefix=.*|prefix=$root$prefix|" "$f" >"$root/pc/$(basename "$f")"
+done
 export PKG_CONFIG_PATH="$root/pc"
-flags=$(pkg-config --cflags --libs emkit)
+flags=$(pkg-config --cflags --libs emkit-static-call)
 if "$@" -o "$root/app" "$app" $flags 2>"$root/cc.log"; then
-    echo "ok 3 - cc app.c \$(pkg-config --cflags --libs emkit)"
+    echo "ok 3 - cc app.c \$(pkg-config --cflags --libs emkit-static-call)"
 else
-    echo "not ok 3 - cc app.c \$(pkg-config --cflags --libs emkit): $flags"; sed 's/^/# /' "$root/cc.log"; exit 1
+    echo "not ok 3 - cc app.c \$(pkg-config --cflags --libs emkit-static-call): $flags"; sed 's/^/# /' "$root/cc.log"; exit 1
 fi
 
-libdir=$(pkg-config --variable=libdir emkit)
+libdir=$(pkg-config --variable=libdir emkit-static-call)
 if LD_LIBRARY_PATH=$libdir "$root/app" >"$root/app.out" 2>&1 && grep -q "kvm registered" "$root/app.out"; then
     echo "ok 4 - the program runs against the installed library"
 else
