@@ -141,13 +141,15 @@ static int_fn fn_sym(void *h, const char *name)
  * One plugin, three times: loaded, its own static call updated from inside and from
  * here, libsc_lib's call updated (rewriting the plugin's call sites, in the
  * --emit-relocs build), one of its functions installed in libsc_lib's call and taken
- * out, unloaded; then libsc_lib's call updated again, with the plugin's sites gone.
+ * out, unloaded; then libsc_lib's call updated again, with the plugin's sites gone
+ * (and no longer counted).
  * From the second round on, the library's descriptors and mappings come back to the
  * same counts, and nothing of the plugin stays mapped.
  */
-static void plugin_rounds(const char *path)
+static void plugin_rounds(const char *path, size_t plugin_sites)
 {
 	int fds[3], maps[3];
+	size_t sites = static_call_sites(lib_op, 0);
 
 	for (int round = 0; round < 3; round++) {
 		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -172,6 +174,7 @@ static void plugin_rounds(const char *path)
 
 		assert_int_equal(static_call_update(lib_op, lib_thrice), 0);
 		assert_int_equal(call_lib(2), 6);
+		assert_int_equal(static_call_sites(lib_op, 0), sites + plugin_sites);
 		assert_int_equal(static_call_update(lib_op, target), 0);
 		assert_int_equal(lib_call_op(2), 1002);
 		assert_int_equal(call_lib(2), 1002);
@@ -180,6 +183,7 @@ static void plugin_rounds(const char *path)
 
 		assert_int_equal(dlclose(h), 0);
 		assert_int_equal(count_maps(path), count_maps(NULL)); /* nothing of it left */
+		assert_int_equal(static_call_sites(lib_op, 0), sites); /* its call forgotten */
 		assert_int_equal(static_call_update(lib_op, lib_thrice), 0);
 		assert_int_equal(lib_call_op(2), 6);
 		assert_int_equal(static_call_update(lib_op, lib_twice), 0);
@@ -200,6 +204,6 @@ void test_dlopen_dlclose(void **state)
 	(void)state;
 	if (!plain || !relocs)
 		fail_msg("SC_PLUGIN and SC_PLUGIN_RELOCS must name the plugin's builds");
-	plugin_rounds(plain);
-	plugin_rounds(relocs);
+	plugin_rounds(plain, 0);
+	plugin_rounds(relocs, 1); /* plugin_call_lib() */
 }
