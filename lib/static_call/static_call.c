@@ -9,10 +9,10 @@
  * then publishes the new target in the key, so that a failed update leaves all as
  * it was. Generic callers read key->call; trampoline callers never read the key.
  *
- * The lock is a futex word holding the owner's thread id, so that a signal handler
- * that interrupts an update on the same thread gets -EDEADLK instead of waiting for
- * itself; nothing under it takes another lock or allocates from libc, which makes the
- * whole update async-signal-safe.
+ * The lock records its owner thread, so that a signal handler that interrupts an
+ * update on the same thread gets -EDEADLK instead of waiting for itself; nothing
+ * under it takes another lock or allocates from libc, which makes the whole update
+ * async-signal-safe.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -26,13 +26,26 @@
 
 /* ---- the lock ------------------------------------------------------------------ */
 
-#define SC_LOCK_WAITERS 0x40000000 /* above any thread id (pid_max <= 2^22) */
+/*
+ * The owner is the holding thread's thread pointer (unique among live threads, read
+ * with one instruction, and still right in a fork child); 0 when free. Waiters sleep
+ * on a sequence number that every release of a waited-for lock advances.
+ */
+static uintptr_t sc_lock_owner;
+static int sc_lock_seq, sc_lock_waiters;
 
-static int sc_lock_word; /* 0: free; else the owner's tid, | SC_LOCK_WAITERS */
-
-static int sc_gettid(void)
+static uintptr_t sc_self(void)
 {
-	return (int)syscall(SYS_gettid);
+	uintptr_t tp;
+
+#if defined(__x86_64__)
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+#elif defined(__aarch64__)
+	__asm__("mrs %0, tpidr_el0" : "=r"(tp));
+#else
+	tp = (uintptr_t)pthread_self();
+#endif
+	return tp;
 }
 
 static void futex(int *word, int op, int val)
@@ -42,34 +55,32 @@ static void futex(int *word, int op, int val)
 
 int sc_lock(void)
 {
-	int tid = sc_gettid(), c = 0;
+	uintptr_t self = sc_self();
 
-	if (__atomic_compare_exchange_n(&sc_lock_word, &c, tid, 0, __ATOMIC_ACQUIRE,
-					__ATOMIC_RELAXED))
-		return 0;
 	for (;;) {
-		if ((c & ~SC_LOCK_WAITERS) == tid)
+		uintptr_t free = 0;
+		int seq;
+
+		if (__atomic_compare_exchange_n(&sc_lock_owner, &free, self, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return 0;
+		if (free == self)
 			return -EDEADLK; /* a handler interrupted our own update */
-		if (c == 0) {
-			/* Keep the waiters bit: others may still sleep. */
-			if (__atomic_compare_exchange_n(&sc_lock_word, &c, tid | SC_LOCK_WAITERS, 0,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				return 0;
-			continue;
-		}
-		if (!(c & SC_LOCK_WAITERS) &&
-		    !__atomic_compare_exchange_n(&sc_lock_word, &c, c | SC_LOCK_WAITERS, 0,
-						 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			continue;
-		futex(&sc_lock_word, FUTEX_WAIT, c | SC_LOCK_WAITERS);
-		c = __atomic_load_n(&sc_lock_word, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sc_lock_waiters, 1, __ATOMIC_SEQ_CST);
+		seq = __atomic_load_n(&sc_lock_seq, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&sc_lock_owner, __ATOMIC_SEQ_CST))
+			futex(&sc_lock_seq, FUTEX_WAIT, seq); /* returns at once if seq moved */
+		__atomic_fetch_sub(&sc_lock_waiters, 1, __ATOMIC_SEQ_CST);
 	}
 }
 
 void sc_unlock(void)
 {
-	if (__atomic_exchange_n(&sc_lock_word, 0, __ATOMIC_RELEASE) & SC_LOCK_WAITERS)
-		futex(&sc_lock_word, FUTEX_WAKE, 1);
+	__atomic_store_n(&sc_lock_owner, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sc_lock_waiters, __ATOMIC_SEQ_CST)) {
+		__atomic_fetch_add(&sc_lock_seq, 1, __ATOMIC_SEQ_CST);
+		futex(&sc_lock_seq, FUTEX_WAKE, 1);
+	}
 }
 
 /* ---- serializing every thread --------------------------------------------------- */
@@ -147,7 +158,9 @@ static void sc_atfork_child(void)
 {
 	sc_text_forked();
 	sc_membarrier_state = 0;
-	__atomic_store_n(&sc_lock_word, 0, __ATOMIC_RELEASE); /* the owner was the parent's */
+	/* The owner is this thread (prepare took it), or one that is not here. */
+	__atomic_store_n(&sc_lock_owner, 0, __ATOMIC_RELEASE);
+	sc_lock_waiters = 0;
 }
 
 /* Called by the first registration (a constructor), never from a signal handler. */

@@ -19,6 +19,7 @@ DEFINE_STATIC_CALL(lib_op, lib_twice);
 DEFINE_STATIC_CALL(lib_lazy, lib_twice);
 DEFINE_STATIC_CALL_RET0(lib_probe, lib_twice);
 DEFINE_STATIC_CALL(lib_local, lib_twice);
+DEFINE_STATIC_CALL(lib_sig, lib_twice);
 EXPORT_STATIC_CALL(lib_op);
 EXPORT_STATIC_CALL_GPL(lib_lazy);
 EXPORT_STATIC_CALL_TRAMP(lib_probe);

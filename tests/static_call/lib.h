@@ -19,6 +19,8 @@ DECLARE_STATIC_CALL(lib_op, lib_twice);    /* called in the library and from oth
 DECLARE_STATIC_CALL(lib_lazy, lib_twice);  /* called only from libsc_user */
 DECLARE_STATIC_CALL(lib_probe, lib_twice); /* RET0; its stub named by other modules */
 DECLARE_STATIC_CALL(lib_local, lib_twice); /* another module defines its own stub */
+DECLARE_STATIC_CALL(lib_sig, lib_twice);   /* updated by test_signals.c (a trampoline
+					     * key, so its updates take a while) */
 
 int lib_call_op(int x);     /* static_call(lib_op), compiled */
 int lib_call_op_asm(int x); /* the same from assembly, at lib_op_asm_site */
