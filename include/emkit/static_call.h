@@ -24,7 +24,8 @@
  *   static_call_update(name, f)            retarget; returns 0 or a negative errno
  *   static_call_query(name)                the current target, NULL if none
  *   STATIC_CALL_STUB_RET0(name)            this call's own return-0 function, with
- *                                          func's prototype (see "CFI")
+ *                                          func's prototype (see "CFI"); a value,
+ *                                          not a constant expression
  *   __static_call_return0                  accepted by static_call_update() for any
  *                                          call that may return 0: it installs that
  *                                          call's STATIC_CALL_STUB_RET0
@@ -34,6 +35,8 @@
  *                                          accepted, see "Modules"
  *   EMKIT_STATIC_CALL_VERSION, _MAJOR, _MINOR, _PATCH; static_call_version()
  *                                          the header's and the library's version
+ *   static_call_sites(name, direct_only)   how many of its calls the library found
+ *                                          (and rewrote), for tests and diagnostics
  *
  * Example
  * -------
@@ -110,9 +113,12 @@
  * -fvisibility says: another module declares the call with DECLARE_STATIC_CALL and
  * may call it, update it, and name its STATIC_CALL_STUB_RET0. Trampolines and stubs
  * have protected visibility, so calls inside the module that defines them are
- * direct calls, never through the PLT. EXPORT_STATIC_CALL* are accepted for the
- * kernel's sources and change nothing (ELF exports what is global; there are no
- * licences to check); static_call_mod() is static_call().
+ * direct calls, never through the PLT. EXPORT_STATIC_CALL{,_GPL} and
+ * EXPORT_STATIC_CALL_TRAMP{,_GPL} are accepted for the kernel's sources and change
+ * nothing: ELF exports what is global, so the _TRAMP variants cannot keep other
+ * modules from the key as the kernel does, and there are no licences to check.
+ * static_call_mod() is static_call(). (An executable's symbols reach shared objects
+ * only if it is linked with -rdynamic, as for any symbol.)
  *
  * Shared libraries. Calls from another module go through that module's PLT to the
  * trampoline. With -Wl,--emit-relocs on a module, its calls are found and rewritten
@@ -128,20 +134,30 @@
  * it is unloaded, as a kernel module must (the demo's "unregister" does).
  *
  * fork, clone, vfork. After fork() each process has its own patched code: an update
- * in one is never seen by the other (the first update on either side gives it
- * private copies of the pages it shares). A child made by a raw clone() without
- * CLONE_VM runs no fork handlers: its first update makes its pages private too, but
- * until then it sees its parent's updates. A vfork() child shares the parent's memory
- * and may only exec or _exit, as always.
+ * in one is never seen by the other (the first update on either side, after the
+ * fork, gives that side private copies of the patched pages it shared). fork() waits
+ * for an update under way to finish. A child made by a raw clone() without CLONE_VM
+ * runs no fork handlers: its first update makes its pages private too, but until
+ * then it sees its parent's updates, and an update under way in another of the
+ * parent's threads at the clone leaves the child's state undefined; have such a child
+ * exec, or use fork(). A vfork() child shares the parent's memory and may only exec
+ * or _exit, as always.
  *
  * Signals. static_call_update() is async-signal-safe: it takes no lock but its own,
  * and calls nothing but system calls. From a signal handler that interrupted an
- * update on the same thread it returns -EDEADLK at once; one that interrupted
- * anything else (another thread updating, malloc, dlopen) completes normally.
+ * update (or a module's registration) on the same thread it returns -EDEADLK at
+ * once; one that interrupted anything else (another thread updating, malloc, dlopen)
+ * completes normally. One exception: an update made before the constructor of the
+ * module that defines the key has run (from an earlier constructor) asks the dynamic
+ * loader for the module, which is not async-signal-safe.
  *
- * Resources. Each module whose code has been patched holds one memfd descriptor and
- * one mapping in place of its own (split around it); nothing grows with the number
- * of keys, calls or pages. A writable view of code exists only during an update.
+ * Resources. Each executable segment of a module whose code has been patched holds
+ * one memfd descriptor and two mappings: the patched range, mapped from the memfd in
+ * place of the module's own (which it splits), and a read-write view of it elsewhere.
+ * Nothing grows with the number of keys, calls or pages patched; all goes when the
+ * module is unloaded. The memfd holds a copy of the range from the module's first
+ * trampoline or call site to its last, so memory follows the code's size, not the
+ * number of patches. RLIMIT_NOFILE needs room for one descriptor, once per segment.
  *
  * Backends (chosen per translation unit, at compile time)
  * --------------------------------------------------------
@@ -189,7 +205,8 @@
  * The header compiles as C++11 and later; the macros are the same and the type
  * checks are exact (overloaded functions resolve to the call's prototype). func
  * must not be overloaded in DECLARE/DEFINE. Symbols are not mangled: a static call
- * is one name in C and C++ alike.
+ * is one name in C and C++ alike, and a key defined in a C module may be called and
+ * updated from a C++ one, and the other way round.
  *
  * LTO
  * ---
