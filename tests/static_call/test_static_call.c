@@ -242,8 +242,9 @@ static void test_null_call(void **state)
 
 /*
  * The kernel accepts NULL for every static call (kernel/static_call_inline.c,
- * __static_call_update(): no check of func), and a NULL call does nothing
- * (static_call_cond). Here it returns 0, in every backend.
+ * __static_call_update(): func is not checked), and a NULL call does nothing
+ * (include/linux/static_call.h, "Notes on NULL function pointers": the trampoline
+ * becomes a RET). Here it runs the call's typed stub, so it also returns 0.
  */
 static void test_null_any_key(void **state)
 {
@@ -261,7 +262,12 @@ static void test_null_any_key(void **state)
 	assert_int_equal(static_call(sc_null)(1), 2);
 }
 
-/* __static_call_return0, static_call_mod, the typed stubs of other modules. */
+/*
+ * __static_call_return0, static_call_mod, the typed stubs of other modules. The
+ * kernel treats a __static_call_return0 target specially (arch/x86/kernel/
+ * static_call.c, __static_call_transform(): the call becomes `xor %eax, %eax`); here
+ * it stands for the call's own typed stub, which kCFI accepts.
+ */
 static void test_kernel_names(void **state)
 {
 	(void)state;
@@ -758,7 +764,11 @@ static void test_call_sites(void **state)
 }
 #endif
 
-/* Tail calls (`jmp`/`b` to a trampoline) are rewritten like calls. */
+/*
+ * Tail calls (`jmp`/`b` to a trampoline) are rewritten like calls, keeping the jump:
+ * as the kernel does (arch/x86/kernel/static_call.c, __static_call_transform(), its
+ * `tail` argument: JMP instead of CALL).
+ */
 static void test_tail_calls(void **state)
 {
 	(void)state;
