@@ -158,8 +158,9 @@
  * module is unloaded. The memfd holds a copy of the range from the module's first
  * trampoline or call site to its last, so memory follows the code's size, not the
  * number of patches. RLIMIT_NOFILE needs room for one descriptor, once per segment,
- * and the first update after a module is loaded opens its file for a moment (to look
- * for call sites): without room, that update fails with -EMFILE and changes nothing.
+ * and the first update after a module is loaded opens its file for a moment, to look
+ * for call sites: without room, its calls keep going through the trampolines until an
+ * update finds room.
  *
  * Backends (chosen per translation unit, at compile time)
  * --------------------------------------------------------

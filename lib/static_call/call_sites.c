@@ -239,16 +239,16 @@ static int scan_module(struct sc_module *m)
 	return 0;
 }
 
+/*
+ * A module whose file cannot be read now (no descriptor or memory left) is left
+ * unscanned: its calls keep going to the trampolines, which is correct, only not
+ * direct, and the next update tries again.
+ */
 int sc_sites_scan(void)
 {
-	for (size_t i = 0; i < sc_nr_modules; i++) {
-		if (!sc_modules[i]->scanned) {
-			int err = scan_module(sc_modules[i]);
-
-			if (err)
-				return err;
-		}
-	}
+	for (size_t i = 0; i < sc_nr_modules; i++)
+		if (!sc_modules[i]->scanned)
+			(void)scan_module(sc_modules[i]);
 	return 0;
 }
 

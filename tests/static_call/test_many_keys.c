@@ -40,14 +40,31 @@ ALL(K1000)
 static struct static_call_key *const keys[] = {ALL(K1000)};
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-/* One call site per key. */
+/* One call site per key, 100 to a function (one function of 10,000 calls takes a
+ * compiler minutes to optimise). */
 #undef K
 #define K(n) sum += static_call(sc_many_##n)(x);
-__attribute__((noinline)) static long call_all(int x)
+#define F100(n)                                                                            \
+	__attribute__((noinline)) static long call_##n(int x)                                \
+	{                                                                                  \
+		long sum = 0;                                                              \
+		K100(n)                                                                    \
+		return sum;                                                                \
+	}
+#define F1000(n)                                                                           \
+	F100(n##0) F100(n##1) F100(n##2) F100(n##3) F100(n##4) F100(n##5) F100(n##6)          \
+	F100(n##7) F100(n##8) F100(n##9)
+ALL(F1000)
+
+#define C100(n) sum += call_##n(x);
+#define C1000(n)                                                                           \
+	C100(n##0) C100(n##1) C100(n##2) C100(n##3) C100(n##4) C100(n##5) C100(n##6)          \
+	C100(n##7) C100(n##8) C100(n##9)
+static long call_all(int x)
 {
 	long sum = 0;
 
-	ALL(K1000)
+	ALL(C1000)
 	return sum;
 }
 
