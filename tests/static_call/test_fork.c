@@ -188,7 +188,7 @@ void test_fork_while_updating(void **state)
 
 	(void)state;
 	assert_int_equal(pthread_create(&t, NULL, busy_updater, NULL), 0);
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < 8; i++) {
 		int st;
 		pid_t pid = fork();
 
