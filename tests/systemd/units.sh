@@ -15,29 +15,13 @@
 set -u
 build=$1 SB=$2 emd_path=$3 emctl_path=$4 unitdir=$5 mandir=$6 version=$7
 unset LD_LIBRARY_PATH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/emkit-systemd.XXXXXX") || exit 1
+SUITE=systemd
+. "$(dirname "$0")/lib.sh"
 chmod 755 "$tmp" # the unprivileged user runs what is installed in here
 root=$tmp/root
 EMD=$root$emd_path
 EMCTL=$root$emctl_path
-pids=""
-n=0
-failed=0
 
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-# started PID: a background process cleanup() stops; reaped PID: it has ended
-# (waited for), and is not signalled again.
-started() { pids="$pids $1"; }
-reaped() { pids=$(echo " $pids " | sed "s/ $1 / /"); }
-trap cleanup EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-comment() { sed 's/^/# /' "$@"; }
 # check DESCRIPTION COMMAND...: ok when COMMAND succeeds; its output as comments if not.
 check() {
 	d=$1; shift
@@ -47,15 +31,6 @@ check() {
 has() {
 	if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3"; echo "# missing: $2"; comment "$1"; fi
 }
-# wait_for FILE TEXT: until FILE contains TEXT (5 s at most).
-wait_for() {
-	i=0
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 100 ] && return 1
-		sleep 0.05
-	done
-}
-
 # As root (CI), emd runs as nobody, as DynamicUser= would run it.
 RUNAS=""
 if [ "$(id -u)" -eq 0 ]; then
