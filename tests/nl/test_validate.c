@@ -227,7 +227,7 @@ static void test_every_truncation(void **state)
 		free(copy);
 	}
 	/* And a request: its flags (do or dump?) are read only once the header
-	 * is known whole (fuzz finding 11: a 2-byte over-read, under ASan). */
+	 * is known whole (fuzz finding 12 in docs/fuzz.md: a 2-byte over-read, under ASan). */
 	for (size_t len = 0; len < 28; len++) {
 		uint8_t req[] MSGALIGN = {REQ(28, 1), U32A(2, 0)};
 		uint8_t *copy = malloc(len ? len : 1);
