@@ -175,11 +175,11 @@ has "$tmp/out" "EAS total energy 2201800" "estimate on emd's model: the default'
 
 # ---- failures -----------------------------------------------------------------------
 # emd answers an unknown id with the fixed 6.19 kernel's -EINVAL and a message
-# of its own; emctl prints either its own words or emd's.
+# of its own, which emctl prints.
 check "get 7 fails with 1" 1 "$EMCTL" get 7 --socket "$S"
-has "$tmp/err" "no performance domain with id 7" "get 7: the error says so"
+same "$tmp/err" "emctl get: no performance domain with id 7" "get 7: the error says so"
 check "table 7 fails with 1" 1 "$EMCTL" table 7 --socket "$S"
-has "$tmp/err" "no performance domain with id 7" "table 7: the error says so"
+same "$tmp/err" "emctl table: no performance domain with id 7" "table 7: the error says so"
 check "get x is a usage error" 2 "$EMCTL" get x --socket "$S"
 same "$tmp/err" "emctl get: 'x' is not a performance domain id
 (see 'emctl help get')" "get x: the error says so"
