@@ -78,6 +78,7 @@ struct emd {
 	bool unlink_socket;          /* we created the socket file */
 	volatile bool stop;
 	uint64_t reloads;
+	uint64_t model_gen;          /* model changes seen (family.c; dumps' NLM_F_DUMP_INTR) */
 };
 
 /* The defaults main() starts from (and the in-process runners). */

@@ -7,9 +7,11 @@
  * registry's index by id — and writes its message before leaving the read
  * section, so no domain or table is used after a concurrent update could
  * free it. The two kernel bugs this file must not have: an unknown id is
- * answered with -ENOENT, a message and the attribute's offset (never used),
+ * answered with -EINVAL, the fixed kernel's errno (em_netlink.c, "if (!pd)
+ * return -EINVAL;"), plus a message and the attribute's offset, never used;
  * and a dump resumes from the id it recorded, whatever the packet size or
- * the client's pace.
+ * the client's pace. Every model change bumps a generation, so that a dump
+ * spanning one is flagged NLM_F_DUMP_INTR (genl_dump_check_consistent()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -68,8 +70,11 @@ static void put_domain_table(struct emnl_writer *w, const struct em_pd *pd)
 
 /*
  * A do request naming a domain by attribute @type (present: the op requires
- * it): the reply @cmd written by @put under the read lock, or -ENOENT with a
- * message and the attribute's offset when no domain has the id.
+ * it): the reply @cmd written by @put under the read lock, or, when no
+ * domain has the id, -EINVAL as the kernel's handlers answer it (6.19:
+ * dev_energymodel_nl_get_perf_domains_doit() and _get_perf_table_doit()
+ * return a bare -EINVAL), with a message and the attribute's offset of
+ * emd's own.
  */
 static int reply_for_domain(struct emd *d, struct emd_genl_info *info, struct emnl_writer *w,
 			    uint16_t type, uint8_t cmd,
@@ -85,10 +90,10 @@ static int reply_for_domain(struct emd *d, struct emd_genl_info *info, struct em
 	pd = em_pd_get(d->reg, id);
 	if (!pd) {
 		em_read_unlock();
-		emnl_error_set(info->extack, -ENOENT, "no performance domain with id %u", id);
+		emnl_error_set(info->extack, -EINVAL, "no performance domain with id %u", id);
 		info->extack->has_offset = true;
 		info->extack->offset = (uint32_t)((const uint8_t *)a - (const uint8_t *)info->nlh);
-		return -ENOENT;
+		return -EINVAL;
 	}
 	emd_genl_reply_begin(info, w, cmd);
 	put(w, pd);
@@ -124,6 +129,8 @@ static int dump_domains(void *priv, struct emd_genl_dump *cb, struct emnl_writer
 	uint32_t end, id;
 
 	em_read_lock();
+	/* The model's generation for this packet (never 0: 0 is "unchecked"). */
+	cb->gen = __atomic_load_n(&d->model_gen, __ATOMIC_RELAXED) + 1;
 	end = em_pd_id_end(d->reg);
 	for (id = (uint32_t)cb->args[0]; id < end; id++) {
 		const struct em_pd *pd = em_pd_get(d->reg, id);
@@ -158,6 +165,7 @@ static const struct emnl_ctrl_group energymodel_groups[] = {
 
 static struct emd_genl_family energymodel_family = {
 	.id = EMD_FAMILY_ID,
+	.last_wins = true, /* nla_parse(): of two perf-domain-id, the last counts */
 	.ops = energymodel_ops,
 	.n_ops = sizeof(energymodel_ops) / sizeof(energymodel_ops[0]),
 	.groups = energymodel_groups,
@@ -189,13 +197,22 @@ static void table_event(struct emd *d, const struct em_pd *pd, const struct em_p
 	emd_genl_multicast(d->genl, &energymodel_family, GROUP_EVENT, &w);
 }
 
+/* Every change of the model is one more generation (the kernel's families
+ * keep such a number, e.g. dev_base_seq, for genl_dump_check_consistent()). */
+static void changed(struct emd *d)
+{
+	__atomic_fetch_add(&d->model_gen, 1, __ATOMIC_RELAXED);
+}
+
 static void on_created(void *ctx, const struct em_pd *pd, const struct em_perf_table *t)
 {
+	changed(ctx);
 	table_event(ctx, pd, t, DEV_ENERGYMODEL_CMD_PERF_DOMAIN_CREATED);
 }
 
 static void on_updated(void *ctx, const struct em_pd *pd, const struct em_perf_table *t)
 {
+	changed(ctx);
 	table_event(ctx, pd, t, DEV_ENERGYMODEL_CMD_PERF_DOMAIN_UPDATED);
 }
 
@@ -204,6 +221,7 @@ static void on_deleted(void *ctx, unsigned int id)
 	struct emd *d = ctx;
 	struct emnl_writer w;
 
+	changed(d);
 	if (!d->genl)
 		return;
 	emd_genl_event_writer(d->genl, &w);

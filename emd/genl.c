@@ -26,11 +26,13 @@
 
 #define MAX_FAMILIES 8
 
-/* Per connection: the dump in progress (in the transport's connection). */
+/* Per connection (in the transport's connection): the dump in progress,
+ * and what the reader has shown it can take. */
 struct genl_conn {
 	const struct emd_genl_op *op; /* NULL: no dump running */
 	struct emd_genl_dump cb;
 	bool done_pending;            /* every message is out, NLMSG_DONE is not */
+	uint32_t recv_len;            /* the kernel's max_recvmsg_len (RECV_LEN) */
 };
 
 struct emd_genl {
@@ -137,7 +139,7 @@ const struct emd_genl_family *emd_genl_family_by_name(const struct emd_genl *g, 
 	return NULL;
 }
 
-static size_t family_index(const struct emd_genl *g, const struct emd_genl_family *f)
+size_t emd_genl_family_index(const struct emd_genl *g, const struct emd_genl_family *f)
 {
 	for (size_t i = 0; i < g->n_families; i++)
 		if (g->families[i] == f)
@@ -161,15 +163,33 @@ static const struct emd_genl_op *find_op(const struct emd_genl_family *f, uint8_
 
 /* ---- the controller's view ---------------------------------------------------------- */
 
-/* Does the spec give the @dump half of @cmd a request policy? */
-static bool has_policy(const struct emnl_spec *spec, uint8_t cmd, bool dump)
+bool emd_genl_op_policy(const struct emd_genl_family *f, const struct emd_genl_op *op,
+			struct emnl_policy *p)
 {
-	const struct emnl_msg_spec *m = NULL;
-	const struct emnl_op *sop = emnl_spec_op_by_cmd(spec, cmd, false, &m);
+	const struct emnl_op *sop = emnl_spec_op_by_cmd(f->spec, op->cmd, false, NULL);
 
-	if (!sop)
+	return sop && emnl_request_policy(sop, op->flags & GENL_CMD_CAP_DUMP, p);
+}
+
+bool emd_genl_op_pair_next(const struct emd_genl_family *f, size_t *pos,
+			   struct emd_genl_op_pair *pair)
+{
+	size_t i = *pos;
+
+	while (i < f->n_ops && (f->ops[i].flags & EMD_GENL_UNLISTED))
+		i++;
+	if (i == f->n_ops) {
+		*pos = i;
 		return false;
-	return dump ? sop->has_dump && sop->dump_req.present : sop->has_do && sop->do_req.present;
+	}
+	*pair = (struct emd_genl_op_pair){.cmd = f->ops[i].cmd};
+	if (f->ops[i].flags & GENL_CMD_CAP_DO)
+		pair->doit = &f->ops[i++];
+	if (i < f->n_ops && f->ops[i].cmd == pair->cmd && (f->ops[i].flags & GENL_CMD_CAP_DUMP) &&
+	    !(f->ops[i].flags & EMD_GENL_UNLISTED))
+		pair->dumpit = &f->ops[i++];
+	*pos = i;
+	return true;
 }
 
 int emd_genl_put_family(struct emnl_writer *w, const struct emd_genl_family *f, uint16_t flags,
@@ -186,6 +206,7 @@ int emd_genl_put_family(struct emnl_writer *w, const struct emd_genl_family *f, 
 	for (size_t i = 0; i < f->n_ops; i++) {
 		const struct emd_genl_op *op = &f->ops[i];
 		bool dump = op->flags & GENL_CMD_CAP_DUMP;
+		struct emnl_policy pol;
 		size_t k;
 
 		if (op->flags & EMD_GENL_UNLISTED)
@@ -197,7 +218,7 @@ int emd_genl_put_family(struct emnl_writer *w, const struct emd_genl_family *f, 
 			ops[cf.n_ops++] = (struct emnl_ctrl_op){op->cmd, 0};
 		}
 		ops[k].flags |= dump ? GENL_CMD_CAP_DUMP : GENL_CMD_CAP_DO;
-		if (has_policy(f->spec, op->cmd, dump))
+		if (emd_genl_op_policy(f, op, &pol))
 			ops[k].flags |= GENL_CMD_CAP_HASPOL;
 	}
 	return emnl_put_ctrl_family(w, &cf, flags, seq, portid);
@@ -223,10 +244,17 @@ static int send_error(struct emd_genl *g, struct emd_conn *c, const struct nlmsg
 	return emd_conn_send(g->t, c, buf, (size_t)n);
 }
 
-static int send_ack(struct emd_genl *g, struct emd_conn *c, const struct nlmsghdr *req)
+/* The ack of @req: with the parser's warning @warn (a message, err 0), or
+ * bare (NULL), as netlink_ack() sends an extack message on success. */
+static int send_ack(struct emd_genl *g, struct emd_conn *c, const struct nlmsghdr *req,
+		    const struct emnl_error *warn)
 {
 	struct emnl_error ok = {0};
 
+	if (warn && warn->msg[0]) {
+		memcpy(ok.msg, warn->msg, sizeof(ok.msg));
+		return send_error(g, c, req, &ok);
+	}
 	return send_error(g, c, req, &ok);
 }
 
@@ -247,19 +275,36 @@ int emd_genl_reply_end(const struct emd_genl_info *info, struct emnl_writer *w)
 
 /* ---- do --------------------------------------------------------------------------- */
 
+/* A handler failed with @err after a liberal parse left a warning @warn: as
+ * in the kernel, where the handler says nothing more, the warning is the
+ * error's message (emd's own additions give way to the kernel's words). */
+static void keep_warning(struct emnl_error *e, const struct emnl_error *warn, int err)
+{
+	if (warn->msg[0]) {
+		*e = *warn;
+		e->err = err;
+	} else if (!e->err) {
+		e->err = err;
+	}
+}
+
 /* Run a do handler and answer: its reply, then the ack if asked; or the error. */
 static int do_op(struct emd_genl *g, struct emd_conn *c, const struct emd_genl_op *op,
 		 struct emd_genl_info *info)
 {
+	struct emnl_error warn;
 	struct emnl_writer w;
 	int err;
 
+	/* A liberal parse's warning, kept for the ack or the error. */
+	warn.msg[0] = '\0';
+	if (info->extack->msg[0])
+		warn = *info->extack;
 	emnl_writer_init(&w, g->txbuf, EMNL_DGRAM_MAX, g->cfg.pad);
 	err = op->doit(info->family->priv, info, &w);
 	if (err) {
 		assert(err < 0);
-		if (!info->extack->err)
-			info->extack->err = err;
+		keep_warning(info->extack, &warn, err);
 		send_error(g, c, info->nlh, info->extack);
 		return err;
 	}
@@ -268,7 +313,7 @@ static int do_op(struct emd_genl *g, struct emd_conn *c, const struct emd_genl_o
 	if (emnl_writer_len(&w))
 		err = emd_conn_send(g->t, c, g->txbuf, emnl_writer_len(&w));
 	if (!err && (info->nlh->nlmsg_flags & NLM_F_ACK))
-		err = send_ack(g, c, info->nlh);
+		err = send_ack(g, c, info->nlh, &warn);
 	return err;
 }
 
@@ -279,23 +324,60 @@ static struct genl_conn *conn_state(struct emd_conn *c)
 	return emd_conn_priv(c);
 }
 
-/* Record a dump for @c; its packets come when the transport pulls them. */
+/*
+ * Start a dump for @c, as __netlink_dump_start() does: -EBUSY while one runs
+ * (the kernel has one callback per socket), the op's start, then the first
+ * packet at once (the kernel's first netlink_dump() runs inline, before the
+ * next message of the datagram is looked at); the rest comes when the
+ * transport pulls it, after what the datagram's later messages answer.
+ */
 static int start_dump(struct emd_genl *g, struct emd_conn *c, const struct emd_genl_op *op,
-		      const struct emd_genl_family *f, const struct nlmsghdr *nlh)
+		      struct emd_genl_info *info)
 {
 	struct genl_conn *gc = conn_state(c);
-	struct emnl_error e;
+	struct emnl_error warn;
+	int err;
 
 	if (gc->op) {
-		emnl_error_set(&e, -EBUSY, "a dump is already in progress");
-		send_error(g, c, nlh, &e);
+		emnl_error_set(info->extack, -EBUSY, "a dump is already in progress");
+		send_error(g, c, info->nlh, info->extack);
 		return -EBUSY;
 	}
-	gc->op = op;
-	gc->cb = (struct emd_genl_dump){.family = f, .seq = nlh->nlmsg_seq,
+	gc->cb = (struct emd_genl_dump){.family = info->family, .seq = info->nlh->nlmsg_seq,
 					.portid = emd_conn_portid(c)};
 	gc->done_pending = false;
-	return 0;
+	warn.msg[0] = '\0';
+	if (info->extack->msg[0])
+		warn = *info->extack;
+	if (op->start) {
+		err = op->start(info->family->priv, info, &gc->cb);
+		if (err) {
+			assert(err < 0);
+			keep_warning(info->extack, &warn, err);
+			send_error(g, c, info->nlh, info->extack);
+			return err;
+		}
+	}
+	gc->op = op;
+	return g->t ? emd_conn_pull(g->t, c) : 0;
+}
+
+/* How large the next packet of @gc's dump may be: netlink_dump()'s
+ * allocation, the larger of NLMSG_GOODSIZE and the reader's
+ * max_recvmsg_len, within --dump-packet-size. */
+static size_t dump_packet_size(const struct emd_genl *g, const struct genl_conn *gc)
+{
+	size_t size = gc->recv_len > EMNL_NLMSG_GOODSIZE ? gc->recv_len : EMNL_NLMSG_GOODSIZE;
+
+	return size < g->cfg.dump_packet_size ? size : g->cfg.dump_packet_size;
+}
+
+void emd_genl_set_recv_len(const struct emd_genl_info *info, uint32_t len)
+{
+	struct genl_conn *gc = conn_state(info->conn);
+
+	if (len > gc->recv_len)
+		gc->recv_len = len < EMNL_DUMP_MAX_RECVMSG_LEN ? len : EMNL_DUMP_MAX_RECVMSG_LEN;
 }
 
 /* The transport can take a packet of @c's dump: fill @w. */
@@ -305,7 +387,7 @@ static int pull(void *ctx, struct emd_conn *c, struct emnl_writer *w)
 	struct genl_conn *gc = conn_state(c);
 
 	assert(gc->op && gc->cb.family);
-	emnl_writer_set_limit(w, g->cfg.dump_packet_size);
+	emnl_writer_set_limit(w, dump_packet_size(g, gc));
 	if (!gc->done_pending) {
 		uint64_t cursor = gc->cb.args[0];
 		int more = gc->op->dumpit(gc->cb.family->priv, &gc->cb, w);
@@ -323,11 +405,13 @@ static int pull(void *ctx, struct emd_conn *c, struct emnl_writer *w)
 		}
 		gc->done_pending = true;
 	}
-	/* Every message is out: NLMSG_DONE (status 0), in this packet if it fits. */
-	emnl_msg_begin(w, NLMSG_DONE, NLM_F_MULTI, gc->cb.seq, gc->cb.portid);
+	/* Every message is out: NLMSG_DONE (status 0), in this packet if it
+	 * fits, checked for consistency as netlink_dump_done() checks it. */
+	emnl_msg_begin(w, NLMSG_DONE, emd_genl_dump_flags(&gc->cb), gc->cb.seq, gc->cb.portid);
 	emnl_msg_put_extra(w, sizeof(int));
 	if (emnl_msg_end(w) < 0)
 		return 0; /* alone in the next packet */
+	gc->cb.prev_gen = gc->cb.gen;
 	gc->op = NULL;
 	return 0;
 }
@@ -363,7 +447,7 @@ static int family_rcv(struct emd_genl *g, const struct emd_genl_family *f, struc
 	bool hdr_ok = nlh->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN;
 	const struct emd_genl_op *op = hdr_ok ? find_op(f, gh->cmd, dump) : NULL;
 	struct emnl_msg_info mi = {.attrs = g->attrs, .n_attrs = f->n_attrs,
-				   .last_wins = f->last_wins};
+				   .last_wins = f->last_wins, .resv_start_op = f->resv_start_op};
 	struct emnl_error e;
 	struct emd_genl_info info = {
 		.family = f, .nlh = nlh, .genlhdr = gh, .attrs = g->attrs,
@@ -395,7 +479,7 @@ static int family_rcv(struct emd_genl *g, const struct emd_genl_family *f, struc
 	}
 	static_call(emd_count)(op->counter);
 	if (dump)
-		return start_dump(g, c, op, f, nlh);
+		return start_dump(g, c, op, &info);
 	return do_op(g, c, op, &info);
 }
 
@@ -408,7 +492,7 @@ static void rcv_msg(struct emd_genl *g, struct emd_conn *c, const struct nlmsghd
 	if (!(nlh->nlmsg_flags & NLM_F_REQUEST) || nlh->nlmsg_type < NLMSG_MIN_TYPE) {
 		/* Not a request: the kernel skips it too; an ack if one was asked. */
 		if (nlh->nlmsg_flags & NLM_F_ACK)
-			send_ack(g, c, nlh);
+			send_ack(g, c, nlh, NULL);
 	} else if ((f = emd_genl_family_by_id(g, nlh->nlmsg_type))) {
 		err = family_rcv(g, f, c, nlh);
 	} else {
@@ -508,7 +592,7 @@ void emd_genl_multicast(struct emd_genl *g, const struct emd_genl_family *f, siz
 		return;
 	static_call(emd_count)(EMD_OP_EVENT);
 	if (g->t)
-		emd_transport_multicast(g->t, g->first_group[family_index(g, f)] + (unsigned)group,
+		emd_transport_multicast(g->t, g->first_group[emd_genl_family_index(g, f)] + (unsigned)group,
 					emnl_writer_data(w), (size_t)n);
 }
 

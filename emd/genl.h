@@ -17,14 +17,25 @@
  *          reply, then the ack if the request asked for one, or the
  *          NLMSG_ERROR with the extended ack.
  *   dump   the core records the dump (sequence, requester, a cursor
- *          cb->args[] of zeros) and, each time the transport can take a
- *          packet, calls dumpit(priv, cb, w) with an empty packet: the
- *          handler appends whole messages from its cursor on
- *          (emd_genl_dump_begin/end; _end refuses one that would pass the
- *          packet size, and the handler stops there), records where it
- *          stopped in cb->args[], and returns 1 (more) or 0 (done). The
- *          core packs NLMSG_DONE after the last message, or alone in the
- *          next packet when it does not fit, and ends the dump.
+ *          cb->args[] of zeros; start(priv, info, cb), if the op has one,
+ *          may refuse it or set the cursor up from the request, as the
+ *          kernel's netlink_dump_control.start) and builds its first packet
+ *          at once, as netlink_dump_start() does; each later one when the
+ *          transport can take a packet. For each, dumpit(priv, cb, w) gets
+ *          an empty packet: the handler appends whole messages from its
+ *          cursor on (emd_genl_dump_begin/end; _end refuses one that would
+ *          pass the packet size, and the handler stops there), records
+ *          where it stopped in cb->args[], and returns 1 (more) or 0
+ *          (done). The core packs NLMSG_DONE after the last message, or
+ *          alone in the next packet when it does not fit, and ends the
+ *          dump. A packet is as large as the kernel's netlink_dump() would
+ *          make it for this reader: EMNL_NLMSG_GOODSIZE, or the largest
+ *          receive the reader announced (RECV_LEN, emd_genl_set_recv_len()),
+ *          up to EMNL_DUMP_MAX_RECVMSG_LEN, and never more than
+ *          --dump-packet-size. A handler that sets cb->gen (the data's
+ *          generation, never 0) for each packet gets NLM_F_DUMP_INTR on the
+ *          first message built after it changed, and on NLMSG_DONE if that
+ *          is the first (nl_dump_check_consistent()).
  *
  * The controller's view of a family (CTRL_CMD_GETFAMILY: its operations
  * with their do/dump/has-policy flags, its groups) is derived from the same
@@ -74,11 +85,16 @@ struct emd_genl_info {
 struct emd_genl_dump {
 	const struct emd_genl_family *family;
 	uint32_t seq, portid;     /* of the request: every message carries them */
-	uint64_t args[2];         /* the handler's cursor: 0 at the start */
+	uint64_t args[4];         /* the handler's cursor: 0 at the start */
+	/* The kernel's cb->seq and cb->prev_seq: the handler sets gen to the
+	 * data's generation before it builds a packet; the core flags the
+	 * first message built after a change (0: not checked). */
+	uint64_t gen, prev_gen;
 };
 
 typedef int (*emd_genl_doit_t)(void *priv, struct emd_genl_info *info, struct emnl_writer *w);
 typedef int (*emd_genl_dumpit_t)(void *priv, struct emd_genl_dump *cb, struct emnl_writer *w);
+typedef int (*emd_genl_start_t)(void *priv, struct emd_genl_info *info, struct emd_genl_dump *cb);
 
 #define EMD_GENL_MAX_REQUIRED 2
 
@@ -89,6 +105,7 @@ struct emd_genl_op {
 	uint16_t required[EMD_GENL_MAX_REQUIRED]; /* a do request must carry these (0: none) */
 	emd_genl_doit_t doit;
 	emd_genl_dumpit_t dumpit;
+	emd_genl_start_t start;    /* a dump's start (may be NULL): 0 or -errno + extack */
 	enum emd_op counter;       /* counted once the request is valid (EMD_OP_MAX: none) */
 };
 
@@ -101,9 +118,11 @@ struct emd_genl_family {
 	const struct emnl_ctrl_group *groups; /* the multicast groups it serves: name, id */
 	size_t n_groups;
 	/* Of repeated attributes, info->attrs[] holds the last, as the kernel's
-	 * nla_parse() does (else the first, as emd has always answered
-	 * dev-energymodel requests). */
+	 * nla_parse() does (else the first). */
 	bool last_wins;
+	/* Commands from this one up must have a zero reserved field (the
+	 * kernel's genl_family.resv_start_op; 0: all). */
+	unsigned int resv_start_op;
 	/* private: set by emd_genl_register() */
 	const struct emnl_spec *spec; /* the policy, and name, version and groups */
 	void *priv;                   /* the handlers' first argument */
@@ -140,21 +159,33 @@ void emd_genl_reply_begin(const struct emd_genl_info *info, struct emnl_writer *
 /* Close it: 0, or -EMSGSIZE with info->extack saying it did not fit. */
 int emd_genl_reply_end(const struct emd_genl_info *info, struct emnl_writer *w);
 
+/* The flags of the next message of @cb's dump: NLM_F_MULTI, and
+ * NLM_F_DUMP_INTR when the data changed since the last message went in
+ * (nl_dump_check_consistent()). */
+static inline uint16_t emd_genl_dump_flags(const struct emd_genl_dump *cb)
+{
+	return (uint16_t)(NLM_F_MULTI |
+			  (cb->prev_gen && cb->gen != cb->prev_gen ? NLM_F_DUMP_INTR : 0));
+}
+
 /* Open one message of a dump (NLM_F_MULTI, the dump's sequence and port).
  * Inline: a dump opens one per domain. */
 static inline void emd_genl_dump_begin(const struct emd_genl_dump *cb, struct emnl_writer *w,
 				       uint8_t cmd)
 {
-	emnl_msg_begin_genl(w, cb->family->id, NLM_F_MULTI, cb->seq, cb->portid, cmd,
+	emnl_msg_begin_genl(w, cb->family->id, emd_genl_dump_flags(cb), cb->seq, cb->portid, cmd,
 			    (uint8_t)cb->family->spec->version);
 }
 
 /* Close it: 0, or negative when it does not fit this packet (it is gone: stop
- * and leave the cursor on it, it goes first in the next packet). */
-static inline int emd_genl_dump_end(const struct emd_genl_dump *cb, struct emnl_writer *w)
+ * and leave the cursor on it, it goes first in the next packet, flagged as
+ * it would have been here). */
+static inline int emd_genl_dump_end(struct emd_genl_dump *cb, struct emnl_writer *w)
 {
-	(void)cb;
-	return emnl_msg_end(w) < 0 ? -EMSGSIZE : 0;
+	if (emnl_msg_end(w) < 0)
+		return -EMSGSIZE;
+	cb->prev_gen = cb->gen;
+	return 0;
 }
 
 /* Open an event of @f (sequence and port 0). */
@@ -172,6 +203,11 @@ void emd_genl_event_writer(struct emd_genl *g, struct emnl_writer *w);
 int emd_genl_join(struct emd_genl *g, const struct emd_genl_info *info, uint32_t group_id,
 		  bool join);
 
+/* emd_genl_set_recv_len - the requester called recvmsg() with a buffer of
+ * @len bytes (RECV_LEN): its max_recvmsg_len grows to it, up to
+ * EMNL_DUMP_MAX_RECVMSG_LEN, as netlink_recvmsg() records it. */
+void emd_genl_set_recv_len(const struct emd_genl_info *info, uint32_t len);
+
 /* ---- for the controller -------------------------------------------------------- */
 
 /* The @i-th registered family (NULL past the last). */
@@ -183,6 +219,23 @@ const struct emd_genl_family *emd_genl_family_by_name(const struct emd_genl *g, 
  * message length or a negative errno (nothing written). */
 int emd_genl_put_family(struct emnl_writer *w, const struct emd_genl_family *f, uint16_t flags,
 			uint32_t seq, uint32_t portid);
+
+/* One command of @f as the kernel's genl_op_iter walks split ops: a do
+ * entry and the dump entry of the same command that follows it (either may
+ * be NULL). */
+struct emd_genl_op_pair {
+	uint8_t cmd;
+	const struct emd_genl_op *doit, *dumpit;
+};
+/* The pair at *@pos of @f's listed ops, advancing *@pos: false past the last. */
+bool emd_genl_op_pair_next(const struct emd_genl_family *f, size_t *pos,
+			   struct emd_genl_op_pair *pair);
+/* The kernel policy of @op's request (as the validator applies it): false
+ * when it has none. */
+bool emd_genl_op_policy(const struct emd_genl_family *f, const struct emd_genl_op *op,
+			struct emnl_policy *p);
+/* The index of registered family @f (for a dump's cursor). */
+size_t emd_genl_family_index(const struct emd_genl *g, const struct emd_genl_family *f);
 
 /* ---- diagnostics ----------------------------------------------------------------- */
 

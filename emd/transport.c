@@ -267,6 +267,23 @@ int emd_conn_send(struct emd_transport *t, struct emd_conn *c, const void *buf, 
 	return err;
 }
 
+/* emd_conn_pull - one produced packet now, sent or queued in order. */
+int emd_conn_pull(struct emd_transport *t, struct emd_conn *c)
+{
+	struct emnl_writer w;
+	int err;
+
+	if (c->closing || !t->ops->pending(t->ctx, c))
+		return 0;
+	emnl_writer_init(&w, t->pktbuf, c->max_packet, t->cfg.pad);
+	err = t->ops->pull(t->ctx, c, &w);
+	if (!err && emnl_writer_len(&w))
+		return emd_conn_send(t, c, t->pktbuf, emnl_writer_len(&w));
+	if (err)
+		c->closing = true;
+	return err;
+}
+
 /* emd_transport_multicast - to every member; a full queue drops it. */
 void emd_transport_multicast(struct emd_transport *t, unsigned int group, const void *buf,
 			     size_t len)

@@ -81,6 +81,11 @@ int emd_transport_run(struct emd_transport *t, volatile bool *stop);
 /* emd_conn_send - send one packet to @c now, or queue it: 0 or a negative
  * errno (then @c is being closed). */
 int emd_conn_send(struct emd_transport *t, struct emd_conn *c, const void *buf, size_t len);
+/* emd_conn_pull - pull one packet of @c's output to produce (ops->pull)
+ * now and send or queue it, after what is queued: a dump's first packet,
+ * built while its request is handled, as the kernel builds it. 0 or a
+ * negative errno (then @c is being closed). */
+int emd_conn_pull(struct emd_transport *t, struct emd_conn *c);
 /* Groups are numbered by the layer above, 0..EMD_TRANSPORT_MAX_GROUPS-1. */
 #define EMD_TRANSPORT_MAX_GROUPS 64
 

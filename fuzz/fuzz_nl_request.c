@@ -12,13 +12,16 @@
  *   - a generated valid request passes validation (no false refusals), and a
  *     required attribute it left out is reported with MISS_TYPE;
  *   - a mutation that breaks the request whatever else it holds is refused;
- *   - every refusal is structured: -EINVAL or -EOPNOTSUPP, a message, and an
+ *   - every refusal is structured: -EINVAL, -ERANGE (the kernel's parser
+ *     answers some policy violations so) or -EOPNOTSUPP, a message, and an
  *     offset (when given) that points at an aligned attribute inside the
  *     message;
  *   - the error survives emnl_extack_put()/emnl_extack_parse() unchanged, in
  *     all four combinations of capped and extended acks, with the request
  *     echoed as it came;
- *   - what passes validation decodes, with the command it was sent with.
+ *   - what passes a strict parse decodes, with the command it was sent with
+ *     (a request the kernel does not parse — no policy — or parses
+ *     liberally may hold what the decoder refuses).
  * A broken invariant aborts with the mutation's name; ASan and UBSan catch
  * any read outside the datagram.
  */
@@ -103,6 +106,12 @@ static void check_extack(const struct nlmsghdr *nlh, const struct emnl_error *e,
 		if (back.has_miss_type != e->has_miss_type ||
 		    (e->has_miss_type && back.miss_type != e->miss_type))
 			die("extack changed the missing type", r, e);
+		if (back.has_policy != e->has_policy ||
+		    (e->has_policy && (back.policy.type != e->policy.type ||
+				       back.policy.has != e->policy.has ||
+				       back.policy.max_u != e->policy.max_u ||
+				       back.policy.max_len != e->policy.max_len)))
+			die("extack changed the policy", r, e);
 	}
 }
 
@@ -122,7 +131,8 @@ static void check_one(const struct emnl_spec *spec, const struct nlmsghdr *nlh, 
 	if (r && r->must_fail && !err)
 		die("a broken request was accepted", r, &e);
 	if (err) {
-		if (err != e.err || (err != -EINVAL && err != -EOPNOTSUPP) || !e.msg[0])
+		if (err != e.err || (err != -EINVAL && err != -EOPNOTSUPP && err != -ERANGE) ||
+		    !e.msg[0])
 			die("unstructured refusal", r, &e);
 		/* (Trailing bytes shorter than a header are pointed at too.) */
 		if (e.has_offset && (e.offset < NLMSG_HDRLEN + GENL_HDRLEN || e.offset % 4 ||
@@ -146,7 +156,9 @@ static void check_one(const struct emnl_spec *spec, const struct nlmsghdr *nlh, 
 	 * drops the others without a word). */
 	if (len >= NLMSG_HDRLEN && nlh->nlmsg_len >= NLMSG_HDRLEN && nlh->nlmsg_len <= len)
 		check_extack(nlh, &e, r);
-	if (!err) {
+	if (!err && info.parsed &&
+	    !(op->dont_validate & (info.dump ? EMNL_DONT_VALIDATE_DUMP_STRICT
+					     : EMNL_DONT_VALIDATE_STRICT))) {
 		struct emnl_attrs *tree = NULL;
 		struct emnl_hdr h;
 		struct json_object *j;

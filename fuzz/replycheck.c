@@ -72,7 +72,10 @@ static int check_error(struct rc_ctx *c, const struct nlmsghdr *nlh)
 		c->errors++;
 	else
 		c->acks++;
-	c->in_dump = false; /* an error ends a dump too */
+	/* An error does not end a dump that has begun: a failed start sends
+	 * no dump message, and a later failure ends in NLMSG_DONE's status
+	 * (netlink_dump()). One of the dump's sequence answers a later message
+	 * of the same datagram (clients often number them all alike). */
 	return 0;
 }
 
@@ -97,11 +100,13 @@ int rc_check_dgram(struct rc_ctx *c, const uint8_t *buf, size_t len)
 		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > left)
 			return bad(c, nlh, "nlmsg_len out of bounds");
 		c->msgs++;
-		/* Notifications (sequence 0, the family's id) may come between
-		 * the packets of a dump, as multicast does on a netlink socket. */
+		/* Between a dump's packets may come notifications, and the answers
+		 * to the later messages of the request's datagram (the kernel builds
+		 * a dump's first packet inline, the rest as the reader reads); but
+		 * never a second dump's messages: that one would be -EBUSY. */
 		if (c->in_dump && nlh->nlmsg_seq != c->dump_seq &&
-		    !(nlh->nlmsg_seq == 0 && nlh->nlmsg_type == c->em_id))
-			return bad(c, nlh, "another answer inside an unfinished dump");
+		    (nlh->nlmsg_flags & NLM_F_MULTI) && nlh->nlmsg_type != NLMSG_ERROR)
+			return bad(c, nlh, "a second dump inside an unfinished dump");
 		switch (nlh->nlmsg_type) {
 		case NLMSG_ERROR:
 			if (check_error(c, nlh))
@@ -112,8 +117,9 @@ int rc_check_dgram(struct rc_ctx *c, const uint8_t *buf, size_t len)
 				return bad(c, nlh, "NLMSG_DONE without NLM_F_MULTI");
 			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(int32_t))
 				return bad(c, nlh, "NLMSG_DONE without its status");
-			if (!c->in_dump)
-				return bad(c, nlh, "NLMSG_DONE outside a dump");
+			/* Alone, it is a whole empty dump (a dump with nothing
+			 * to say, as GETPOLICY of one op, is just NLMSG_DONE);
+			 * inside another dump, the check above refused it. */
 			c->in_dump = false;
 			c->dumps_done++;
 			break;

@@ -11,8 +11,12 @@
  *   - NLMSG_DONE carries NLM_F_MULTI and a 4-byte status;
  *   - family messages (dev-energymodel or nlctrl) pass lib/nl's strict
  *     validation as replies against their spec;
- *   - a multi-part answer (NLM_F_MULTI) ends with NLMSG_DONE or an error
- *     before any other answer starts (notifications excepted).
+ *   - a multi-part answer (NLM_F_MULTI) ends with NLMSG_DONE of its own
+ *     sequence (never an error: an error of that sequence answers another
+ *     message of the datagram) before another multi-part answer starts (other
+ *     answers may come between its packets: the kernel builds a dump's
+ *     first packet while the request datagram is handled, the rest as the
+ *     reader reads, after the answers to the datagram's later messages).
  */
 #ifndef EMKIT_FUZZ_REPLYCHECK_H
 #define EMKIT_FUZZ_REPLYCHECK_H

@@ -191,7 +191,9 @@ static unsigned kind_width(enum emnl_type k)
 	}
 }
 
-/* Is @at's value checked against its enum or flags by strict validation? */
+/* Is @at's value checked against its enum or flags by strict validation?
+ * (Unsigned kinds: the ones whose undefined values the enum-value mutation
+ * makes; see policy_def() for what the kernel's policy checks.) */
 static bool enum_checked(const struct emnl_attr *at, enum emnl_type k)
 {
 	if (!at || !at->def || at->byte_order_be)
@@ -202,9 +204,45 @@ static bool enum_checked(const struct emnl_attr *at, enum emnl_type k)
 	       k == EMNL_T_UINT;
 }
 
+static bool kind_is_signed(enum emnl_type k)
+{
+	return k == EMNL_T_S8 || k == EMNL_T_S16 || k == EMNL_T_S32 || k == EMNL_T_S64 ||
+	       k == EMNL_T_SINT;
+}
+
+/* Does the kernel's policy check @at's value against its enum or flags (any
+ * integer kind, as lib/nl/policy.c's int_checks(); big-endian attributes are
+ * not range-checked)? */
+static bool policy_def(const struct emnl_attr *at, enum emnl_type k)
+{
+	if (!at || !at->def || at->byte_order_be)
+		return false;
+	if (at->def->kind != EMNL_DEF_ENUM && at->def->kind != EMNL_DEF_FLAGS)
+		return false;
+	return enum_checked(at, k) || kind_is_signed(k);
+}
+
 static bool is_flags(const struct emnl_attr *at)
 {
 	return at->def->kind == EMNL_DEF_FLAGS || at->enum_as_flags;
+}
+
+/* Are an enum's values one run (then the policy checks a range, where the
+ * spec's min/max take precedence; else membership)? */
+static bool enum_contiguous(const struct emnl_def *d)
+{
+	int64_t lo, hi;
+
+	if (!d->n)
+		return false;
+	lo = hi = (int64_t)d->values[0];
+	for (size_t i = 1; i < d->n; i++) {
+		if ((int64_t)d->values[i] < lo)
+			lo = (int64_t)d->values[i];
+		if ((int64_t)d->values[i] > hi)
+			hi = (int64_t)d->values[i];
+	}
+	return (uint64_t)(hi - lo) + 1 == d->n;
 }
 
 static uint64_t def_mask(const struct emnl_attr *at)
@@ -212,28 +250,41 @@ static uint64_t def_mask(const struct emnl_attr *at)
 	uint64_t m = 0;
 
 	for (size_t i = 0; i < at->def->n; i++)
-		m |= at->def->kind == EMNL_DEF_FLAGS ? at->def->values[i] : 1ULL << (at->def->values[i] & 63);
+		m |= at->def->kind == EMNL_DEF_FLAGS ? at->def->values[i]
+		     : at->def->values[i] < 64 ? 1ULL << at->def->values[i] : 0;
 	return m;
 }
 
-/* A value for @at that its enum or flags accept (or any, without one). */
+/* Can an attribute of width @w (0: 8) and signedness @sgn carry @v? */
+static bool value_fits(uint64_t v, unsigned w, bool sgn)
+{
+	if (!w || w >= 8)
+		return true;
+	if (sgn)
+		return (int64_t)v >= -(1LL << (8 * w - 1)) && (int64_t)v < (1LL << (8 * w - 1));
+	return v <= (1ULL << (8 * w)) - 1;
+}
+
+/* A value for @at that its enum or flags accept (or any, without one),
+ * within the spec's min/max where the policy checks them. */
 static uint64_t scalar_value(struct rg_src *s, const struct emnl_attr *at, enum emnl_type k,
 			     unsigned w)
 {
 	uint64_t v = rg_u64(s);
+	bool sgn = kind_is_signed(k);
+	bool def = policy_def(at, k);
 
-	if (enum_checked(at, k)) {
+	if (def) {
 		if (is_flags(at)) {
 			v &= def_mask(at);
 		} else if (at->def->n) { /* (an empty enum has no valid value) */
 			/* An entry the attribute's width can carry (a negative entry
 			 * in a u8 cannot): from a random one on, the first that fits. */
-			uint64_t lim = w && w < 8 ? (1ULL << (8 * w)) - 1 : UINT64_MAX;
 			uint32_t n = (uint32_t)at->def->n, i0 = rg_pick(s, n);
 
 			v = at->def->values[i0];
 			for (uint32_t i = 0; i < n; i++)
-				if (at->def->values[(i0 + i) % n] <= lim) {
+				if (value_fits(at->def->values[(i0 + i) % n], w, sgn)) {
 					v = at->def->values[(i0 + i) % n];
 					break;
 				}
@@ -241,6 +292,28 @@ static uint64_t scalar_value(struct rg_src *s, const struct emnl_attr *at, enum 
 	}
 	if (w && w < 8 && k != EMNL_T_BITFIELD32)
 		v &= (1ULL << (8 * w)) - 1;
+	/* a bitfield32's selector (high half) within its enum's bits */
+	if (k == EMNL_T_BITFIELD32 && at && at->def &&
+	    (at->def->kind == EMNL_DEF_ENUM || at->def->kind == EMNL_DEF_FLAGS)) {
+		uint64_t m = def_mask(at) & UINT32_MAX;
+
+		v &= m | m << 32;
+	}
+	/* checks: min, max (the kernel's policy range; a flags mask or a sparse
+	 * enum's membership replaces them) */
+	if (at && (at->has_min || at->has_max) && !at->byte_order_be &&
+	    !(def && (is_flags(at) || !enum_contiguous(at->def)))) {
+		int64_t sv = sgn && w && w < 8 ? (int64_t)(v << (64 - 8 * w)) >> (64 - 8 * w)
+					       : (int64_t)v;
+
+		if (sgn ? (at->has_min && sv < at->min) : (at->has_min && v < (uint64_t)at->min))
+			v = (uint64_t)at->min;
+		else if (sgn ? (at->has_max && sv > at->max)
+			     : (at->has_max && v > (uint64_t)at->max))
+			v = (uint64_t)at->max;
+		if (w && w < 8)
+			v &= (1ULL << (8 * w)) - 1;
+	}
 	return v;
 }
 
@@ -250,13 +323,29 @@ bool rg_valid_possible(const struct emnl_spec *spec)
 		for (size_t a = 0; a < spec->sets[i].n; a++) {
 			const struct emnl_attr *at = &spec->sets[i].attrs[a];
 			unsigned w = kind_width(at->kind);
-			uint64_t lim = w && w < 8 ? (1ULL << (8 * w)) - 1 : UINT64_MAX;
 			bool fits = false;
 
-			if (!enum_checked(at, at->kind) || is_flags(at))
+			/* A negative lower bound of an unsigned attribute becomes, as
+			 * in the kernel's nla_get_range_unsigned() (the policy's s16
+			 * or s64 min read as u64), one above every value: the spec's
+			 * min, or a contiguous enum's first entry without one. */
+			if (enum_checked(at, at->kind) || at->kind == EMNL_T_UINT ||
+			    (!kind_is_signed(at->kind) && w)) {
+				bool def = policy_def(at, at->kind);
+				bool ranged = !def || (!is_flags(at) && enum_contiguous(at->def));
+
+				if (ranged && !at->byte_order_be && at->kind != EMNL_T_BITFIELD32) {
+					if (at->has_min && at->min < 0)
+						return false;
+					for (size_t e = 0; def && !at->has_min && e < at->def->n; e++)
+						if ((int64_t)at->def->values[e] < 0)
+							return false;
+				}
+			}
+			if (!policy_def(at, at->kind) || is_flags(at))
 				continue;
 			for (size_t e = 0; e < at->def->n && !fits; e++)
-				fits = at->def->values[e] <= lim;
+				fits = value_fits(at->def->values[e], w, kind_is_signed(at->kind));
 			if (!fits)
 				return false;
 		}
@@ -351,6 +440,11 @@ static int gen_attr(struct rg_src *s, struct tree *t, const struct emnl_spec *sp
 		break;
 	case EMNL_T_STRING:
 		fill_string(s, n, spec);
+		/* checks: max-len (the kernel's policy .len): a shorter string */
+		if (at && at->max_len && n->len > at->max_len + 1) {
+			n->len = (uint16_t)(at->max_len + 1);
+			n->data[at->max_len] = 0;
+		}
 		break;
 	case EMNL_T_BINARY:
 		n->len = (uint16_t)rg_pick(s, 17);
@@ -495,7 +589,11 @@ static bool is_string(const struct node *n)
 }
 static bool is_enum(const struct node *n)
 {
+	/* (A contiguous enum under the spec's own min/max is checked against
+	 * those, which a value past the enum may meet.) */
 	return !n->nest && n->width && n->at && enum_checked(n->at, n->at->kind) &&
+	       (is_flags(n->at) || !(n->at->has_min || n->at->has_max) ||
+		!enum_contiguous(n->at->def)) &&
 	       (is_flags(n->at) ? def_mask(n->at) != (n->width == 8 ? ~0ULL :
 						       (1ULL << (8 * n->width)) - 1)
 				: true);
@@ -688,20 +786,29 @@ static bool mutate_tree(struct rg_src *s, struct tree *t, const struct emnl_spec
 	}
 }
 
-/* Does this tree mutation make any request invalid? */
-static bool tree_mut_fails(enum rg_mut m)
+/*
+ * Does this tree mutation make any request invalid? Only where the kernel
+ * parses the attributes (genetlink.c: an op that names none has no policy,
+ * and its request's attributes are not looked at); a liberal parse
+ * (dont-validate) lets unknown types, wrong-sized integers and NLA_F_NESTED
+ * pass, but still checks a string's NUL, a nest's size and enum values.
+ */
+static bool tree_mut_fails(enum rg_mut m, const struct rg_req *r)
 {
+	if (!r->parsed)
+		return false;
 	switch (m) {
+	case RG_MUT_NEST_SCALAR:
+	case RG_MUT_STRING_NO_NUL:
+	case RG_MUT_ENUM_VALUE:
+		return true;
 	case RG_MUT_ATTR_TYPE_UNKNOWN:
 	case RG_MUT_ATTR_TYPE_ZERO:
 	case RG_MUT_ATTR_LEN:
 	case RG_MUT_ATTR_EXTRA:
 	case RG_MUT_NEST_FLAG:
 	case RG_MUT_NEST_DEEP:
-	case RG_MUT_NEST_SCALAR:
-	case RG_MUT_STRING_NO_NUL:
-	case RG_MUT_ENUM_VALUE:
-		return true;
+		return r->strict;
 	default:
 		return false;
 	}
@@ -816,6 +923,9 @@ size_t rg_generate(struct rg_src *s, const struct emnl_spec *spec, uint16_t fami
 		mut = (enum rg_mut)(rg_pick(s, 4) == 0 ? RG_MUT_NONE : rg_pick(s, RG_MUT__COUNT));
 	r->op = op;
 	r->dump = dump;
+	r->parsed = (dump ? op->dump_req : op->do_req).n > 0;
+	r->strict = !(op->dont_validate & (dump ? EMNL_DONT_VALIDATE_DUMP_STRICT
+					       : EMNL_DONT_VALIDATE_STRICT));
 	fill_tree(s, &t, spec, op, dump);
 	if (mut > RG_MUT_NONE && mut < RG_MUT_NLA_LEN_HUGE &&
 	    !mutate_tree(s, &t, spec, op, dump ? &op->dump_req : &op->do_req, mut))
@@ -832,7 +942,7 @@ size_t rg_generate(struct rg_src *s, const struct emnl_spec *spec, uint16_t fami
 		if (o.full)
 			return 0;
 	}
-	r->must_fail = tree_mut_fails(mut);
+	r->must_fail = tree_mut_fails(mut, r);
 
 	switch (mut) {
 	case RG_MUT_NLA_LEN_HUGE:
@@ -857,7 +967,8 @@ size_t rg_generate(struct rg_src *s, const struct emnl_spec *spec, uint16_t fami
 			l = (uint16_t)(big > 0xffff || rg_pick(s, 4) == 0 ? 0xffff : big);
 		}
 		memcpy(buf + at, &l, sizeof(l));
-		r->must_fail = true;
+		/* What is left after the parse stops: an error only when strict. */
+		r->must_fail = r->parsed && r->strict;
 		break;
 	}
 	case RG_MUT_NLMSG_LEN_HUGE:
@@ -881,7 +992,7 @@ size_t rg_generate(struct rg_src *s, const struct emnl_spec *spec, uint16_t fami
 			out_bytes(&o, &v, 1);
 		}
 		nlh->nlmsg_len = (uint32_t)o.len;
-		r->must_fail = !o.full;
+		r->must_fail = !o.full && r->parsed && r->strict;
 		break;
 	}
 	case RG_MUT_RESERVED:

@@ -84,6 +84,9 @@ struct rg_req {
 	enum rg_mut mut;
 	bool must_fail; /* the mutation makes the request invalid whatever the rest */
 	size_t len;     /* datagram length */
+	/* How the kernel parses this request's attributes: not at all when the
+	 * operation names none (no policy), liberally under dont-validate. */
+	bool parsed, strict;
 };
 
 /*

@@ -222,6 +222,11 @@ struct pl_sock {
 	uint8_t *rbuf, *tbuf; /* PL_RBUF, PL_TBUF */
 	uint8_t *sbuf;
 	size_t sbuf_size;
+	/* The kernel's max_recvmsg_len of the program's socket, as
+	 * netlink_recvmsg() keeps it (every receive the program makes), and
+	 * what emd was last told of it (RECV_LEN, before the next request). */
+	atomic_uint recv_max;
+	unsigned int recv_announced;
 };
 
 /* Marks internal requests (in nlmsg_pid, with an internal sequence number). */
@@ -255,6 +260,10 @@ bool pl_nonblock(struct pl_sock *s, int fd);
 
 /* ---- send.c / recv.c ---------------------------------------------------------- */
 
+/* A receive of @len bytes (the buffer's, not the datagram's) got a datagram:
+ * max_recvmsg_len grows to it, up to SKB_WITH_OVERHEAD(32768). */
+void pl_note_recv_len(struct pl_sock *s, size_t len);
+
 ssize_t pl_sendmsg(struct pl_sock *s, int fd, const struct msghdr *msg, int flags);
 ssize_t pl_recvmsg(struct pl_sock *s, int fd, struct msghdr *msg, int flags);
 
@@ -281,7 +290,8 @@ enum pl_shape pl_reshape_emd(struct pl_sock *s, int fd, const uint8_t *in, size_
  */
 size_t pl_reshape_kernel(struct pl_sock *s, int fd, const uint8_t *in, size_t len, uint8_t *out,
 			 bool peek);
-/* Rewrite emd's family id and group ids in a CTRL_CMD_NEWFAMILY message. */
+/* Rewrite emd's family id and group ids in a CTRL_CMD_NEWFAMILY message,
+ * and the family id of a CTRL_CMD_GETPOLICY one. */
 void pl_reshape_newfamily(struct nlmsghdr *nlh);
 
 #endif

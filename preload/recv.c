@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "emkit/nl.h"
 #include "preload.h"
 
 /* A receive found nothing to hand out in one source (dropped): look again. */
@@ -334,15 +335,35 @@ static ssize_t wait_emd(struct pl_sock *s, int fd, struct msghdr *msg, int flags
 	return r;
 }
 
+/* pl_note_recv_len - see preload.h. */
+void pl_note_recv_len(struct pl_sock *s, size_t len)
+{
+	unsigned int cur = atomic_load_explicit(&s->recv_max, memory_order_relaxed);
+
+	if (len > EMNL_DUMP_MAX_RECVMSG_LEN)
+		len = EMNL_DUMP_MAX_RECVMSG_LEN;
+	/* As the kernel's (READ_ONCE, max, WRITE_ONCE): a racing receive may
+	 * be missed, never lowered below what this one saw. */
+	while (len > cur && !atomic_compare_exchange_weak_explicit(
+				   &s->recv_max, &cur, (unsigned int)len, memory_order_relaxed,
+				   memory_order_relaxed))
+		;
+}
+
 /* pl_recvmsg - see preload.h. */
 ssize_t pl_recvmsg(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 {
 	bool block;
 	ssize_t r;
 
-	/* A socket that never talked to emd is the kernel's alone. */
-	if ((flags & (MSG_ERRQUEUE | MSG_OOB)) || !atomic_load(&s->active))
-		return pl_real.recvmsg(fd, msg, flags);
+	/* A socket that never talked to emd is the kernel's alone (its
+	 * receive sizes are noted: emd sizes dumps from them later). */
+	if ((flags & (MSG_ERRQUEUE | MSG_OOB)) || !atomic_load(&s->active)) {
+		r = pl_real.recvmsg(fd, msg, flags);
+		if (r >= 0 && !(flags & (MSG_ERRQUEUE | MSG_OOB)))
+			pl_note_recv_len(s, iov_total(msg));
+		return r;
+	}
 	pthread_mutex_lock(&s->lock);
 	block = !(flags & MSG_DONTWAIT) && !pl_nonblock(s, fd);
 	pthread_mutex_unlock(&s->lock);
@@ -379,5 +400,7 @@ ssize_t pl_recvmsg(struct pl_sock *s, int fd, struct msghdr *msg, int flags)
 		errno = (int)-r;
 		return -1;
 	}
+	/* netlink_recvmsg(): every receive that got a datagram, peeks too. */
+	pl_note_recv_len(s, iov_total(msg));
 	return r;
 }

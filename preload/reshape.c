@@ -41,7 +41,8 @@ void pl_reshape_newfamily(struct nlmsghdr *nlh)
 	uint16_t v;
 
 	if (!pl_idmap_ready() || nlh->nlmsg_type != GENL_ID_CTRL ||
-	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN || g->cmd != CTRL_CMD_NEWFAMILY)
+	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN ||
+	    (g->cmd != CTRL_CMD_NEWFAMILY && g->cmd != CTRL_CMD_GETPOLICY))
 		return;
 	pl_for_each_attr(a, (uint8_t *)nlh + NLMSG_HDRLEN + GENL_HDRLEN, end) {
 		if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID && pl_attr_len(a) >= 2)

@@ -21,6 +21,7 @@
 
 #include <linux/genetlink.h>
 
+#include "emkit/nl.h"
 #include "preload.h"
 
 enum dest {
@@ -117,29 +118,61 @@ static ssize_t to_kernel(int fd, const struct msghdr *orig, const void *buf, siz
 	return pl_real.sendmsg(fd, &mh, flags);
 }
 
+/* RECV_LEN: what the program's receives have shown emd's dumps may fill. */
+struct recv_len_msg {
+	struct nlmsghdr n;
+	struct genlmsghdr g;
+	struct nlattr a;
+	uint32_t len;
+};
+
 /* Send one run of messages to emd (with s->lock held): rewritten to emd's
- * ids, each kept for the error that may echo it. 0, or -errno. */
+ * ids, each kept for the error that may echo it, after a RECV_LEN when the
+ * program's receives grew (so that emd sizes dump packets as the kernel
+ * would for this socket: netlink_dump() and max_recvmsg_len). 0, or -errno. */
 static int to_emd(struct pl_sock *s, int fd, const uint8_t *run, size_t len, int flags)
 {
-	if (len > s->sbuf_size) {
-		uint8_t *b = realloc(s->sbuf, len);
+	unsigned int recv_max = atomic_load_explicit(&s->recv_max, memory_order_relaxed);
+	size_t hint = recv_max > s->recv_announced ? sizeof(struct recv_len_msg) : 0;
+	uint8_t *body;
+
+	if (len + hint > s->sbuf_size) {
+		uint8_t *b = realloc(s->sbuf, len + hint);
 
 		if (!b)
 			return -ENOMEM;
 		s->sbuf = b;
-		s->sbuf_size = len;
+		s->sbuf_size = len + hint;
 	}
-	memcpy(s->sbuf, run, len);
-	pl_for_each_msg(nlh, s->sbuf, len) {
+	if (hint) {
+		struct recv_len_msg m = {
+			.n = {.nlmsg_len = sizeof(m), .nlmsg_type = GENL_ID_CTRL,
+			      .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = ++s->iseq,
+			      .nlmsg_pid = PL_INTERNAL_PID}, /* an error would be dropped */
+			.g = {.cmd = EMNL_SEQPACKET_CMD_RECV_LEN, .version = 1},
+			.a = {.nla_len = NLA_HDRLEN + sizeof(uint32_t),
+			      .nla_type = EMNL_SEQPACKET_ATTR_LEN},
+			.len = recv_max,
+		};
+
+		memcpy(s->sbuf, &m, sizeof(m));
+	}
+	body = s->sbuf + hint;
+	memcpy(body, run, len);
+	pl_for_each_msg(nlh, body, len) {
 		to_emd_ids(nlh);
-		pl_req_keep(s, (const struct nlmsghdr *)(run + ((uint8_t *)nlh - s->sbuf)), nlh);
+		pl_req_keep(s, (const struct nlmsghdr *)(run + ((uint8_t *)nlh - body)), nlh);
 	}
+	len += hint;
 	for (;;) {
 		struct pollfd p = {.fd = s->emd, .events = POLLOUT};
 		ssize_t n = pl_real.send(s->emd, s->sbuf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-		if (n >= 0)
+		if (n >= 0) {
+			if (hint)
+				s->recv_announced = recv_max;
 			return 0;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)

@@ -262,6 +262,7 @@ void pl_emd_disconnect(struct pl_sock *s)
 		pl_real.epoll_ctl(s->side, EPOLL_CTL_DEL, s->emd, NULL);
 	pl_real.close(s->emd);
 	s->emd = -1;
+	s->recv_announced = 0; /* a new connection is told again */
 	memset(s->joined, 0, sizeof(s->joined));
 	reqs_clear(s);
 }

@@ -107,8 +107,38 @@ struct json_object;
 /* ------------------------------------------------------------------------- */
 
 /*
+ * What the kernel's policy dump (net/netlink/policy.c,
+ * netlink_policy_dump_write_attr()) says about one attribute: its type
+ * (enum netlink_attribute_type, NL_ATTR_TYPE_*) and the limits the policy
+ * sets. Written as a nest of NL_POLICY_TYPE_ATTR_* attributes, both in an
+ * extended ack (NLMSGERR_ATTR_POLICY, the bad attribute's policy) and in a
+ * CTRL_CMD_GETPOLICY dump. @has says which of the other fields are written.
+ */
+struct emnl_policy_attr {
+	uint32_t type;            /* NL_ATTR_TYPE_U32, ... */
+	unsigned int has;         /* EMNL_POLICY_HAS_* */
+	int64_t min_s, max_s;     /* signed range */
+	uint64_t min_u, max_u;    /* unsigned range */
+	uint32_t min_len, max_len;
+	uint32_t policy_idx, policy_maxtype; /* a nest's policy, in a policy dump */
+	uint32_t bitfield32_mask;
+	uint64_t mask;
+};
+
+enum {
+	EMNL_POLICY_HAS_RANGE_S = 1 << 0,
+	EMNL_POLICY_HAS_RANGE_U = 1 << 1,
+	EMNL_POLICY_HAS_MIN_LEN = 1 << 2,
+	EMNL_POLICY_HAS_MAX_LEN = 1 << 3,
+	EMNL_POLICY_HAS_NESTED = 1 << 4,
+	EMNL_POLICY_HAS_BITFIELD32 = 1 << 5,
+	EMNL_POLICY_HAS_MASK = 1 << 6,
+};
+
+/*
  * What went wrong, in the terms of an extended ack. err is a negative errno
- * (0: no error). The has_* flags say which optional parts are present.
+ * (0: no error; a message then is a warning, as the kernel's ack carries
+ * one). The has_* flags say which optional parts are present.
  */
 struct emnl_error {
 	int err;
@@ -120,6 +150,8 @@ struct emnl_error {
 	bool has_miss_nest;
 	uint32_t miss_nest; /* offset of the nest it is missing from */
 	const void *attr_set; /* set miss_type belongs to, if known (struct emnl_attr_set) */
+	bool has_policy;
+	struct emnl_policy_attr policy; /* the bad attribute's policy (NLMSGERR_ATTR_POLICY) */
 };
 
 /*
@@ -305,6 +337,10 @@ struct emnl_attr {
 	size_t n_type_value;    /* nest-type-value: levels and their names */
 	char **type_value;
 	const struct emnl_attr_set *set; /* the set this attribute belongs to */
+	/* checks: the limits the kernel's policy puts on it in a request */
+	uint32_t max_len;       /* max-len (strings): 0 for none */
+	bool has_min, has_max;  /* min, max (integers) */
+	int64_t min, max;
 };
 
 /* An attribute set, attrs in spec order. */
@@ -339,6 +375,15 @@ struct emnl_op {
 	char *mcgrp;
 	uint8_t value;     /* the operation's number in the unified model */
 	bool admin_perm, uns_admin_perm; /* flags: [admin-perm], [uns-admin-perm] */
+	unsigned int dont_validate; /* dont-validate: EMNL_DONT_VALIDATE_* */
+};
+
+/* dont-validate: of an operation (genetlink-legacy): the kernel's
+ * GENL_DONT_VALIDATE_* flags of its ops. */
+enum {
+	EMNL_DONT_VALIDATE_STRICT = 1 << 0,      /* do requests are parsed liberally */
+	EMNL_DONT_VALIDATE_DUMP = 1 << 1,        /* (dump requests: the core's own) */
+	EMNL_DONT_VALIDATE_DUMP_STRICT = 1 << 2, /* dump requests are parsed liberally */
 };
 
 /* A whole family. */
@@ -518,8 +563,49 @@ int emnl_decode_attrs(const void *p, size_t len, const struct emnl_attr_set *set
 		      struct emnl_attrs **out, struct emnl_error *e);
 
 /* ------------------------------------------------------------------------- */
-/* Strict validation                                                           */
+/* Validation                                                                  */
 /* ------------------------------------------------------------------------- */
+
+/*
+ * Requests are checked as the kernel checks them: against the attribute
+ * policy its code generator (YNL, tools/net/ynl/pyynl/ynl_gen_c.py) derives
+ * from the spec, by the rules of the kernel's parser (lib/nlattr.c,
+ * __nla_validate_parse() and validate_nla()), with the kernel's extended-ack
+ * messages. The policy of a do or dump request lists the attributes the
+ * operation names, up to the highest of them (maxattr); types in between
+ * are unspecified. An operation that names none has no policy and its
+ * request's attributes are not looked at (genetlink.c
+ * genl_family_rcv_msg_attrs_parse(): no maxattr, no parse). A nest's policy
+ * is every attribute of its set. Strict parsing (the default; not with
+ * dont-validate: strict / dump-strict) refuses, with -EINVAL:
+ *
+ *   type 0 or above maxattr       "Unknown attribute type", offset
+ *   an unspecified type           "Unsupported attribute", offset
+ *   a fixed-size integer of the   "invalid attribute length", offset, policy
+ *   wrong length (uint/sint: not 4 or 8, also when liberal)
+ *   NLA_F_NESTED missing on a     "NLA_F_NESTED is missing" / "... not
+ *   nest, or set on a non-nest     expected", offset, policy
+ *   bytes after the last whole    "bytes leftover after parsing attributes"
+ *   attribute (a bad nla_len)      (no offset; liberal parsing keeps the
+ *                                  message as a warning and goes on)
+ *   nests deeper than             "allowed policy recursion depth exceeded"
+ *   EMNL_MAX_NEST_DEPTH
+ *
+ * and, strict or not, "Attribute failed policy validation" with offset and
+ * policy for a flag with a payload, a nest of 1..3 bytes, a string longer
+ * than its max-len (-ERANGE) or without its NUL (-EINVAL), a bitfield32 of
+ * the wrong size (-ERANGE) or with bits outside its enum (-EINVAL); "integer
+ * out of range" (-ERANGE, with policy) for an enum value outside the enum's
+ * range or a min/max check (not applied to big-endian attributes, which no
+ * family emkit serves has); "reserved bit set" (-EINVAL) for a flag bit the
+ * flags enum does not define; "invalid enum value" (-EINVAL) for a value
+ * missing from an enum with gaps. A message of the kernel's own is kept
+ * word for word; emkit adds one only where the kernel sends none (an
+ * unknown command, a missing required attribute, framing).
+ *
+ * Replies (@reply) have no kernel policy; they are checked strictly against
+ * the spec's reply lists, with emkit's own descriptive messages.
+ */
 
 /* The kernel's policy recursion limit: the top level is depth 0, each nest's
  * payload one deeper, and a payload at this depth is refused (so at most
@@ -542,10 +628,16 @@ struct emnl_msg_info {
 	const struct nlattr **attrs;     /* in: room for the table, or NULL */
 	size_t n_attrs;                  /* in: its entries */
 	bool last_wins;                  /* in: which of repeated attributes it keeps */
+	/* in: commands from this one up must have a zero reserved field in
+	 * their genetlink header (the family's resv_start_op; 0: all, as for
+	 * every family with split ops; nlctrl: CTRL_CMD_GETPOLICY + 1) */
+	unsigned int resv_start_op;
+	bool parsed;                     /* out: the request had a policy and was parsed */
 };
 
 /*
- * emnl_validate - check a request (or, with @reply, a reply) strictly.
+ * emnl_validate - check a request as the kernel would (or, with @reply, a
+ * reply strictly against the spec).
  * @spec: the family
  * @nlh: the message; @len: bytes available from nlh (the datagram's rest)
  * @reply: check against reply attribute lists instead of request ones
@@ -553,15 +645,61 @@ struct emnl_msg_info {
  * @n_required: length of @required
  * @info: if not NULL, receives the operation (also when a later check
  *        fails) and, where it has room, the attribute table
- * Returns 0 or a negative errno, with @e filled: -EINVAL for framing, an
- * unknown or unsupported attribute, type 0, a wrong length, trailing bytes,
- * a non-zero reserved field, nesting too deep (EMNL_MAX_NEST_DEPTH), a
- * missing required attribute (miss_type); -EOPNOTSUPP for an unknown command.
- * Offsets are from the start of the message (@nlh).
+ * Returns 0 or a negative errno, with @e filled (see above): -EINVAL for
+ * framing, a non-zero reserved field ("genlmsghdr.reserved field is not
+ * 0"), a policy violation or a missing required attribute (miss_type and
+ * "missing attribute 'name'"); -ERANGE for some policy violations;
+ * -EOPNOTSUPP for an unknown command or one the operation does not support
+ * (do/dump). Offsets are from the start of the message (@nlh). A liberal
+ * parse that met trailing bytes returns 0 with the kernel's warning in
+ * e->msg.
  */
 int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size_t len,
 		  bool reply, const uint16_t *required, size_t n_required,
 		  struct emnl_msg_info *info, struct emnl_error *e);
+
+/* ------------------------------------------------------------------------- */
+/* Kernel policies                                                             */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * One attribute policy table of the kernel (struct nla_policy[maxtype + 1])
+ * as YNL generates it: the attributes @msg lists, or with @msg NULL every
+ * attribute of @set (a nest's policy). The validator applies them; a
+ * server answering CTRL_CMD_GETPOLICY reports them.
+ */
+struct emnl_policy {
+	const struct emnl_attr_set *set;
+	const struct emnl_msg_spec *msg; /* NULL: all of @set */
+	uint16_t maxtype;
+};
+
+/* emnl_request_policy - the policy of @op's do (or @dump) request: false
+ * when it has none (the request names no attributes). */
+bool emnl_request_policy(const struct emnl_op *op, bool dump, struct emnl_policy *p);
+
+/* emnl_policy_equal - the same table (the kernel shares one policy between
+ * operations that name the same attributes of the same set). */
+bool emnl_policy_equal(const struct emnl_policy *a, const struct emnl_policy *b);
+
+/*
+ * emnl_policy_entry - what @p says about attribute @type, as the kernel's
+ * policy dump writes it. Returns false when the table has no entry for it
+ * (above maxtype, or NLA_UNSPEC: a dump skips it). For a nest with a policy
+ * of its own, *@nested (if not NULL) is set to it and EMNL_POLICY_HAS_NESTED
+ * to be completed by the caller with the policy's index in its dump
+ * (pa->policy_idx); pa->policy_maxtype is filled.
+ */
+bool emnl_policy_entry(const struct emnl_policy *p, uint16_t type, struct emnl_policy_attr *pa,
+		       struct emnl_policy *nested);
+
+/*
+ * emnl_put_policy_attr - append @pa as a nest of type @nest_type, laid out
+ * as netlink_policy_dump_write_attr() lays it out (the limits, then
+ * NL_POLICY_TYPE_ATTR_TYPE; u64s with the NL_POLICY_TYPE_ATTR_PAD rule).
+ */
+void emnl_put_policy_attr(struct emnl_writer *w, uint16_t nest_type,
+			  const struct emnl_policy_attr *pa);
 
 /* ------------------------------------------------------------------------- */
 /* Extended acks                                                               */
@@ -571,8 +709,10 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
  * emnl_extack_put - write the NLMSG_ERROR answering @req.
  * @buf, @size: where (caller-owned)
  * @req: the request being answered (its nlmsg_len bytes are read)
- * @e: the error; e->err == 0 makes an ack. MSG, OFFS, MISS_TYPE and MISS_NEST
- *     TLVs are written for the parts present, with NLM_F_ACK_TLVS.
+ * @e: the error; e->err == 0 makes an ack. MSG, OFFS, POLICY, MISS_TYPE and
+ *     MISS_NEST TLVs are written for the parts present, in that order (the
+ *     order of af_netlink.c netlink_ack_tlv_fill()), with NLM_F_ACK_TLVS; an
+ *     ack carries the message only (a warning).
  * @cap: the peer asked for NETLINK_CAP_ACK: echo only the request's header
  *     (NLM_F_CAPPED). Acks (err == 0) are always capped, as the kernel does.
  * @ext: the peer asked for NETLINK_EXT_ACK (no TLVs without it)
@@ -629,13 +769,36 @@ struct emnl_family {
 };
 
 /*
- * On a SOCK_SEQPACKET transport there is no kernel to add memberships, so a
- * client joins a group by sending this nlctrl command with the group id in a
- * u32 attribute EMNL_SEQPACKET_ATTR_GROUP; the server acks it. (nlctrl itself
- * has no such command; the number is outside its range.)
+ * On a SOCK_SEQPACKET transport there is no kernel socket for the server to
+ * look at, so what a kernel learns from the socket itself travels as nlctrl
+ * commands of the seqpacket transport (nlctrl has none of these numbers):
+ *
+ *   JOIN / LEAVE   join or leave the multicast group whose id is the u32
+ *                  attribute EMNL_SEQPACKET_ATTR_GROUP; the server acks
+ *                  (setsockopt(NETLINK_ADD/DROP_MEMBERSHIP) on a kernel
+ *                  socket).
+ *   RECV_LEN       the reader has called recvmsg() with a buffer of the u32
+ *                  attribute EMNL_SEQPACKET_ATTR_LEN bytes. The server keeps,
+ *                  as the kernel's netlink_recvmsg() keeps max_recvmsg_len,
+ *                  the largest such length, capped at
+ *                  EMNL_DUMP_MAX_RECVMSG_LEN, and sizes dump packets from it
+ *                  (netlink_dump(): the larger of EMNL_NLMSG_GOODSIZE and
+ *                  that length); without it, dump packets stay within
+ *                  EMNL_NLMSG_GOODSIZE, as a fresh kernel socket's do. Not
+ *                  acked unless NLM_F_ACK asks for it.
  */
 #define EMNL_SEQPACKET_CMD_JOIN 0x70
+#define EMNL_SEQPACKET_CMD_LEAVE 0x71
+#define EMNL_SEQPACKET_CMD_RECV_LEN 0x72
 #define EMNL_SEQPACKET_ATTR_GROUP 1
+#define EMNL_SEQPACKET_ATTR_LEN 1
+
+/* The kernel's dump packet sizes on x86-64 and 4 KiB-page arm64:
+ * NLMSG_GOODSIZE = SKB_WITH_OVERHEAD(PAGE_SIZE), and the cap of
+ * max_recvmsg_len, SKB_WITH_OVERHEAD(32768); SKB_WITH_OVERHEAD(x) takes off
+ * SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) = 320 bytes. */
+#define EMNL_NLMSG_GOODSIZE 3776
+#define EMNL_DUMP_MAX_RECVMSG_LEN 32448
 
 /* Largest datagram a peer may send. The kernel caps its dump datagrams at
  * 32 KiB; a seqpacket server keeps to the same bound (a larger packet is
@@ -658,7 +821,10 @@ int emnl_sock_fd(const struct emnl_sock *sk);
  * datagrams from the largest receive it has seen on the socket, up to 32 KiB,
  * so set this before the first request to get small datagrams. Below
  * EMNL_DGRAM_MAX each receive first peeks at the datagram's size and grows
- * the buffer when needed: nothing is ever cut. */
+ * the buffer when needed: nothing is ever cut. On a seqpacket socket the
+ * client tells the server the largest receive so far (RECV_LEN, before its
+ * next request), so that the server sizes dump packets as the kernel
+ * would. */
 int emnl_sock_set_rcvbuf_len(struct emnl_sock *sk, size_t len);
 /* emnl_sock_datagrams - how many datagrams this socket has received. */
 uint64_t emnl_sock_datagrams(const struct emnl_sock *sk);
@@ -708,14 +874,21 @@ int emnl_subscribe(struct emnl_sock *sk, const struct emnl_family *fam, const ch
  * datagram of notifications and call @cb for each message in it.
  * Notifications that arrived while emnl_do/emnl_dump waited for a reply were
  * kept; they are delivered first, without waiting.
- * Returns the number of messages, 0 on timeout, or a negative errno.
+ * Returns the number of messages, 0 on timeout, or a negative errno. Lost
+ * events are -ENOBUFS, once, on either transport: a kernel socket's recv()
+ * fails so when its buffer overflowed (af_netlink.c netlink_overrun()), and
+ * a seqpacket server's overrun notice (NLMSG_ERROR -ENOBUFS echoing
+ * NLMSG_OVERRUN; e->msg then holds its text) is reported the same way; one
+ * met while emnl_do/emnl_dump waited is reported by the next call here.
  */
 int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam,
 			   int timeout_ms, emnl_msg_cb cb, void *data, struct emnl_error *e);
 
 /*
  * emnl_send_raw - send @len bytes (one or more messages) as one datagram.
- * For callers that build their own messages (tests, benchmarks).
+ * For callers that build their own messages (tests, benchmarks). On a
+ * seqpacket socket a RECV_LEN announcement goes first when the largest
+ * receive grew since the last one (see EMNL_SEQPACKET_CMD_RECV_LEN).
  */
 int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len);
 /* emnl_recv_raw - receive one datagram into the socket's buffer; *@out points
@@ -723,7 +896,9 @@ int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len);
 ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms);
 /* emnl_recv_next - as emnl_recv_raw, but a notification kept while
  * emnl_do/emnl_dump waited for a reply comes first, without waiting, as a
- * datagram of its own. For callers that read notifications themselves. */
+ * datagram of its own, and events lost meanwhile are -ENOBUFS first. For
+ * callers that read notifications themselves (a server's overrun notice
+ * that arrives here is handed over as the datagram it is). */
 ssize_t emnl_recv_next(struct emnl_sock *sk, const void **out, int timeout_ms);
 
 /* ------------------------------------------------------------------------- */

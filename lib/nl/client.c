@@ -42,6 +42,14 @@ struct emnl_sock {
 	size_t txlen;
 	struct pending *pending, **pending_tail; /* notifications met mid-request */
 	struct pending *taken; /* the one emnl_recv_next() handed out last */
+	/* The kernel's max_recvmsg_len as netlink_recvmsg() keeps it: the
+	 * largest receive so far, capped; on a seqpacket socket announced to
+	 * the server (RECV_LEN) before the next request, once it grew. */
+	size_t recv_max, recv_announced;
+	/* Events were lost (the kernel's ENOBUFS, emd's overrun notice) while
+	 * a request waited: emnl_recv_notification() reports it next. */
+	bool overrun;
+	char overrun_msg[sizeof(((struct emnl_error *)0)->msg)];
 };
 
 /* A notification that arrived while a request was waiting for its reply:
@@ -218,15 +226,77 @@ uint64_t emnl_sock_datagrams(const struct emnl_sock *sk)
 	return sk->datagrams;
 }
 
+/* Tell a seqpacket server the largest receive so far, as a kernel socket's
+ * netlink_recvmsg() would have recorded it (EMNL_SEQPACKET_CMD_RECV_LEN). */
+static int announce_recv_len(struct emnl_sock *sk)
+{
+	uint8_t buf[NLMSG_HDRLEN + GENL_HDRLEN + NLA_HDRLEN + 4] __attribute__((aligned(4)));
+	struct emnl_writer w;
+	uint32_t v = (uint32_t)sk->recv_max;
+	ssize_t n;
+	int len;
+
+	wr_init(&w, buf, sizeof(buf), NULL, EMNL_PAD_NEVER);
+	wr_msg_begin_genl(&w, GENL_ID_CTRL, NLM_F_REQUEST, 0, 0, EMNL_SEQPACKET_CMD_RECV_LEN, 1);
+	wr_put(&w, EMNL_SEQPACKET_ATTR_LEN, &v, sizeof(v));
+	len = wr_msg_end(&w);
+	assert(len == (int)sizeof(buf));
+	n = send(sk->fd, buf, (size_t)len, MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	sk->recv_announced = sk->recv_max;
+	return 0;
+}
+
 /* emnl_send_raw - one datagram out. */
 int emnl_send_raw(struct emnl_sock *sk, const void *buf, size_t len)
 {
 	ssize_t n;
 
+	if (sk->kind == TRANSPORT_SEQPACKET && sk->recv_max > sk->recv_announced) {
+		int err = announce_recv_len(sk);
+
+		if (err)
+			return err;
+	}
 	n = send(sk->fd, buf, len, sk->kind == TRANSPORT_KERNEL ? 0 : MSG_NOSIGNAL);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+/* netlink_recvmsg(): a receive of @len bytes that got a datagram raises the
+ * socket's max_recvmsg_len, up to SKB_WITH_OVERHEAD(32768). */
+static void note_recv_len(struct emnl_sock *sk, size_t len)
+{
+	if (len > sk->recv_max)
+		sk->recv_max = len < EMNL_DUMP_MAX_RECVMSG_LEN ? len : EMNL_DUMP_MAX_RECVMSG_LEN;
+}
+
+/* Is @nlh a seqpacket server's overrun notice (NLMSG_ERROR -ENOBUFS,
+ * sequence 0, echoing a header of type NLMSG_OVERRUN)? Its message, if
+ * any, goes to @msg. */
+static bool overrun_notice(const struct nlmsghdr *nlh, char *msg, size_t size)
+{
+	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
+	struct emnl_error e;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != 0 ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*me) || me->error != -ENOBUFS ||
+	    me->msg.nlmsg_type != NLMSG_OVERRUN)
+		return false;
+	if (!emnl_extack_parse(nlh, &e, NULL) && msg)
+		snprintf(msg, size, "%s", e.msg);
+	return true;
+}
+
+/* Events were lost while a request waited: note it for later. */
+static void note_overrun(struct emnl_sock *sk, const struct nlmsghdr *nlh)
+{
+	sk->overrun = true;
+	sk->overrun_msg[0] = '\0';
+	if (nlh)
+		overrun_notice(nlh, sk->overrun_msg, sizeof(sk->overrun_msg));
 }
 
 /* emnl_recv_raw - one datagram in, into the socket's buffer. */
@@ -252,6 +322,7 @@ ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms)
 		} while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return -errno;
+		note_recv_len(sk, 0);
 		if ((size_t)n > sk->buflen) {
 			uint8_t *b = realloc(sk->buf, (size_t)n);
 
@@ -266,6 +337,7 @@ ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
+	note_recv_len(sk, sk->buflen);
 	if (n == 0 && sk->kind == TRANSPORT_SEQPACKET)
 		return -ECONNRESET; /* the server closed the connection */
 	if ((size_t)n > sk->buflen)
@@ -278,6 +350,10 @@ ssize_t emnl_recv_raw(struct emnl_sock *sk, const void **out, int timeout_ms)
 /* emnl_recv_next - a kept notification first, else one datagram. */
 ssize_t emnl_recv_next(struct emnl_sock *sk, const void **out, int timeout_ms)
 {
+	if (sk->overrun) {
+		sk->overrun = false;
+		return -ENOBUFS;
+	}
 	free(sk->taken);
 	sk->taken = sk->pending;
 	if (sk->taken) {
@@ -414,12 +490,20 @@ static int exchange(struct emnl_sock *sk, struct collect *c, struct emnl_error *
 		const struct nlmsghdr *nlh = buf;
 		int len, r;
 
+		if (n == -ENOBUFS) {
+			/* Events were lost; the answer is still on its way. */
+			note_overrun(sk, NULL);
+			continue;
+		}
 		if (n < 0)
 			return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
 		len = (int)n;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != c->seq) {
-				pending_keep(sk, nlh);
+				if (overrun_notice(nlh, NULL, 0))
+					note_overrun(sk, nlh);
+				else
+					pending_keep(sk, nlh);
 				continue;
 			}
 			r = handle(c, nlh, e);
@@ -491,14 +575,21 @@ int emnl_family_resolve(struct emnl_sock *sk, const struct emnl_spec *spec,
 		const struct nlmsghdr *r = buf;
 		int len;
 
+		if (n == -ENOBUFS) {
+			note_overrun(sk, NULL);
+			continue;
+		}
 		if (n < 0)
 			return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
 		len = (int)n;
 		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
 			const struct nlattr *a;
 
-			if (r->nlmsg_seq != seq)
+			if (r->nlmsg_seq != seq) {
+				if (overrun_notice(r, NULL, 0))
+					note_overrun(sk, r);
 				continue;
+			}
 			if (r->nlmsg_type == NLMSG_ERROR) {
 				err = take_error(r, NULL, e);
 				if (err == -ENOENT && e && !e->msg[0])
@@ -667,6 +758,12 @@ int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam, 
 	int len, count = 0;
 
 	emnl_error_clear(e);
+	if (sk->overrun) {
+		/* Lost while a request waited: reported before what came after. */
+		sk->overrun = false;
+		return emnl_error_set(e, -ENOBUFS, "events were lost%s%s",
+				      sk->overrun_msg[0] ? ": " : "", sk->overrun_msg);
+	}
 	if (sk->pending) {
 		/* Notifications met during a request come first, without waiting. */
 		while (sk->pending) {
@@ -685,11 +782,20 @@ int emnl_recv_notification(struct emnl_sock *sk, const struct emnl_family *fam, 
 	n = emnl_recv_raw(sk, &buf, timeout_ms);
 	if (n == -ETIMEDOUT)
 		return 0;
+	if (n == -ENOBUFS)
+		return emnl_error_set(e, -ENOBUFS, "events were lost: the socket's buffer overflowed");
 	if (n < 0)
 		return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
 	len = (int)n;
 	for (nlh = buf; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-		int r = notification(fam, nlh, cb, data, e);
+		int r;
+
+		/* A seqpacket server's overrun notice is the kernel's ENOBUFS:
+		 * one failed receive (and the notice stands alone in its packet). */
+		if (overrun_notice(nlh, sk->overrun_msg, sizeof(sk->overrun_msg)))
+			return emnl_error_set(e, -ENOBUFS, "events were lost: %s",
+					      sk->overrun_msg[0] ? sk->overrun_msg : "overrun");
+		r = notification(fam, nlh, cb, data, e);
 
 		if (r < 0)
 			return r;

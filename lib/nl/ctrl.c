@@ -57,13 +57,15 @@ int emnl_put_ctrl_family(struct emnl_writer *w, const struct emnl_ctrl_family *f
 static uint32_t op_flags(const struct emnl_op *op)
 {
 	uint32_t f = 0;
+	struct emnl_policy p;
 
 	if (op->has_do)
 		f |= GENL_CMD_CAP_DO;
 	if (op->has_dump)
 		f |= GENL_CMD_CAP_DUMP;
-	/* A request with attributes has a policy, in either direction. */
-	if ((op->has_do && op->do_req.present) || (op->has_dump && op->dump_req.present))
+	/* A request that names attributes has a policy (ctrl_fill_info():
+	 * either half's policy sets the flag). */
+	if (emnl_request_policy(op, false, &p) || emnl_request_policy(op, true, &p))
 		f |= GENL_CMD_CAP_HASPOL;
 	if (op->admin_perm)
 		f |= GENL_ADMIN_PERM;

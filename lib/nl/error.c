@@ -4,7 +4,8 @@
  * client and emd's handlers; here it becomes the bytes the kernel's
  * netlink_ack() would send for the same error (struct nlmsgerr with the
  * request's header, and unless capped its payload, then the TLVs
- * NLMSGERR_ATTR_MSG/OFFS/MISS_TYPE/MISS_NEST flagged NLM_F_ACK_TLVS, with
+ * NLMSGERR_ATTR_MSG/OFFS/POLICY/MISS_TYPE/MISS_NEST in netlink_ack_tlv_fill()'s
+ * order, flagged NLM_F_ACK_TLVS, with
  * NLM_F_CAPPED when the echo was cut to the header), written through the
  * writer; a peer's such message decoded back into a struct emnl_error; and
  * one readable line for it, naming a missing attribute from the spec.
@@ -39,7 +40,7 @@ void emnl_error_clear(struct emnl_error *e)
 		return;
 	e->err = 0;
 	e->msg[0] = '\0';
-	e->has_offset = e->has_miss_type = e->has_miss_nest = false;
+	e->has_offset = e->has_miss_type = e->has_miss_nest = e->has_policy = false;
 	e->offset = e->miss_type = e->miss_nest = 0;
 	e->attr_set = NULL;
 }
@@ -53,6 +54,7 @@ int emnl_put_extack(struct emnl_writer *w, const struct nlmsghdr *req, uint32_t 
 	size_t echo = capped ? sizeof(*req) : req->nlmsg_len;
 	bool tlv_msg = ext && e && e->msg[0];
 	bool tlv_offs = ext && err && e->has_offset && e->offset < req->nlmsg_len;
+	bool tlv_pol = ext && err && e->has_policy;
 	bool tlv_miss = ext && err && e->has_miss_type;
 	bool tlv_nest = ext && err && e->has_miss_nest && e->has_miss_type;
 	uint16_t flags = capped ? NLM_F_CAPPED : 0;
@@ -60,7 +62,7 @@ int emnl_put_extack(struct emnl_writer *w, const struct nlmsghdr *req, uint32_t 
 
 	if (!capped && req->nlmsg_len < sizeof(*req))
 		return -EINVAL;
-	if (tlv_msg || tlv_offs || tlv_miss)
+	if (tlv_msg || tlv_offs || tlv_pol || tlv_miss)
 		flags |= NLM_F_ACK_TLVS;
 	wr_msg_begin(w, NLMSG_ERROR, flags, req->nlmsg_seq, portid);
 	me = wr_reserve(w, sizeof(int) + echo);
@@ -72,6 +74,8 @@ int emnl_put_extack(struct emnl_writer *w, const struct nlmsghdr *req, uint32_t 
 		wr_put(w, NLMSGERR_ATTR_MSG, e->msg, strlen(e->msg) + 1);
 	if (tlv_offs)
 		wr_put(w, NLMSGERR_ATTR_OFFS, &e->offset, sizeof(e->offset));
+	if (tlv_pol)
+		emnl_put_policy_attr(w, NLMSGERR_ATTR_POLICY, &e->policy);
 	if (tlv_miss)
 		wr_put(w, NLMSGERR_ATTR_MISS_TYPE, &e->miss_type, sizeof(e->miss_type));
 	if (tlv_nest)
@@ -95,6 +99,79 @@ static int tlv_u32(const struct nlattr *a, uint32_t *out)
 	if (mnl_attr_get_payload_len(a) != 4)
 		return -EINVAL;
 	*out = mnl_attr_get_u32(a);
+	return 0;
+}
+
+/* Read NLMSGERR_ATTR_POLICY's nest (the NL_POLICY_TYPE_ATTR_* of one
+ * attribute) into @pa. */
+static int parse_policy(const struct nlattr *nest, struct emnl_policy_attr *pa)
+{
+	const struct nlattr *a;
+
+	memset(pa, 0, sizeof(*pa));
+	mnl_attr_for_each_nested(a, nest) {
+		size_t plen = mnl_attr_get_payload_len(a);
+		const void *p = mnl_attr_get_payload(a);
+		uint64_t v = 0;
+
+		if (plen == 4 || plen == 8) {
+			uint32_t v32;
+
+			if (plen == 4) {
+				memcpy(&v32, p, 4);
+				v = v32;
+			} else {
+				memcpy(&v, p, 8);
+			}
+		} else if (mnl_attr_get_type(a) != NL_POLICY_TYPE_ATTR_PAD) {
+			return -EINVAL;
+		}
+		switch (mnl_attr_get_type(a)) {
+		case NL_POLICY_TYPE_ATTR_TYPE: pa->type = (uint32_t)v; break;
+		case NL_POLICY_TYPE_ATTR_MIN_VALUE_S:
+			pa->min_s = (int64_t)v;
+			pa->has |= EMNL_POLICY_HAS_RANGE_S;
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_VALUE_S:
+			pa->max_s = (int64_t)v;
+			pa->has |= EMNL_POLICY_HAS_RANGE_S;
+			break;
+		case NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
+			pa->min_u = v;
+			pa->has |= EMNL_POLICY_HAS_RANGE_U;
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
+			pa->max_u = v;
+			pa->has |= EMNL_POLICY_HAS_RANGE_U;
+			break;
+		case NL_POLICY_TYPE_ATTR_MIN_LENGTH:
+			pa->min_len = (uint32_t)v;
+			pa->has |= EMNL_POLICY_HAS_MIN_LEN;
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_LENGTH:
+			pa->max_len = (uint32_t)v;
+			pa->has |= EMNL_POLICY_HAS_MAX_LEN;
+			break;
+		case NL_POLICY_TYPE_ATTR_POLICY_IDX:
+			pa->policy_idx = (uint32_t)v;
+			pa->has |= EMNL_POLICY_HAS_NESTED;
+			break;
+		case NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE:
+			pa->policy_maxtype = (uint32_t)v;
+			pa->has |= EMNL_POLICY_HAS_NESTED;
+			break;
+		case NL_POLICY_TYPE_ATTR_BITFIELD32_MASK:
+			pa->bitfield32_mask = (uint32_t)v;
+			pa->has |= EMNL_POLICY_HAS_BITFIELD32;
+			break;
+		case NL_POLICY_TYPE_ATTR_MASK:
+			pa->mask = v;
+			pa->has |= EMNL_POLICY_HAS_MASK;
+			break;
+		default:
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -161,8 +238,13 @@ int emnl_extack_parse(const struct nlmsghdr *nlh, struct emnl_error *e,
 				return -EINVAL;
 			e->has_miss_nest = true;
 			break;
+		case NLMSGERR_ATTR_POLICY:
+			if (parse_policy(a, &e->policy))
+				return -EINVAL;
+			e->has_policy = true;
+			break;
 		default:
-			break; /* cookie, policy: not shown */
+			break; /* cookie: not shown */
 		}
 		p += MNL_ALIGN(a->nla_len);
 	}

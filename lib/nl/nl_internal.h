@@ -5,11 +5,15 @@
  *   arena.c     memory for decoded trees
  *   writer.c    every byte written (writer_impl.h: its inline bodies)
  *   spec.c      the YNL loader, look-ups, the kind tables below
- *   error.c     struct emnl_error, NLMSG_ERROR with extack (writer, spec)
+ *   policy.c    the kernel's attribute policies of a spec, as YNL derives
+ *               them, and their policy-dump description (writer, spec)
+ *   error.c     struct emnl_error, NLMSG_ERROR with extack (writer, spec,
+ *               policy)
  *   value.c     value trees (spec, arena)
  *   codec.c     trees to bytes and back (writer, value, spec, arena, error)
- *   validate.c  strict checks (spec, error)
- *   ctrl.c      nlctrl's GETFAMILY answer (writer)
+ *   validate.c  the kernel's checks of a request, strict checks of a
+ *               reply (spec, policy, error)
+ *   ctrl.c      nlctrl's GETFAMILY answer (writer, policy)
  *   client.c    sockets, do, dump, notifications (codec, writer, error)
  *   json.c      trees to JSON and back (value, spec, error)
  */
@@ -40,6 +44,51 @@ EMNL_INTERNAL bool emnl_kind_signed(enum emnl_type k);
 
 /* Does @a render as a list of flag names? */
 EMNL_INTERNAL bool emnl_attr_is_flags(const struct emnl_attr *a);
+
+/* ---- policy.c: one entry of a kernel policy table ---------------------------- */
+
+/* The nla_policy types YNL generates (include/net/netlink.h NLA_*). */
+enum emnl_kp_type {
+	EMNL_KP_UNSPEC,
+	EMNL_KP_U8, EMNL_KP_U16, EMNL_KP_U32, EMNL_KP_U64,
+	EMNL_KP_S8, EMNL_KP_S16, EMNL_KP_S32, EMNL_KP_S64,
+	EMNL_KP_UINT, EMNL_KP_SINT,
+	EMNL_KP_FLAG, EMNL_KP_NUL_STRING, EMNL_KP_BINARY,
+	EMNL_KP_NESTED, EMNL_KP_NESTED_ARRAY, EMNL_KP_BITFIELD32,
+};
+
+/* Its further validation (the policy's validation_type). */
+enum emnl_kp_check {
+	EMNL_KPC_NONE,
+	EMNL_KPC_RANGE,  /* NLA_POLICY_RANGE: min..max */
+	EMNL_KPC_MIN,    /* NLA_POLICY_MIN */
+	EMNL_KPC_MAX,    /* NLA_POLICY_MAX */
+	EMNL_KPC_MASK,   /* NLA_POLICY_MASK: flags */
+	EMNL_KPC_ENUM,   /* a sparse enum: YNL's generated validation function */
+};
+
+struct emnl_kpolicy {
+	enum emnl_kp_type type;
+	enum emnl_kp_check check;
+	int64_t min, max;
+	uint64_t mask;                /* flags mask, bitfield32's valid bits */
+	uint32_t len;                 /* strings: max length; nests: their table's maxtype */
+	const struct emnl_attr *attr; /* NULL for NLA_UNSPEC */
+	bool has_nested;
+	struct emnl_policy nested;    /* a nest's table */
+};
+
+/* The entry of @p for @type: false when @type is 0 or beyond the table's
+ * maxtype; else *@kp (type EMNL_KP_UNSPEC where the table has nothing). */
+EMNL_INTERNAL bool emnl_kpolicy(const struct emnl_policy *p, uint16_t type,
+				struct emnl_kpolicy *kp);
+/* Describe @kp as the policy dump does; false for NLA_UNSPEC. */
+EMNL_INTERNAL bool emnl_kpolicy_describe(const struct emnl_kpolicy *kp,
+					 struct emnl_policy_attr *pa);
+EMNL_INTERNAL bool emnl_kpolicy_signed(enum emnl_kp_type t);
+/* The values @kp accepts: its type's range narrowed by its checks. */
+EMNL_INTERNAL void emnl_kpolicy_range(const struct emnl_kpolicy *kp, int64_t *smin,
+				      int64_t *smax, uint64_t *umin, uint64_t *umax);
 
 /* ---- arena.c ---------------------------------------------------------------- */
 

@@ -6,9 +6,12 @@
  * attribute sets, operations and multicast groups, with every number
  * assigned the way YNL assigns it and every name reference (nested sets,
  * enums, notify targets, subsets) resolved to a pointer. libyaml composes
- * the document, so anchors and aliases arrive already expanded. Keys this
- * layer has no use for (doc, c names, checks, struct members...) are
- * skipped, which is what lets it read the kernel's files unchanged. The
+ * the document, so anchors and aliases arrive already expanded. Of an
+ * attribute's checks the numeric max-len, min and max are kept, and of an
+ * operation its dont-validate flags (the kernel policy the validator
+ * applies, policy.c); keys this layer has no use for (doc, c names, other
+ * checks, struct members...) are skipped, which is what lets it read the
+ * kernel's files unchanged. The
  * kind tables (type names, widths, signedness) live here with the types.
  */
 #include <errno.h>
@@ -277,6 +280,37 @@ static void load_def(struct loader *l, yaml_node_t *n, struct emnl_def *d)
 
 /* ---- attribute sets ------------------------------------------------------- */
 
+/* A number of checks:, or false (a name of a definition, or anything else:
+ * the check is left out, as a limit this loader cannot evaluate). */
+static bool check_int(struct loader *l, const yaml_node_t *map, const char *key, int64_t *v)
+{
+	const char *s = scalar(get(l, map, key));
+	char *end;
+	long long x;
+
+	if (!s)
+		return false;
+	errno = 0;
+	x = strtoll(s, &end, 0);
+	if (errno || *end || end == s)
+		return false;
+	*v = x;
+	return true;
+}
+
+/* checks: the limits the kernel's policy puts on an attribute. */
+static void load_checks(struct loader *l, const yaml_node_t *chk, struct emnl_attr *a)
+{
+	int64_t v;
+
+	if (!chk)
+		return;
+	if (check_int(l, chk, "max-len", &v) && v > 0 && v <= UINT16_MAX)
+		a->max_len = (uint32_t)v;
+	a->has_min = check_int(l, chk, "min", &a->min);
+	a->has_max = check_int(l, chk, "max", &a->max);
+}
+
 static void load_attr(struct loader *l, yaml_node_t *n, struct emnl_attr *a, int64_t *next,
 		      bool subset)
 {
@@ -319,6 +353,7 @@ static void load_attr(struct loader *l, yaml_node_t *n, struct emnl_attr *a, int
 	}
 	a->multi = get_bool(l, n, "multi-attr");
 	a->enum_as_flags = get_bool(l, n, "enum-as-flags");
+	load_checks(l, get(l, n, "checks"), a);
 	a->byte_order_be = bo && !strcmp(bo, "big-endian");
 	a->nested_name = dup(l, get_str(l, n, "nested-attributes"));
 	a->enum_name = dup(l, get_str(l, n, "enum"));
@@ -411,6 +446,20 @@ static void load_op(struct loader *l, yaml_node_t *n, struct emnl_op *op, int64_
 				op->uns_admin_perm = true;
 		}
 	}
+	{
+		yaml_node_t *dv = get(l, n, "dont-validate");
+
+		for (size_t i = 0; i < seq_len(dv); i++) {
+			const char *f = scalar(seq_item(l, dv, i));
+
+			if (f && !strcmp(f, "strict"))
+				op->dont_validate |= EMNL_DONT_VALIDATE_STRICT;
+			else if (f && !strcmp(f, "dump"))
+				op->dont_validate |= EMNL_DONT_VALIDATE_DUMP;
+			else if (f && !strcmp(f, "dump-strict"))
+				op->dont_validate |= EMNL_DONT_VALIDATE_DUMP_STRICT;
+		}
+	}
 	op->has_do = d != NULL;
 	op->has_dump = u != NULL;
 	op->is_notify = op->notify_name != NULL;
@@ -464,6 +513,16 @@ static void resolve_sets(struct loader *l, struct emnl_spec *s)
 					a->nested_name = dup(l, pa->nested_name);
 				if (!a->enum_name && pa->enum_name)
 					a->enum_name = dup(l, pa->enum_name);
+				if (!a->max_len)
+					a->max_len = pa->max_len;
+				if (!a->has_min) {
+					a->has_min = pa->has_min;
+					a->min = pa->min;
+				}
+				if (!a->has_max) {
+					a->has_max = pa->has_max;
+					a->max = pa->max;
+				}
 			}
 			if (a->type > set->max_type)
 				set->max_type = a->type;

@@ -1,16 +1,22 @@
 /*
- * Strict validation of generic netlink messages against a YNL spec: the
- * checks the kernel's strict policy mode makes before a handler runs, derived
- * here from the spec instead of hand-written policy tables. A request is
- * rejected for bad framing (nlmsg_len, short headers), a non-zero reserved
- * field, an unknown command or one the operation does not support (do/dump),
- * an attribute of type 0, an unknown type, one the operation does not list,
- * a wrong length, an enum value or flag bit the spec does not define, a
- * missing NUL on a string, NLA_F_NESTED on a non-nest, nesting as deep as
- * EMNL_MAX_NEST_DEPTH, trailing bytes, or an absent required attribute. The
- * result is a struct emnl_error whose offset counts from the start of the
- * message, ready for emnl_put_extack(); on success, the top level's
- * attributes by type, for the handler to read without checks.
+ * Validation of generic netlink messages against a YNL spec.
+ *
+ * A request is checked as the kernel checks it (see include/emkit/nl.h,
+ * "Validation"): the genetlink core's header checks (genetlink.c
+ * genl_family_rcv_msg(): length, the reserved field, the operation), then,
+ * when the operation has a policy, the kernel's parser (lib/nlattr.c
+ * __nla_validate_parse() and validate_nla()) against the table YNL would
+ * generate from the spec (policy.c), strict unless the operation says
+ * dont-validate, with the kernel's extended-ack messages, offsets and policy
+ * nests. The attribute table it fills is the kernel's info->attrs[].
+ *
+ * A reply has no kernel policy: it is checked strictly against the spec's
+ * reply list (unknown or unlisted attribute, type 0, wrong length, enum
+ * value or flag bit the spec does not define, a string without its NUL,
+ * NLA_F_NESTED on a non-nest, nesting as deep as EMNL_MAX_NEST_DEPTH,
+ * trailing bytes), with emkit's own descriptive messages.
+ *
+ * Offsets count from the start of the message, ready for emnl_put_extack().
  */
 #include <errno.h>
 #include <string.h>
@@ -28,6 +34,7 @@ struct vctx {
 	const struct nlattr **tb; /* the top level's attributes by type, or NULL */
 	size_t n_tb;
 	bool last_wins;           /* of repeated ones, the table keeps the last */
+	bool strict;              /* requests: NL_VALIDATE_STRICT, else liberal */
 };
 
 static int check_list(struct vctx *c, const uint8_t *p, size_t len,
@@ -256,6 +263,233 @@ static int check_list(struct vctx *c, const uint8_t *p, size_t len,
 	return 0;
 }
 
+/* ---- requests: the kernel's parser ------------------------------------------ */
+
+/* A policy violation at attribute @na: the kernel's NL_SET_ERR_MSG_ATTR_POL
+ * (with @kp: the attribute's policy goes in the ack) or NL_SET_ERR_MSG_ATTR. */
+static int kfail(struct vctx *c, const struct nlattr *na, int err, const char *msg,
+		 const struct emnl_kpolicy *kp)
+{
+	bad_at(c, na, err, msg);
+	if (c->e && kp && emnl_kpolicy_describe(kp, &c->e->policy)) {
+		/* No policy index in an ack: netlink_policy_dump_write_attr()
+		 * writes without a dump's state. */
+		c->e->policy.has &= ~(unsigned int)EMNL_POLICY_HAS_NESTED;
+		c->e->has_policy = true;
+	}
+	return err;
+}
+
+/* validate_nla()'s out_err: "Attribute failed policy validation". */
+static int kfail_pol(struct vctx *c, const struct nlattr *na, int err,
+		     const struct emnl_kpolicy *kp)
+{
+	return kfail(c, na, err, "Attribute failed policy validation", kp);
+}
+
+/* Exact payload width of a fixed-size integer (nla_attr_len[]), else 0. */
+static unsigned int kp_width(enum emnl_kp_type t)
+{
+	switch (t) {
+	case EMNL_KP_U8: case EMNL_KP_S8: return 1;
+	case EMNL_KP_U16: case EMNL_KP_S16: return 2;
+	case EMNL_KP_U32: case EMNL_KP_S32: return 4;
+	case EMNL_KP_U64: case EMNL_KP_S64: return 8;
+	default: return 0;
+	}
+}
+
+static int kparse(struct vctx *c, const uint8_t *p, size_t len, const struct emnl_policy *pol,
+		  unsigned depth, bool top);
+
+/* nla_validate_array(): each element a nest of the array's table. */
+static int kvalidate_array(struct vctx *c, const uint8_t *p, size_t len,
+			   const struct emnl_kpolicy *kp, unsigned depth)
+{
+	long rem = (long)len;
+
+	for (const struct nlattr *na = (const void *)p;
+	     rem >= NLA_HDRLEN && na->nla_len >= NLA_HDRLEN && na->nla_len <= rem;
+	     rem -= NLA_ALIGN(na->nla_len), na = (const void *)((const uint8_t *)na + NLA_ALIGN(na->nla_len))) {
+		size_t elen = na->nla_len - NLA_HDRLEN;
+		int err;
+
+		if (!elen)
+			continue;
+		if (elen < NLA_HDRLEN)
+			/* The kernel names the array's table (its entry 0, which a
+			 * dump cannot describe): no policy in the ack. */
+			return kfail(c, na, -ERANGE, "Array element too short", NULL);
+		err = kparse(c, (const uint8_t *)na + NLA_HDRLEN, elen, &kp->nested, depth + 1,
+			     false);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The integer value of @na under @kp (the kernel's nla_get_*() of its type). */
+static uint64_t kvalue(const struct nlattr *na, const struct emnl_kpolicy *kp)
+{
+	const uint8_t *p = (const uint8_t *)na + NLA_HDRLEN;
+	unsigned int w = kp_width(kp->type);
+	uint64_t v = 0;
+
+	if (!w)
+		w = na->nla_len - NLA_HDRLEN == 8 ? 8 : 4; /* uint, sint */
+	v = read_uint(p, w);
+	if (emnl_kpolicy_signed(kp->type) && w < 8) /* sign-extend */
+		v = (uint64_t)((int64_t)(v << (64 - 8 * w)) >> (64 - 8 * w));
+	return v;
+}
+
+/* The further validation of an integer (nla_validate_int_range(),
+ * nla_validate_mask(), a sparse enum's generated function). */
+static int kcheck_int(struct vctx *c, const struct nlattr *na, const struct emnl_kpolicy *kp)
+{
+	uint64_t v;
+
+	/* A big-endian attribute's limits are not checked here (the kernel
+	 * compares them after the byte swap; no family emkit serves has one). */
+	if (kp->attr && kp->attr->byte_order_be)
+		return 0;
+	v = kvalue(na, kp);
+	switch (kp->check) {
+	case EMNL_KPC_MASK:
+		if (v & ~kp->mask)
+			return kfail(c, na, -EINVAL, "reserved bit set", NULL);
+		return 0;
+	case EMNL_KPC_ENUM:
+		for (size_t i = 0; i < kp->attr->def->n; i++)
+			if (kp->attr->def->values[i] == v)
+				return 0;
+		return kfail(c, na, -EINVAL, "invalid enum value", NULL);
+	case EMNL_KPC_RANGE:
+	case EMNL_KPC_MIN:
+	case EMNL_KPC_MAX: {
+		int64_t smin, smax;
+		uint64_t umin, umax;
+		bool bad;
+
+		emnl_kpolicy_range(kp, &smin, &smax, &umin, &umax);
+		bad = emnl_kpolicy_signed(kp->type) ? (int64_t)v < smin || (int64_t)v > smax
+						    : v < umin || v > umax;
+		return bad ? kfail(c, na, -ERANGE, "integer out of range", kp) : 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* validate_nla(): one attribute of a parsed level against its entry. */
+static int kvalidate_nla(struct vctx *c, const struct nlattr *na, const struct emnl_kpolicy *kp,
+			 unsigned depth)
+{
+	size_t attrlen = na->nla_len - NLA_HDRLEN;
+	const uint8_t *data = (const uint8_t *)na + NLA_HDRLEN;
+	unsigned int w = kp_width(kp->type);
+	bool nest = kp->type == EMNL_KP_NESTED || kp->type == EMNL_KP_NESTED_ARRAY;
+
+	if (w && attrlen != w && c->strict)
+		return kfail(c, na, -EINVAL, "invalid attribute length", kp);
+	if (c->strict) {
+		if (nest && !(na->nla_type & NLA_F_NESTED))
+			return kfail(c, na, -EINVAL, "NLA_F_NESTED is missing", kp);
+		if (!nest && kp->type != EMNL_KP_UNSPEC && (na->nla_type & NLA_F_NESTED))
+			return kfail(c, na, -EINVAL, "NLA_F_NESTED not expected", kp);
+	}
+	switch (kp->type) {
+	case EMNL_KP_UNSPEC:
+		if (c->strict)
+			return kfail(c, na, -EINVAL, "Unsupported attribute", NULL);
+		return 0;
+	case EMNL_KP_FLAG:
+		return attrlen ? kfail_pol(c, na, -ERANGE, kp) : 0;
+	case EMNL_KP_UINT:
+	case EMNL_KP_SINT:
+		if (attrlen != 4 && attrlen != 8)
+			return kfail(c, na, -EINVAL, "invalid attribute length", kp);
+		break;
+	case EMNL_KP_BITFIELD32: {
+		uint32_t bf[2]; /* value, selector */
+
+		if (attrlen != sizeof(bf))
+			return kfail_pol(c, na, -ERANGE, kp);
+		memcpy(bf, data, sizeof(bf));
+		if (!kp->mask || (bf[1] & ~kp->mask) || (bf[0] & ~kp->mask) || (bf[0] & ~bf[1]))
+			return kfail_pol(c, na, -EINVAL, kp);
+		return 0;
+	}
+	case EMNL_KP_NUL_STRING: {
+		size_t minlen = kp->len && attrlen > kp->len + 1 ? kp->len + 1 : attrlen;
+
+		if (!minlen || !memchr(data, '\0', minlen))
+			return kfail_pol(c, na, -EINVAL, kp);
+		if (kp->len) {
+			size_t n = data[attrlen - 1] == '\0' ? attrlen - 1 : attrlen;
+
+			if (n > kp->len)
+				return kfail_pol(c, na, -ERANGE, kp);
+		}
+		return 0;
+	}
+	case EMNL_KP_BINARY:
+		return kp->len && attrlen > kp->len ? kfail_pol(c, na, -ERANGE, kp) : 0;
+	case EMNL_KP_NESTED:
+	case EMNL_KP_NESTED_ARRAY:
+		if (!attrlen)
+			return 0;
+		if (attrlen < NLA_HDRLEN)
+			return kfail_pol(c, na, -ERANGE, kp);
+		if (!kp->has_nested)
+			return 0;
+		if (kp->type == EMNL_KP_NESTED)
+			return kparse(c, data, attrlen, &kp->nested, depth + 1, false);
+		return kvalidate_array(c, data, attrlen, kp, depth);
+	default:
+		if (attrlen < w)
+			return kfail_pol(c, na, -ERANGE, kp); /* liberal: too short */
+		break;
+	}
+	return kcheck_int(c, na, kp);
+}
+
+/* __nla_validate_parse(): one level of attributes against table @pol. */
+static int kparse(struct vctx *c, const uint8_t *p, size_t len, const struct emnl_policy *pol,
+		  unsigned depth, bool top)
+{
+	long rem = (long)len;
+	const struct nlattr *na = (const void *)p;
+
+	if (depth >= EMNL_MAX_NEST_DEPTH)
+		return emnl_error_set(c->e, -EINVAL, "allowed policy recursion depth exceeded");
+	for (; rem >= NLA_HDRLEN && na->nla_len >= NLA_HDRLEN && na->nla_len <= rem;
+	     rem -= NLA_ALIGN(na->nla_len), na = (const void *)((const uint8_t *)na + NLA_ALIGN(na->nla_len))) {
+		uint16_t type = na->nla_type & NLA_TYPE_MASK;
+		struct emnl_kpolicy kp;
+		int err;
+
+		if (!emnl_kpolicy(pol, type, &kp)) {
+			if (c->strict)
+				return kfail(c, na, -EINVAL, "Unknown attribute type", NULL);
+			continue;
+		}
+		err = kvalidate_nla(c, na, &kp, depth);
+		if (err)
+			return err;
+		if (top && type < c->n_tb && (c->last_wins || !c->tb[type]))
+			c->tb[type] = na;
+	}
+	if (rem > 0) {
+		/* A warning when liberal: the message stays, the parse goes on. */
+		emnl_error_set(c->e, c->strict ? -EINVAL : 0,
+			       "bytes leftover after parsing attributes");
+		if (c->strict)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* Does the (validated) top level hold attribute @type? From the table when
  * it has room for the type, else by walking the message. */
 static bool has_attr(const struct vctx *c, const struct nlmsghdr *nlh, uint16_t type)
@@ -301,7 +535,7 @@ static const struct emnl_msg_spec *direction(const struct emnl_spec *spec,
 	return m;
 }
 
-/* emnl_validate - strict check of one message. */
+/* emnl_validate - check one message. */
 int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size_t len,
 		  bool reply, const uint16_t *required, size_t n_required,
 		  struct emnl_msg_info *info, struct emnl_error *e)
@@ -309,11 +543,14 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 	/* Without a caller's table, a small one of our own answers the
 	 * required-attribute check. */
 	const struct nlattr *own[16];
-	struct vctx c = {.base = (const uint8_t *)nlh, .e = e, .tb = own, .n_tb = 16};
+	struct vctx c = {.base = (const uint8_t *)nlh, .e = e, .tb = own, .n_tb = 16,
+			 .strict = true};
 	const struct emnl_msg_spec *m;
 	const struct genlmsghdr *g;
 	const struct emnl_op *op = NULL;
 	size_t hl = MNL_NLMSG_HDRLEN + EMNL_GENL_HDRLEN;
+	unsigned int resv_start_op = 0;
+	bool dump;
 	int err;
 
 	emnl_error_clear(e);
@@ -321,11 +558,13 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 		info->op = NULL;
 		info->msg = NULL;
 		info->dump = false;
+		info->parsed = false;
 		if (info->attrs) {
 			c.tb = info->attrs;
 			c.n_tb = info->n_attrs;
 		}
 		c.last_wins = info->last_wins;
+		resv_start_op = info->resv_start_op;
 	}
 	memset(c.tb, 0, c.n_tb * sizeof(c.tb[0]));
 	if (len < sizeof(*nlh))
@@ -334,24 +573,40 @@ int emnl_validate(const struct emnl_spec *spec, const struct nlmsghdr *nlh, size
 	if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
 		return emnl_error_set(e, -EINVAL, "bad nlmsg_len %u (%zu bytes received)",
 				      nlh->nlmsg_len, len);
+	/* genl_family_rcv_msg(): a bare -EINVAL; the message is emkit's. */
 	if (nlh->nlmsg_len < hl)
 		return emnl_error_set(e, -EINVAL,
 				      "message of %u bytes is too short for the genetlink header",
 				      nlh->nlmsg_len);
+	dump = !reply && (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	g = mnl_nlmsg_get_payload(nlh);
-	if (g->reserved)
-		return emnl_error_set(e, -EINVAL, "reserved field of the genetlink header is %u, not 0",
-				      g->reserved);
+	if (g->reserved && g->cmd >= resv_start_op)
+		return emnl_error_set(e, -EINVAL, "genlmsghdr.reserved field is not 0");
 	m = direction(spec, nlh, g->cmd, reply, &op, e);
 	if (info) {
 		info->op = op;
 		info->msg = m;
-		info->dump = !reply && (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+		info->dump = dump;
 	}
 	if (!m)
 		return e ? e->err : -EOPNOTSUPP;
-	err = check_list(&c, (const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, op->set, NULL,
-			 m, 0);
+	if (reply) {
+		err = check_list(&c, (const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, op->set, NULL,
+				 m, 0);
+	} else {
+		/* genl_family_rcv_msg_attrs_parse(): only an op with a policy
+		 * parses its request, liberally if it says so. */
+		struct emnl_policy pol;
+
+		err = 0;
+		if (emnl_request_policy(op, dump, &pol)) {
+			c.strict = !(op->dont_validate & (dump ? EMNL_DONT_VALIDATE_DUMP_STRICT
+							       : EMNL_DONT_VALIDATE_STRICT));
+			err = kparse(&c, (const uint8_t *)nlh + hl, nlh->nlmsg_len - hl, &pol, 0, true);
+			if (info)
+				info->parsed = true;
+		}
+	}
 	if (err)
 		return err;
 	for (size_t i = 0; i < n_required; i++) {

@@ -6,13 +6,14 @@
 # answer, read directly with `emctl nl --socket`); the ids handed out against
 # the kernel's own list (`genl ctrl list` without the library).
 #
-# usage: genl.sh EMD EMCTL SPEC_DIR [--strict]
-#   --strict  also the checks that need emd behaviour still to come (issue 11,
-#             item 3): `genl ctrl policy name dev-energymodel` (CTRL_CMD_GETPOLICY).
+# `genl ctrl policy name dev-energymodel` (CTRL_CMD_GETPOLICY) prints the
+# policies the kernel's YNL code would give the family (em_netlink_autogen.c:
+# perf-domain-id, NLA_U32, in each do request; the dump has none).
+#
+# usage: genl.sh EMD EMCTL SPEC_DIR
 EMD="$1"
 EMCTL="$2"
 SPECS="$3"
-STRICT="${4:-}"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/emkit-genl.XXXXXX")
 S="$tmp/emd.sock"
 n=0
@@ -37,7 +38,7 @@ pre() { run "$EMCTL" exec --socket "$S" -- "$@"; }
 
 command -v genl >/dev/null || { echo "1..0 # SKIP iproute2's genl is not installed"; exit 0; }
 
-if [ "$STRICT" = --strict ]; then echo "1..12"; else echo "1..11"; fi
+echo "1..13"
 # shellcheck disable=SC2046
 "$EMD" --default --socket "$S" $([ "$(id -u)" -eq 0 ] && echo --allow-root) 2>"$tmp/emd.log" &
 emd_pid=$!
@@ -150,14 +151,24 @@ for cmd in "dump --json" "table 1 --json" "show"; do
 	fi
 done
 
-# 12 (--strict): CTRL_CMD_GETPOLICY, which emd does not answer yet.
-if [ "$STRICT" = --strict ]; then
-	pre genl ctrl policy name dev-energymodel
-	if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "op 1 policies:" "$tmp/out" &&
-		grep -q "op 2 policies:" "$tmp/out" && grep -q "type=U32" "$tmp/out"; then
-		ok "genl ctrl policy name dev-energymodel"
-	else
-		not_ok "genl ctrl policy name dev-energymodel (exit $rc)"
-	fi
+# 12: CTRL_CMD_GETPOLICY: one line per op with a policy, one per attribute,
+# the family's id the one handed out (genl prints what ctrl_dumppolicy() sent).
+pre genl ctrl policy name dev-energymodel
+printf '\tID: %s  op 1 policies: do=0\n\tID: %s  op 2 policies: do=1\n' "$id" "$id" >"$tmp/want"
+printf '\tID: %s  policy[0]:attr[2]: type=U32 range:[0,4294967295]\n' "$id" >>"$tmp/want"
+printf '\tID: %s  policy[1]:attr[1]: type=U32 range:[0,4294967295]\n' "$id" >>"$tmp/want"
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && cmp -s "$tmp/out" "$tmp/want"; then
+	ok "genl ctrl policy name dev-energymodel: each do's perf-domain-id, a u32"
+else
+	sed 's/^/# want: /' "$tmp/want"
+	not_ok "genl ctrl policy name dev-energymodel (exit $rc)"
+fi
+# 13: by the id handed out, the same
+cp "$tmp/out" "$tmp/policy.out"
+pre genl ctrl policy id "$id"
+if [ $rc -eq 0 ] && cmp -s "$tmp/out" "$tmp/policy.out"; then
+	ok "genl ctrl policy id $id: the same policies"
+else
+	not_ok "genl ctrl policy id $id (exit $rc)"
 fi
 [ $fails -eq 0 ]

@@ -4,19 +4,15 @@
 # a get-perf-domains dump of 1,000 domains arrives whole, every id once, each
 # domain as `emctl dump --json` reads it from emd directly.
 #
-# emd runs with --dump-packet-size 4096: a 4 KiB reader cannot take emd's
-# default 32 KiB dump packets (mnl_socket_recvfrom() fails with ENOSPC on a
-# truncated datagram), and sizing dump packets as the kernel does
-# (netlink_dump(): NLMSG_GOODSIZE, then what the reader has shown it can take)
-# is emd's work still to come (issue 11, item 3).
+# emd runs with its defaults: it sizes dump packets as the kernel's
+# netlink_dump() does, within what the reader's receives have shown (the
+# library announces them), so a 4 KiB reader is never cut short
+# (mnl_socket_recvfrom() would fail with ENOSPC on a truncated datagram).
 #
-# usage: libmnl.sh EMD EMCTL MNL_DUMP [--strict]
-#   --strict  emd with its default packet size (what the kernel-sized dump
-#             packets of item 3 must pass)
+# usage: libmnl.sh EMD EMCTL MNL_DUMP
 EMD="$1"
 EMCTL="$2"
 MNL_DUMP="$3"
-STRICT="${4:-}"
 N=1000
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/emkit-libmnl.XXXXXX")
 S="$tmp/emd.sock"
@@ -43,10 +39,8 @@ echo "1..3"
 	echo "  - { name: big, cpus: [4, 5], capacity: 1024, flags: [microwatts, skip-inefficiencies], states: [{ frequency: 900000, power: 400000 }] }"
 } >"$tmp/model.yaml"
 
-size="--dump-packet-size 4096"
-[ "$STRICT" = --strict ] && size=""
-# shellcheck disable=SC2046,SC2086
-"$EMD" --socket "$S" --model "$tmp/model.yaml" --no-watch $size \
+# shellcheck disable=SC2046
+"$EMD" --socket "$S" --model "$tmp/model.yaml" --no-watch \
 	$([ "$(id -u)" -eq 0 ] && echo --allow-root) 2>"$tmp/emd.log" &
 emd_pid=$!
 i=0

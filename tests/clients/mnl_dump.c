@@ -20,7 +20,8 @@
 
 static uint16_t family;
 static unsigned char seen[MAX_IDS];
-static unsigned int domains, repeated;
+static unsigned int domains, repeated, datagrams;
+static size_t largest;
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -90,6 +91,9 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, const 
 				strerror(errno));
 			return -1;
 		}
+		datagrams++;
+		if ((size_t)n > largest)
+			largest = (size_t)n;
 		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, NULL);
 	} while (ret > 0); /* until the ack, NLMSG_DONE or an error */
 	if (ret < 0) {
@@ -129,10 +133,13 @@ int main(void)
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->cmd = 1; /* get-perf-domains */
 	g->version = 1;
+	datagrams = 0;
+	largest = 0;
 	if (talk(nl, nlh, domain_cb, "get-perf-domains dump"))
 		return 1;
 	mnl_socket_close(nl);
-	fprintf(stderr, "mnl_dump: %u domains, %u repeated, with %zu-byte buffers\n", domains,
-		repeated, (size_t)MNL_SOCKET_BUFFER_SIZE);
+	fprintf(stderr, "mnl_dump: %u domains, %u repeated, in %u datagrams of at most %zu bytes, "
+		"with %zu-byte buffers\n", domains, repeated, datagrams, largest,
+		(size_t)MNL_SOCKET_BUFFER_SIZE);
 	return repeated ? 1 : 0;
 }

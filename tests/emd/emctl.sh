@@ -174,6 +174,8 @@ check "estimate on emd's model (--socket implies --netlink)" 0 "$EMCTL" -s "$S" 
 has "$tmp/out" "EAS total energy 2201800" "estimate on emd's model: the default's EAS total"
 
 # ---- failures -----------------------------------------------------------------------
+# emd answers an unknown id with the fixed 6.19 kernel's -EINVAL and a message
+# of its own, which emctl prints.
 check "get 7 fails with 1" 1 "$EMCTL" get 7 --socket "$S"
 same "$tmp/err" "emctl get: no performance domain with id 7" "get 7: the error says so"
 check "table 7 fails with 1" 1 "$EMCTL" table 7 --socket "$S"

@@ -236,6 +236,17 @@ struct nlmsghdr *req_begin(void *buf, uint16_t type, uint16_t flags, uint32_t se
 	return nlh;
 }
 
+/* send_recv_len - tell emd our receive buffer is @len bytes (RECV_LEN). */
+void send_recv_len(int fd, uint32_t len)
+{
+	uint64_t buf[8];
+	struct nlmsghdr *nlh = req_begin(buf, EMD_CTRL_ID, NLM_F_REQUEST, 0,
+					 EMNL_SEQPACKET_CMD_RECV_LEN, 1);
+
+	mnl_attr_put_u32(nlh, EMNL_SEQPACKET_ATTR_LEN, len);
+	send_pkt(fd, nlh, nlh->nlmsg_len);
+}
+
 /* parse_error - the NLMSG_ERROR at @buf, which must be the packet's only message. */
 struct emnl_error parse_error(const void *buf, size_t len)
 {

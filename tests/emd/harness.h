@@ -55,6 +55,9 @@ size_t recv_pkt(int fd, void *buf, size_t size);
 /* True if a packet is waiting right now. */
 bool pkt_waiting(int fd);
 
+/* Tell emd the reader calls recvmsg() with @len bytes (RECV_LEN, no answer). */
+void send_recv_len(int fd, uint32_t len);
+
 /* Start a request: nlmsghdr + genlmsghdr in @buf. */
 struct nlmsghdr *req_begin(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
 			   uint8_t version);

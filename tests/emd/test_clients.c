@@ -77,7 +77,7 @@ static void test_200_clients(void **state)
 	for (int i = 0; i < N; i++) {
 		size_t n = recv_pkt(fd[i], buf, sizeof(buf));
 
-		expect_error(buf, n, 2000 + (uint32_t)i, -ENOENT, "no performance domain with id 7");
+		expect_error(buf, n, 2000 + (uint32_t)i, -EINVAL, "no performance domain with id 7");
 	}
 	for (int i = 0; i < N; i++)
 		close(fd[i]);

@@ -11,8 +11,9 @@
  *                      well-formed (fuzz/replycheck.c) and the sentinel must
  *                      be answered, so emd is shown to survive and to keep
  *                      answering. Then the syzkaller case (get-perf-domains
- *                      do with an id that does not exist) must get -ENOENT
- *                      with a message and the attribute's offset, a missing
+ *                      do with an id that does not exist) must get -EINVAL
+ *                      (the fixed kernel's errno) with a message and the
+ *                      attribute's offset, a missing
  *                      id -EINVAL with MISS_TYPE, and a dump must still work.
  *   dump SOCK          dump every domain; print how many.
  *   dump-stall SOCK    start a dump with a small receive buffer, read one
@@ -150,13 +151,13 @@ static int check_get_errors(int fd)
 		printf("syzkaller case: no parsable NLMSG_ERROR (%zd)\n", n);
 		return -1;
 	}
-	if (e.err != -ENOENT || !e.msg[0] || !e.has_offset ||
+	if (e.err != -EINVAL || !e.msg[0] || !e.has_offset ||
 	    e.offset != NLMSG_HDRLEN + GENL_HDRLEN) {
-		printf("syzkaller case: got err %d msg '%s' offset %s%u, want -ENOENT, a message, "
+		printf("syzkaller case: got err %d msg '%s' offset %s%u, want -EINVAL, a message, "
 		       "offset 20\n", e.err, e.msg, e.has_offset ? "" : "none ", e.offset);
 		return -1;
 	}
-	printf("syzkaller case: -ENOENT '%s' at offset %u\n", e.msg, e.offset);
+	printf("syzkaller case: -EINVAL '%s' at offset %u\n", e.msg, e.offset);
 	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN; /* now without the id */
 	nlh->nlmsg_seq = 78;
 	n = ask(fd, req, nlh->nlmsg_len, reply, sizeof(reply));

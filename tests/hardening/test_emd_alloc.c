@@ -150,7 +150,7 @@ static int step(int fd, struct rc_ctx *rc, const uint8_t *req, size_t len, uint3
 				if (err == -ENOMEM)
 					o->enomem++;
 				if (nlh->nlmsg_seq == seq)
-					return err == 0 || err == -ENOENT ? (o->answers++, 0) : err;
+					return err == 0 || err == -EINVAL ? (o->answers++, 0) : err;
 			} else if (nlh->nlmsg_type == NLMSG_DONE && dump && nlh->nlmsg_seq == seq) {
 				o->answers++;
 				return 0;

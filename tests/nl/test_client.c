@@ -585,7 +585,7 @@ static void test_seqpacket_resolve_dump_do(void **state)
 	assert_int_equal(emnl_attrs_add_uint(req, "perf-domain-id", 0), 0);
 	assert_int_equal(emnl_attrs_add_uint(req, "flags", 1), 0);
 	assert_int_equal(emnl_do(sk, &fam, op, req, &reply, &e), -EINVAL);
-	assert_string_equal(e.msg, "attribute 'flags' is not expected here");
+	assert_string_equal(e.msg, "Unknown attribute type"); /* flags: type 3, maxattr 2 */
 	assert_int_equal(e.offset, 28);
 	emnl_attrs_free(req);
 
@@ -594,6 +594,77 @@ static void test_seqpacket_resolve_dump_do(void **state)
 			 -EOPNOTSUPP);
 	emnl_family_release(&fam);
 	peer_stop(&p, sk);
+	/* The resolve's receive (a 32 KiB buffer) was announced once, before the
+	 * next request, as the kernel's max_recvmsg_len: SKB_WITH_OVERHEAD(32768). */
+	assert_int_equal(p.n_recv_lens, 1);
+	assert_int_equal(p.recv_lens[0], EMNL_DUMP_MAX_RECVMSG_LEN);
+}
+
+/* A reader with a 4 KiB buffer announces 4096 (netlink_recvmsg() records
+ * the length passed, not the datagram's), and a larger buffer later raises
+ * it: max_recvmsg_len only grows. */
+static void test_seqpacket_recv_len(void **state)
+{
+	struct fake_peer p;
+	struct emnl_sock *sk = peer_start(&p);
+	struct emnl_family fam;
+	struct emnl_error e;
+
+	(void)state;
+	assert_int_equal(emnl_sock_set_rcvbuf_len(sk, 4096), 0);
+	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
+	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, NULL, NULL,
+				   &e), 0);
+	assert_int_equal(emnl_sock_set_rcvbuf_len(sk, 8192), 0);
+	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, NULL, NULL,
+				   &e), 0);
+	assert_int_equal(emnl_sock_set_rcvbuf_len(sk, 4096), 0);
+	assert_int_equal(emnl_dump(sk, &fam, emnl_spec_op(em, "get-perf-domains"), NULL, NULL, NULL,
+				   &e), 0);
+	emnl_family_release(&fam);
+	peer_stop(&p, sk);
+	assert_int_equal(p.n_recv_lens, 2);
+	assert_int_equal(p.recv_lens[0], 4096);
+	assert_int_equal(p.recv_lens[1], 8192);
+}
+
+/* A seqpacket server's overrun notice is the kernel's ENOBUFS: one failed
+ * emnl_recv_notification() (with the server's text), then events again. */
+static void test_seqpacket_overrun(void **state)
+{
+	struct nlmsghdr overrun = {.nlmsg_len = sizeof(overrun), .nlmsg_type = NLMSG_OVERRUN};
+	struct emnl_error notice, e;
+	struct emnl_family fam = {.spec = em, .id = PEER_FAMILY};
+	uint8_t buf[512] MSGALIGN;
+	struct seen got = {0};
+	int sv[2], n;
+	struct emnl_sock *sk;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	sk = emnl_sock_open_fd(sv[0], &e);
+	assert_non_null(sk);
+	emnl_error_set(&notice, -ENOBUFS, "event queue full: %d events dropped", 3);
+	n = emnl_extack_put(buf, sizeof(buf), &overrun, &notice, true, true);
+	assert_true(n > 0);
+	assert_int_equal(send(sv[1], buf, (size_t)n, 0), n);
+	{
+		uint8_t ev[64] MSGALIGN;
+		struct emnl_writer w;
+
+		emnl_writer_init(&w, ev, sizeof(ev), EMNL_PAD_NEVER);
+		emnl_msg_begin_genl(&w, PEER_FAMILY, 0, 0, 0, 5, 1); /* perf-domain-deleted */
+		emnl_put_u32(&w, 1, 4);
+		n = emnl_msg_end(&w);
+		assert_int_equal(send(sv[1], ev, (size_t)n, 0), n);
+	}
+	assert_int_equal(emnl_recv_notification(sk, &fam, 1000, collect, &got, &e), -ENOBUFS);
+	assert_string_equal(e.msg, "events were lost: event queue full: 3 events dropped");
+	assert_int_equal(emnl_recv_notification(sk, &fam, 1000, collect, &got, &e), 1);
+	assert_int_equal(got.ids[0], 4);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 0, collect, &got, &e), 0);
+	emnl_sock_close(sk);
+	close(sv[1]);
 }
 
 static void test_seqpacket_notifications(void **state)
@@ -701,6 +772,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_notifications),
 		cmocka_unit_test(test_seqpacket_resolve_dump_do),
 		cmocka_unit_test(test_seqpacket_notifications),
+		cmocka_unit_test(test_seqpacket_recv_len),
+		cmocka_unit_test(test_seqpacket_overrun),
 		cmocka_unit_test(test_seqpacket_by_path),
 		cmocka_unit_test(test_seqpacket_peer_gone),
 	};

@@ -108,7 +108,10 @@ static struct seed *seeds(size_t *n)
 	make_seed(&s[4], "nlctrl policy", ctrl, "ctrl-attrs", true, NLM_F_MULTI, 10, EMNL_PAD_ALIGN8,
 		  "{\"family-id\": 16, \"policy\": {\"policy-id\": 0, \"attr-id\": 2,"
 		  " \"type\": \"nul-string\", \"max-length\": 15, \"min-value-s\": -5, \"mask\": 7}}");
-	make_seed(&s[5], "every type", every, "all", false, NLM_F_REQUEST, 9, EMNL_PAD_ALIGN8,
+	/* A request carries no pad attribute: the kernel's policy has no entry
+	 * for one (YNL's TypePad has no attr_policy), so strict parsing refuses
+	 * it as "Unsupported attribute". */
+	make_seed(&s[5], "every type", every, "all", false, NLM_F_REQUEST, 9, EMNL_PAD_NEVER,
 		  "{\"a-u8\": 255, \"a-u16\": 4660, \"a-u32\": \"blue\", \"a-u64\": 12,"
 		  " \"a-s8\": -128, \"a-s64\": -5, \"a-uint\": 8589934592, \"a-sint\": -7,"
 		  " \"a-str\": \"hello\", \"a-bin\": \"00ff10\", \"a-flag\": true,"
@@ -177,6 +180,13 @@ static void check_error_round_trip(const struct nlmsghdr *req, const struct emnl
 	if (e->has_offset)
 		assert_int_equal(back.offset, e->offset);
 	assert_int_equal(back.has_miss_type, e->has_miss_type);
+	assert_int_equal(back.has_policy, e->has_policy && e->err);
+	if (back.has_policy) {
+		assert_int_equal(back.policy.type, e->policy.type);
+		assert_int_equal(back.policy.has, e->policy.has);
+		assert_int_equal(back.policy.max_u, e->policy.max_u);
+		assert_int_equal(back.policy.max_len, e->policy.max_len);
+	}
 }
 
 static void test_mutations(void **state)
@@ -208,9 +218,17 @@ static void test_mutations(void **state)
 			int n;
 
 			accepted++;
-			/* Accepted ⇒ decodes, and re-encodes to the same values. */
-			if (emnl_decode(nlh, sd->set, &h, &dec, &e))
-				fail_msg("%s: accepted but not decoded: %s", sd->what, e.msg);
+			/* Accepted ⇒ decodes, and re-encodes to the same values. A
+			 * request is accepted as the kernel accepts it, whose policy
+			 * does not look inside arrays of numbers or nest-type-value
+			 * nests (no nested policy): such a request may not decode. */
+			if (emnl_decode(nlh, sd->set, &h, &dec, &e)) {
+				if (sd->reply)
+					fail_msg("%s: accepted but not decoded: %s", sd->what,
+						 e.msg);
+				free(msg);
+				continue;
+			}
 			n = emnl_encode(again, sizeof(again), NULL, &h, dec, sd->pad);
 			assert_true(n > 0);
 			assert_int_equal(emnl_decode((struct nlmsghdr *)again, sd->set, NULL, &dec2, &e), 0);
@@ -224,7 +242,7 @@ static void test_mutations(void **state)
 		} else {
 			rejected++;
 			assert_int_equal(v, e.err);
-			assert_true(v == -EINVAL || v == -EOPNOTSUPP);
+			assert_true(v == -EINVAL || v == -EOPNOTSUPP || v == -ERANGE);
 			assert_true(e.msg[0] != '\0');
 			if (e.has_offset) {
 				assert_true(e.offset >= 20);
