@@ -706,10 +706,33 @@ unsigned int em_capacity_from_dmips(unsigned int dmips_mhz, unsigned long fmax_k
  * Load a model file: YAML, or JSON (by content: a file whose first non-blank
  * character is '{' is strict JSON). Every domain is validated as em_pd_register would.
  * Errors: "FILE:LINE: FIELD: problem". Returns 0, -ENOENT/-EACCES... (open),
- * -EINVAL (syntax, type, semantics), -ERANGE, -EEXIST (a domain name or a CPU
- * given to two domains), -ENOMEM.
+ * -EINVAL (syntax, type, semantics; not a regular file), -EISDIR, -ERANGE, -EEXIST
+ * (a domain name or a CPU given to two domains), -EAGAIN (the file changed while it
+ * was read), -EFBIG (above 64 MiB), -ENOMEM. YAML aliases (*name) are refused.
  */
 int em_model_load_file(struct em_model *m, const char *path, struct em_error *err);
+/*
+ * A domain of a model file, as em_model_read_file() hands it over: read and checked
+ * as em_pd_desc_validate() checks one domain, valid for the call. The callback may
+ * keep d->states and d->state_line (and must then set them to NULL). It returns 0 to
+ * go on, or a negative errno with err filled to stop: the reader then returns it,
+ * the message prefixed with the file and the domain's line ("FILE:LINE: ").
+ */
+typedef int (*em_model_domain_fn)(void *ctx, struct em_model_domain *d, struct em_error *err);
+/*
+ * Read a model file domain by domain, in file order, without holding the whole model
+ * (em_model_load_file() collects the domains; emd stages each into a batch as it
+ * comes). Checks across domains (unique names and CPUs) are the caller's: a batch
+ * makes them. The file is opened without blocking and must be a regular file: a FIFO,
+ * socket or device is refused (-EINVAL), a directory too (-EISDIR), never waited on.
+ * A file that changed while it was read (size, modification or change time, inode,
+ * or fewer bytes read than it holds — someone rewriting it in place) is refused with
+ * -EAGAIN after the domains were handed over: the caller must drop them and read
+ * the file again once it has settled. Files above 64 MiB: -EFBIG. Other errors as
+ * em_model_load_file().
+ */
+int em_model_read_file(const char *path, em_model_domain_fn domain, void *ctx,
+		       struct em_error *err);
 /* As em_model_load_file() from a buffer; name is used in messages. */
 int em_model_load_buffer(struct em_model *m, const char *name, const char *buf, size_t len,
 			 struct em_error *err);
