@@ -770,11 +770,10 @@ static bool refuse_with_spare(struct emd_transport *t)
 		return false;
 	close(t->spare_fd);
 	fd = accept4(t->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		refused(t, fd, "out of file descriptors"); /* closes it: room for the spare */
 	t->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	refused(t, fd, "out of file descriptors");
-	return t->spare_fd >= 0;
+	return fd >= 0 && t->spare_fd >= 0;
 }
 
 /* Take pending connections (ACCEPT_BUDGET per turn). */
