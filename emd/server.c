@@ -469,12 +469,14 @@ static void handle_signals(struct emd *d)
 		case SIGUSR2: {
 			struct emd_transport_stats ts;
 
-			emd_hooks_report();
+			/* Logged before the report, which ends with STATUS= to the
+			 * service manager: whoever waits for that finds both. */
 			emd_transport_stats(d->transport, &ts);
 			emd_log("clients %u, queued %zu bytes, event log %zu packets / %zu bytes, "
 				"%llu clients refused, %llu reloads",
 				ts.clients, ts.queued_bytes, ts.log_packets, ts.log_bytes,
 				(unsigned long long)ts.refused, (unsigned long long)d->reloads);
+			emd_hooks_report();
 			break;
 		}
 		default:
