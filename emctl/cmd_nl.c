@@ -1,14 +1,14 @@
 /*
  * `emctl nl`: a generic netlink client driven by a YNL spec. It loads the
  * spec, resolves the family through the controller (the kernel's, or emd's
- * over --socket), turns --json into a request, sends a do or a dump, and
+ * over --socket), turns --request into a request, sends a do or a dump, and
  * prints the replies as JSON in the shape of the kernel's `ynl --output-json`
  * (one object for a do, a list for a dump, one object per line with "name"
  * and "msg" for notifications). A failed request prints the peer's decoded
- * extended ack on stderr and exits 1; a wrong command line exits 2.
+ * extended ack on stderr and exits 1; a peer that cannot be reached or has
+ * no such family exits 3; a wrong command line exits 2.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,109 +21,21 @@
 #include "emctl.h"
 #include "emkit/nl.h"
 
-static void usage(FILE *out)
+/* Options that need one another. */
+static int check_args(const struct emctl_args *a)
 {
-	fprintf(out,
-		"usage: emctl nl --spec FILE (--do OP | --dump OP) [--json JSON]\n"
-		"                [--subscribe GROUP --duration S [--count N]] [--socket PATH]\n"
-		"       emctl nl --spec FILE --subscribe GROUP --duration S [--count N] [--socket PATH]\n"
-		"\n"
-		"Send a request of the generic netlink family that the YNL spec FILE\n"
-		"describes and print the replies as JSON.\n"
-		"\n"
-		"  --spec FILE         YNL spec of the family (e.g. spec/nlctrl.yaml)\n"
-		"  --do OP             send OP's do request, print its reply (an object)\n"
-		"  --dump OP           send OP's dump request, print every reply (a list)\n"
-		"  --json JSON         request attributes, e.g. '{\"perf-domain-id\": 0}'\n"
-		"  --subscribe GROUP   join multicast GROUP and print its notifications\n"
-		"  --duration S        how long to listen, in seconds (default 0: what is queued)\n"
-		"  --count N           stop after N notifications\n"
-		"  --socket PATH       talk to a server on a UNIX seqpacket socket (emd)\n"
-		"                      instead of the kernel\n"
-		"  --help              this text\n"
-		"\n"
-		"Exit status: 0 success, 1 the request failed (the error and the peer's\n"
-		"extended ack are printed), 2 the command line was wrong.\n");
-}
-
-/* Options of one invocation. */
-struct nl_args {
-	const char *spec, *do_op, *dump_op, *json, *group, *socket;
-	double duration;
-	long count; /* 0: no limit */
-};
-
-static int parse_args(int argc, char **argv, struct nl_args *a)
-{
-	static const struct option opts[] = {
-		{"spec", required_argument, NULL, 's'},
-		{"do", required_argument, NULL, 'd'},
-		{"dump", required_argument, NULL, 'D'},
-		{"json", required_argument, NULL, 'j'},
-		{"subscribe", required_argument, NULL, 'g'},
-		{"duration", required_argument, NULL, 't'},
-		{"socket", required_argument, NULL, 'u'},
-		{"count", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	char *end;
-
-	memset(a, 0, sizeof(*a));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': a->spec = optarg; break;
-		case 'd': a->do_op = optarg; break;
-		case 'D': a->dump_op = optarg; break;
-		case 'j': a->json = optarg; break;
-		case 'g': a->group = optarg; break;
-		case 'u': a->socket = optarg; break;
-		case 't':
-			a->duration = strtod(optarg, &end);
-			if (*end || a->duration < 0 || a->duration > 86400) {
-				fprintf(stderr, "emctl nl: bad --duration '%s'\n", optarg);
-				return EMCTL_EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			a->count = strtol(optarg, &end, 10);
-			if (*end || a->count < 1) {
-				fprintf(stderr, "emctl nl: bad --count '%s'\n", optarg);
-				return EMCTL_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			usage(stderr);
-			return EMCTL_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "emctl nl: unexpected argument '%s'\n", argv[optind]);
-		return EMCTL_EXIT_USAGE;
-	}
-	if (!a->spec) {
-		fprintf(stderr, "emctl nl: --spec is required\n");
-		usage(stderr);
-		return EMCTL_EXIT_USAGE;
-	}
-	if ((a->do_op && a->dump_op) || (!a->do_op && !a->dump_op && !a->group)) {
-		fprintf(stderr, "emctl nl: give one of --do or --dump (or --subscribe)\n");
-		usage(stderr);
-		return EMCTL_EXIT_USAGE;
-	}
-	if (a->count && !a->group) {
-		fprintf(stderr, "emctl nl: --count needs --subscribe\n");
-		return EMCTL_EXIT_USAGE;
-	}
-	if (a->json && !a->do_op && !a->dump_op) {
-		fprintf(stderr, "emctl nl: --json needs --do or --dump\n");
-		return EMCTL_EXIT_USAGE;
-	}
+	if (!a->spec)
+		return emctl_usage_error(a, "--spec FILE is required");
+	if (a->do_op && a->dump_op)
+		return emctl_usage_error(a, "give one of --do and --dump");
+	if (!a->do_op && !a->dump_op && !a->subscribe)
+		return emctl_usage_error(a, "give --do OP, --dump OP or --subscribe GROUP");
+	if (a->count && !a->subscribe)
+		return emctl_usage_error(a, "--count needs --subscribe");
+	if ((a->given & OPT(O_DURATION)) && !a->subscribe)
+		return emctl_usage_error(a, "--duration needs --subscribe");
+	if (a->request && !a->do_op && !a->dump_op)
+		return emctl_usage_error(a, "--request needs --do or --dump");
 	return 0;
 }
 
@@ -134,6 +46,12 @@ static int report(const char *what, const struct emnl_error *e, const struct emn
 
 	fprintf(stderr, "emctl nl: %s: %s\n", what, emnl_error_format(e, spec, line, sizeof(line)));
 	return EMCTL_EXIT_FAIL;
+}
+
+/* A reader that went away (or a full disk) ends the command with 1. */
+static bool output_failed(void)
+{
+	return fflush(stdout) == EOF || ferror(stdout);
 }
 
 /* Dump callback: collect replies in a JSON list. */
@@ -147,6 +65,7 @@ static int add_to_list(const struct nlmsghdr *nlh, struct emnl_attrs *msg, void 
 struct notify_ctx {
 	const struct emnl_spec *spec;
 	long printed;
+	bool out_failed;
 };
 
 /* Notification callback: one line {"name": ..., "msg": {...}} each. */
@@ -160,10 +79,13 @@ static int print_notification(const struct nlmsghdr *nlh, struct emnl_attrs *msg
 	json_object_object_add(o, "name", op ? json_object_new_string(op->name)
 					      : json_object_new_int(g->cmd));
 	json_object_object_add(o, "msg", emnl_to_json(msg));
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED));
-	fflush(stdout);
+	emctl_json_print(stdout, o);
 	json_object_put(o);
 	c->printed++;
+	if (output_failed()) {
+		c->out_failed = true;
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -189,6 +111,8 @@ static int listen_for(struct emnl_sock *sk, const struct emnl_family *fam, doubl
 		int n = emnl_recv_notification(sk, fam, left > 0 ? (int)left : 0, print_notification,
 					       &c, &e);
 
+		if (c.out_failed)
+			return emctl_close_output(stdout, "emctl nl", "the output");
 		if (n < 0)
 			return report("receiving notifications", &e, spec);
 		if (count && c.printed >= count)
@@ -201,7 +125,7 @@ static int listen_for(struct emnl_sock *sk, const struct emnl_family *fam, doubl
 }
 
 /* Build the request tree from --json. */
-static int make_request(const struct nl_args *a, const struct emnl_op *op,
+static int make_request(const struct emctl_args *a, const struct emnl_op *op,
 			struct emnl_attrs **req)
 {
 	struct json_tokener *tok;
@@ -210,14 +134,14 @@ static int make_request(const struct nl_args *a, const struct emnl_op *op,
 	struct emnl_error e;
 
 	*req = NULL;
-	if (!a->json)
+	if (!a->request)
 		return 0;
 	tok = json_tokener_new();
-	j = json_tokener_parse_ex(tok, a->json, (int)strlen(a->json));
+	j = json_tokener_parse_ex(tok, a->request, (int)strlen(a->request));
 	jerr = json_tokener_get_error(tok);
 	if (!j || jerr != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != strlen(a->json)) {
-		fprintf(stderr, "emctl nl: --json is not valid JSON: %s\n",
+	    json_tokener_get_parse_end(tok) != strlen(a->request)) {
+		fprintf(stderr, "emctl nl: --request is not valid JSON: %s\n",
 			j ? "trailing characters" : json_tokener_error_desc(jerr));
 		json_object_put(j);
 		json_tokener_free(tok);
@@ -230,7 +154,7 @@ static int make_request(const struct nl_args *a, const struct emnl_op *op,
 		return EMCTL_EXIT_USAGE;
 	}
 	if (emnl_from_json(j, op->set, req, &e)) {
-		fprintf(stderr, "emctl nl: --json: %s\n", e.msg);
+		fprintf(stderr, "emctl nl: --request: %s\n", e.msg);
 		json_object_put(j);
 		return EMCTL_EXIT_USAGE;
 	}
@@ -239,7 +163,7 @@ static int make_request(const struct nl_args *a, const struct emnl_op *op,
 }
 
 /* Send the do or dump and print the outcome. */
-static int run_request(const struct nl_args *a, struct emnl_sock *sk,
+static int run_request(const struct emctl_args *a, struct emnl_sock *sk,
 		       const struct emnl_family *fam, const struct emnl_spec *spec)
 {
 	const char *name = a->do_op ? a->do_op : a->dump_op;
@@ -268,7 +192,7 @@ static int run_request(const struct nl_args *a, struct emnl_sock *sk,
 		if (!rc && reply) {
 			json_object *j = emnl_to_json(reply);
 
-			printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_SPACED));
+			emctl_json_print(stdout, j);
 			json_object_put(j);
 		}
 	} else {
@@ -276,52 +200,56 @@ static int run_request(const struct nl_args *a, struct emnl_sock *sk,
 
 		rc = emnl_dump(sk, fam, op, req, add_to_list, list, &e);
 		if (!rc)
-			printf("%s\n", json_object_to_json_string_ext(list, JSON_C_TO_STRING_SPACED));
+			emctl_json_print(stdout, list);
 		json_object_put(list);
 	}
 	emnl_attrs_free(reply);
 	emnl_attrs_free(req);
 	if (rc)
 		return report(name, &e, spec);
-	fflush(stdout);
-	return EMCTL_EXIT_OK;
+	return output_failed() ? emctl_close_output(stdout, "emctl nl", "the output")
+			       : EMCTL_EXIT_OK;
 }
 
 /* emctl_cmd_nl - entry point of `emctl nl`. */
-int emctl_cmd_nl(int argc, char **argv)
+int emctl_cmd_nl(struct emctl_args *a)
 {
-	struct nl_args a;
 	struct emnl_spec *spec;
 	struct emnl_sock *sk;
 	struct emnl_family fam;
 	struct emnl_error e;
-	int rc = parse_args(argc, argv, &a);
+	char line[512];
+	int rc = check_args(a);
 
 	if (rc)
-		return rc < 0 ? EMCTL_EXIT_OK : rc;
-	spec = emnl_spec_load(a.spec, &e);
+		return rc;
+	spec = emnl_spec_load(a->spec, &e);
 	if (!spec) {
 		fprintf(stderr, "emctl nl: %s\n", e.msg);
-		return EMCTL_EXIT_USAGE;
+		return EMCTL_EXIT_FAIL;
 	}
-	sk = a.socket ? emnl_sock_open_unix(a.socket, &e) : emnl_sock_open_kernel(&e);
+	sk = a->socket ? emnl_sock_open_unix(a->socket, &e) : emnl_sock_open_kernel(&e);
 	if (!sk) {
-		rc = report("opening the socket", &e, spec);
+		fprintf(stderr, "emctl nl: cannot reach %s%s: %s\n", a->socket ? "" : "the kernel",
+			a->socket ? a->socket : "", emnl_error_format(&e, spec, line, sizeof(line)));
 		emnl_spec_free(spec);
-		return rc;
+		return EMCTL_EXIT_UNREACHABLE;
 	}
 	if (emnl_family_resolve(sk, spec, &fam, &e)) {
+		/* No such family there: the peer is not the one asked for. */
 		rc = report("resolving the family", &e, spec);
+		if (e.err == -ENOENT)
+			rc = EMCTL_EXIT_UNREACHABLE;
 		goto out;
 	}
-	if (a.group && emnl_subscribe(sk, &fam, a.group, &e)) {
+	if (a->subscribe && emnl_subscribe(sk, &fam, a->subscribe, &e)) {
 		rc = report("subscribing", &e, spec);
 		goto out_fam;
 	}
-	if (a.do_op || a.dump_op)
-		rc = run_request(&a, sk, &fam, spec);
-	if (!rc && a.group)
-		rc = listen_for(sk, &fam, a.duration, a.count, spec);
+	if (a->do_op || a->dump_op)
+		rc = run_request(a, sk, &fam, spec);
+	if (!rc && a->subscribe)
+		rc = listen_for(sk, &fam, a->duration, a->count, spec);
 out_fam:
 	emnl_family_release(&fam);
 out:

@@ -38,6 +38,13 @@ long bench_fptr(long n, int work);                /* plain function pointer */
 long bench_retpoline(long n, int work);           /* function pointer, retpoline */
 long bench_kcfi(long n, int work);                /* function pointer, kCFI-checked */
 
+/* In a shared library (shlib.c), callees in that library: */
+long bench_lib_direct(long n, int work);      /* direct call */
+long bench_lib_static_call(long n, int work); /* static_call(), key in the library */
+long bench_lib_cross(long n, int work);       /* static_call(), key in another module */
+int bench_update_lib(int which);
+size_t bench_lib_sites_direct(void);
+
 /* Retarget the static calls (to measure update latency). */
 int bench_update_tramp(int which);
 int bench_update_tramp_only(int which);

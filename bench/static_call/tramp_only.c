@@ -1,8 +1,8 @@
 /*
  * The static-call loops through the trampolines alone: this file is a shared object of
- * its own, linked without --emit-relocs (so its call sites stay on the trampolines) and
- * with -Bsymbolic (so they are direct calls, not PLT calls). Its callees live here too,
- * within a direct jump's reach of the trampolines.
+ * its own, linked without --emit-relocs (so its call sites stay on the trampolines;
+ * they are direct calls, the trampolines having protected visibility). Its callees
+ * live here too, within a direct jump's reach of the trampolines.
  */
 #include "emkit/static_call.h"
 

@@ -1,18 +1,23 @@
 /*
- * x86-64 trampoline patching.
+ * x86-64 trampoline and call-site patching.
  *
- * A trampoline is 16 bytes, 16-aligned (see the header): the word at [0,8) is the only
- * thing we rewrite, with one aligned 8-byte store, so an instruction fetch sees the
- * old word or the new one whole. [8,14) is `jmp *slot(%rip)`, the path to targets more
- * than ±2 GiB away, which reads the slot, a data word we write before the code word.
+ * A trampoline (see the header) holds, at key->tramp_off from its entry (after
+ * `endbr64` when built for IBT), an 8-byte aligned word that is the only thing we
+ * rewrite, with one aligned store, so an instruction fetch sees the old word or the
+ * new one whole: `jmp rel32` + int3 padding, or a short jump to the word after it,
+ * `jmp *slot(%rip)`, the path to targets more than ±2 GiB away, which reads the slot,
+ * a data word we write before the code word.
  *
- * A call site (`call rel32`, 5 bytes, anywhere) is rewritten the same way when its
- * rel32 lies within one aligned 8-byte word: one store of that word, its other bytes
- * unchanged. Otherwise we use the kernel's int3 protocol: make the first byte `int3`,
- * serialize every thread, write the rel32, serialize, restore the `call` opcode. A
- * thread that meets the int3 meanwhile takes SIGTRAP, and our handler does what the
- * call would have done — push the return address, continue at the trampoline, which
- * already has the new target.
+ * A call site (`call rel32`, or `jmp rel32` for a tail call, 5 bytes, anywhere) is
+ * rewritten the same way when its rel32 lies within one aligned 8-byte word: one
+ * store of that word, its other bytes unchanged. Otherwise we use the kernel's int3
+ * protocol: make the first byte `int3`, serialize every thread, write the rel32,
+ * serialize, restore the opcode. A thread that meets the int3 meanwhile takes
+ * SIGTRAP, and our handler does what the instruction would have done towards the
+ * site's first target (the trampoline, or a PLT entry that reaches it), which already
+ * has the new target; one that trapped just before the opcode came back is sent to
+ * run it again. The handler knows the sites from a small ring of the latest ones,
+ * written before each int3, so it never reads tables a dlclose may free.
  */
 #include <elf.h>
 #include <errno.h>
@@ -26,7 +31,6 @@
 #define INT3   0xcc
 #define JMP32  0xe9
 #define JMP8   0xeb
-#define RET    0xc3
 #define CALL32 0xe8
 
 static uint64_t word_of(const uint8_t b[8])
@@ -37,37 +41,32 @@ static uint64_t word_of(const uint8_t b[8])
 	return w;
 }
 
-int sc_arch_patch(struct static_call_key *key, void *func)
+size_t sc_arch_tramp_len(const struct static_call_key *key)
 {
-	uint8_t *tramp = key->tramp;
+	return key->tramp_off + 16u;
+}
+
+int sc_arch_patch(struct sc_module *m, struct static_call_key *key, uintptr_t dest)
+{
+	uintptr_t word = (uintptr_t)key->tramp + key->tramp_off;
+	int64_t rel = (int64_t)(dest - (word + 5));
 	uint8_t insn[8];
-	uint64_t *rw;
 
+	if (word & 7)
+		return -EINVAL; /* not a trampoline of ours */
 	memset(insn, INT3, sizeof(insn));
-	if (!func) {
-		insn[0] = RET;
+	if (rel >= INT32_MIN && rel <= INT32_MAX) {
+		int32_t r = (int32_t)rel;
+
+		insn[0] = JMP32;
+		memcpy(&insn[1], &r, sizeof(r));
 	} else {
-		int64_t rel = (int64_t)((intptr_t)func - (intptr_t)(tramp + 5));
-
-		if (rel >= INT32_MIN && rel <= INT32_MAX) {
-			int32_t r = (int32_t)rel;
-
-			insn[0] = JMP32;
-			memcpy(&insn[1], &r, sizeof(r));
-		} else {
-			insn[0] = JMP8; /* to tramp+8: the far path through the slot */
-			insn[1] = 8 - 2;
-		}
+		insn[0] = JMP8; /* to word+8: the far path through the slot */
+		insn[1] = 8 - 2;
 	}
-
-	rw = sc_text_alias(tramp);
-	if (!rw)
-		return -errno;
 	/* The slot first: a thread that takes the far path must find a valid target. */
-	__atomic_store_n(key->slot, func, __ATOMIC_RELEASE);
-	__atomic_store_n(rw, word_of(insn), __ATOMIC_RELEASE);
-	sc_text_publish(tramp, sizeof(insn));
-	return 0;
+	__atomic_store_n(key->slot, (void *)dest, __ATOMIC_RELEASE);
+	return sc_text_write(m, word, word_of(insn), 8);
 }
 
 /* ---- call sites ------------------------------------------------------------ */
@@ -80,12 +79,16 @@ uintptr_t sc_arch_site_of_reloc(unsigned int type, uintptr_t where)
 	return 0;
 }
 
-int sc_arch_site_target(uintptr_t site, uintptr_t *target)
+int sc_arch_site_decode(uintptr_t site, uintptr_t *target, unsigned int *kind)
 {
 	const uint8_t *p = (const uint8_t *)site;
 	int32_t rel;
 
-	if (p[0] != CALL32)
+	if (p[0] == CALL32)
+		*kind = SC_SITE_CALL;
+	else if (p[0] == JMP32)
+		*kind = SC_SITE_JUMP;
+	else
 		return -1;
 	memcpy(&rel, p + 1, sizeof(rel));
 	*target = site + 5 + (intptr_t)rel;
@@ -99,28 +102,44 @@ int sc_arch_site_reaches(uintptr_t site, uintptr_t dest)
 	return rel >= INT32_MIN && rel <= INT32_MAX;
 }
 
+/* The sites whose int3 a thread may meet: the latest ones rewritten that way. */
+#define SC_RING 64
+static struct sc_ring {
+	uintptr_t addr, home;
+	unsigned int kind;
+} sc_ring[SC_RING];
+static unsigned int sc_ring_next;
+
 static struct sigaction sc_old_trap;
 static int sc_trap_installed;
 
-/* SIGTRAP: a thread met the int3 of a site being rewritten; do the call for it. */
+/* SIGTRAP: a thread met the int3 of a site being rewritten; do the branch for it. */
 static void sc_trap(int sig, siginfo_t *info, void *ctx)
 {
 	ucontext_t *uc = ctx;
-	uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	size_t n = __atomic_load_n(&sc_sites.nr, __ATOMIC_ACQUIRE);
-	struct sc_site *t = __atomic_load_n(&sc_sites.sites, __ATOMIC_ACQUIRE);
+	uintptr_t site = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] - 1;
 
-	for (size_t i = 0; i < n; i++) {
-		uintptr_t tramp = __atomic_load_n(&t[i].tramp, __ATOMIC_ACQUIRE);
+	for (unsigned int i = 0; i < SC_RING; i++) {
+		struct sc_ring r;
 
-		if (t[i].addr == rip - 1 && tramp) {
-			uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 8;
-
-			*(uintptr_t *)sp = t[i].addr + 5;
-			uc->uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
-			uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tramp;
+		r.addr = __atomic_load_n(&sc_ring[i].addr, __ATOMIC_ACQUIRE);
+		if (r.addr != site || !r.addr)
+			continue;
+		r.home = __atomic_load_n(&sc_ring[i].home, __ATOMIC_ACQUIRE);
+		r.kind = __atomic_load_n(&sc_ring[i].kind, __ATOMIC_ACQUIRE);
+		if (*(volatile const uint8_t *)site != INT3) {
+			/* The rewrite finished while we were on our way here. */
+			uc->uc_mcontext.gregs[REG_RIP] = (greg_t)site;
 			return;
 		}
+		if (r.kind == SC_SITE_CALL) {
+			uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 8;
+
+			*(uintptr_t *)sp = site + 5;
+			uc->uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+		}
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)r.home;
+		return;
 	}
 	/* Not ours: what would have happened without us. */
 	if ((sc_old_trap.sa_flags & SA_SIGINFO) && sc_old_trap.sa_sigaction) {
@@ -151,36 +170,36 @@ static int sc_trap_install(void)
 	return 0;
 }
 
-static void store_byte(uintptr_t addr, uint8_t b)
+int sc_arch_patch_site(struct sc_module *m, const struct sc_site *s, uintptr_t dest)
 {
-	uint8_t *rw = sc_text_alias((void *)addr); /* prepared: cannot fail */
-
-	__atomic_store_n(rw, b, __ATOMIC_RELEASE);
-}
-
-void sc_arch_patch_site(uintptr_t site, uintptr_t dest)
-{
+	uintptr_t site = s->addr, word = (site + 1) & ~(uintptr_t)7;
 	int32_t rel = (int32_t)(int64_t)(dest - (site + 5));
-	uintptr_t word = (site + 1) & ~(uintptr_t)7;
+	struct sc_ring *r;
 	uint8_t bytes[8];
+	int err;
 
-	if (!memcmp((const void *)(site + 1), &rel, sizeof(rel)))
-		return;
 	if (site + 1 - word <= 4) {
-		uint64_t *rw = sc_text_alias((void *)word);
-
 		memcpy(bytes, (const void *)word, sizeof(bytes));
 		memcpy(bytes + (site + 1 - word), &rel, sizeof(rel));
-		__atomic_store_n(rw, word_of(bytes), __ATOMIC_RELEASE);
-		return;
+		return sc_text_write(m, word, word_of(bytes), 8);
 	}
-	if (sc_trap_install())
-		return; /* no handler, no int3: the site keeps its old, valid target */
+	err = sc_trap_install();
+	if (err)
+		return err;
+	r = &sc_ring[sc_ring_next++ % SC_RING];
+	__atomic_store_n(&r->addr, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->home, s->home, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->kind, s->kind, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->addr, site, __ATOMIC_RELEASE);
 	memcpy(bytes, &rel, sizeof(rel));
-	store_byte(site, 0xcc);
+	err = sc_text_write(m, site, INT3, 1);
+	if (err)
+		return err;
 	sc_sync_core();
-	for (int i = 0; i < 4; i++)
-		store_byte(site + 1 + (uintptr_t)i, bytes[i]);
+	for (int i = 0; i < 4 && !err; i++)
+		err = sc_text_write(m, site + 1 + (uintptr_t)i, bytes[i], 1);
 	sc_sync_core();
-	store_byte(site, CALL32);
+	if (!err)
+		err = sc_text_write(m, site, s->kind == SC_SITE_CALL ? CALL32 : JMP32, 1);
+	return err;
 }

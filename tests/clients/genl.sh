@@ -52,7 +52,7 @@ done
 
 # What emd serves, and what the kernel has.
 "$EMCTL" nl --spec "$SPECS/nlctrl.yaml" --do getfamily \
-	--json '{"family-name": "dev-energymodel"}' --socket "$S" >"$tmp/emd.json"
+	--request '{"family-name": "dev-energymodel"}' --socket "$S" >"$tmp/emd.json"
 genl ctrl list >"$tmp/kernel.list" 2>&1
 kernel_ids=$(sed -n 's/^[[:space:]]*ID: \(0x[0-9a-f]*\) .*/\1/p' "$tmp/kernel.list" | tr '\n' ' ')
 kernel_groups=$(sed -n 's/.*ID-\(0x[0-9a-f]*\)  name:.*/\1/p' "$tmp/kernel.list" | tr '\n' ' ')

@@ -1,5 +1,8 @@
 #!/bin/sh
-# emctl's offline model commands, end to end, as TAP.
+# emctl's model commands (model show/check/export, estimate, place,
+# frontier) on files, the embedded default and debugfs, end to end, as TAP:
+# exact text, JSON as the ynl CLI formats it, errors, exit codes, the
+# grammar (--opt=value, -m, -o -), and writes that fail.
 # Usage: emctl.sh EMCTL SRCDIR
 set -u
 EMCTL=$1
@@ -31,13 +34,43 @@ has() {
     if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$2"; fi
 }
 
-echo "1..60"
+# ynl NAME FILE: FILE is JSON exactly as Python's json.dumps prints it, which
+# is what the kernel's ynl CLI prints with --output-json.
+ynl() {
+    if python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    assert json.dumps(json.loads(line)) == line, line
+' "$2" 2>"$T/py"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$T/py"; fi
+}
+
+echo "1..90"
 
 check "model show --default" 0 "$EMCTL" model show --default
-has "show: little cluster line" "$T/out" "perf-domain 0 'little'  cpus 0-3  capacity 381  flags microwatts"
-has "show: inefficient state marked" "$T/out" "      0     408000         109      27769     2547  inefficient"
+same "show: the RK3399 in show's layout, with names and capacities" "$T/out" \
+"perf-domain 0 'little': cpus 0-3, capacity 381, flags microwatts
+  state  frequency (MHz)  performance  power (µW)  cost  flags
+      0              408          109       27769  2547  inefficient
+      1              600          161       40837  2536
+      2              816          219       58956  2692
+      3             1008          271       86247  3182
+      4             1200          322      120000  3726
+      5             1416          381      179212  4703
+
+perf-domain 1 'big': cpus 4-5, capacity 1024, flags microwatts
+  state  frequency (MHz)  performance  power (µW)   cost  flags
+      0              408          232      121075   5218  inefficient
+      1              600          341      178051   5221  inefficient
+      2              816          464      242150   5218
+      3             1008          573      336483   5872
+      4             1200          682      472188   6923
+      5             1416          805      648630   8057
+      6             1608          914      848316   9281
+      7             1800         1024     1130112  11036"
+cp "$T/out" "$T/default.txt"
 check "model show (no source = default)" 0 "$EMCTL" model show
-has "show: big cluster line" "$T/out" "perf-domain 1 'big'  cpus 4-5  capacity 1024  flags microwatts"
+if cmp -s "$T/out" "$T/default.txt"; then ok "show: no source is --default"; else not_ok "show: no source is --default"; fi
 
 check "model show --json" 0 "$EMCTL" model show --default --json
 if python3 -c '
@@ -52,6 +85,7 @@ assert s == {"performance": 232, "frequency": 408000, "power": 121075, "cost": 5
              "flags": ["perf-state-inefficient"]}
 assert d[0]["perf-state"][5]["flags"] == []
 ' "$T/out"; then ok "json: shape and spec flag names"; else not_ok "json: shape and spec flag names"; fi
+ynl "json: formatted as ynl prints (one line, Python's json.dumps)" "$T/out"
 
 check "model export --default" 0 "$EMCTL" model export --default
 cp "$T/out" "$T/rk3399.yaml"
@@ -74,10 +108,22 @@ same "check: error names file, line, domain, state" "$T/err" \
 check "model show missing file" 1 "$EMCTL" model show "$T/none.yaml"
 same "show: missing file message" "$T/err" "emctl model show: $T/none.yaml: No such file or directory"
 check "model unknown subcommand" 2 "$EMCTL" model frob
-has "model: usage message" "$T/err" "emctl model: unknown subcommand 'frob'"
+same "model: usage message" "$T/err" "emctl model: unknown subcommand 'frob'; it is one of show check export
+(see 'emctl help model')"
 check "model show two sources" 2 "$EMCTL" model show --default "$T/rk3399.yaml"
-same "show: two sources message" "$T/err" "emctl model show: $T/rk3399.yaml: give one model source only
-(try 'emctl model show --help')"
+same "show: two sources message" "$T/err" "emctl model show: give one model source only (--model FILE, FILE, --default, --debugfs DIR, or --netlink with --socket or --kernel)
+(see 'emctl help model show')"
+check "model show --model=FILE" 0 "$EMCTL" model show --model="$T/rk3399.yaml"
+if cmp -s "$T/out" "$T/default.txt"; then ok "--model=FILE: the exported default, shown as the default"; else not_ok "--model=FILE"; fi
+check "model show -m FILE" 0 "$EMCTL" model show -m "$T/rk3399.yaml"
+check "model show --model FILE FILE: two sources" 2 "$EMCTL" model show --model "$T/rk3399.yaml" "$T/rk3399.yaml"
+check "model export -o FILE" 0 "$EMCTL" model export --default -o "$T/out.yaml"
+if cmp -s "$T/out.yaml" "$T/rk3399.yaml" && [ ! -s "$T/out" ]; then ok "export -o FILE: the file, nothing on stdout"; else not_ok "export -o FILE"; fi
+check "model export --output=-" 0 "$EMCTL" model export --output=- --default
+if cmp -s "$T/out" "$T/rk3399.yaml"; then ok "export -o -: standard output"; else not_ok "export -o -"; fi
+[ ! -e ./- ] && ok "export -o -: no file named '-'" || not_ok "export -o -: a file named '-'"
+check "model check --json" 0 "$EMCTL" model check --json "$T/rk3399.yaml"
+same "check --json: file, domains, states" "$T/out" "{\"file\": \"$T/rk3399.yaml\", \"perf-domains\": 2, \"perf-states\": 14}"
 
 # Hand-computed on the RK3399: little max 200 -> 816 MHz (perf 219, cost 2692): 538400;
 # big 300 -> 600 MHz (perf 341, cost 5221): 1566300.
@@ -105,11 +151,11 @@ check "estimate --actual-cap" 0 "$EMCTL" estimate --util 0=290 --actual-cap 0=30
 has "estimate: actual cap clamps max_util" "$T/out" "  perf-domain 0 'little': max_util 300 busy_time 290 (cpu_cap 300, pd_cap 1200) -> state 4 (1200000 kHz, cost 3726): energy 1080540"
 check "estimate bad --util" 2 "$EMCTL" estimate --util 0=x
 same "estimate: usage message" "$T/err" "emctl estimate: --util: '0=x' is not a list of CPU=UTIL (CPU < 1024, UTIL 0..1024)
-(try 'emctl estimate --help')"
+(see 'emctl help estimate')"
 check "estimate trailing comma" 2 "$EMCTL" estimate --util 0=5,
 check "estimate CPU twice" 2 "$EMCTL" estimate --util 0=5,0=6
 same "estimate: twice message" "$T/err" "emctl estimate: --util: CPU 0 is given twice
-(try 'emctl estimate --help')"
+(see 'emctl help estimate')"
 check "place trailing comma" 2 "$EMCTL" place --tasks 5,
 check "estimate CPU outside the model" 1 "$EMCTL" estimate --util 7=10
 same "estimate: no-domain message" "$T/err" "emctl estimate: CPU 7 has utilization 10 but is in no performance domain"
@@ -170,7 +216,7 @@ assert p == sorted(p) and w == sorted(w) and len(set(p)) == len(p)
 ' "$T/out"; then ok "frontier --json: levels rise in performance and power"; else not_ok "frontier --json: levels rise in performance and power"; fi
 check "frontier bad --targets" 2 "$EMCTL" frontier --targets 0,50
 same "frontier: usage message" "$T/err" "emctl frontier: --targets: '0,50' is not a list of percentages (1..100)
-(try 'emctl frontier --help')"
+(see 'emctl help frontier')"
 
 mkdir -p "$T/dbg/cpu0/ps:500000" "$T/dbg/cpu0/ps:1000000"
 echo "0-1" >"$T/dbg/cpu0/cpus"; echo "0x1" >"$T/dbg/cpu0/flags"
@@ -180,15 +226,71 @@ for f in 500000:100:512 1000000:300:1024; do
     echo 0 >"$T/dbg/cpu0/ps:$fr/cost"; echo "$perf" >"$T/dbg/cpu0/ps:$fr/performance"
 done
 check "model show --debugfs" 0 "$EMCTL" model show --debugfs "$T/dbg"
-has "debugfs: domain read" "$T/out" "perf-domain 0 'cpu0'  cpus 0-1  capacity 1024  flags microwatts"
+same "debugfs: domain read" "$T/out" "perf-domain 0 'cpu0': cpus 0-1, capacity 1024, flags microwatts
+  state  frequency (MHz)  performance  power (µW)  cost  flags
+      0              500          512         100     1
+      1             1000         1024         300     2"
 
-check "--socket without --netlink" 2 "$EMCTL" model show --socket "$T/emd.sock"
-same "socket: usage message" "$T/err" "emctl model show: --socket goes with --netlink
-(try 'emctl model show --help')"
-check "--netlink with a missing spec" 1 "$EMCTL" model show --netlink "$T/none.yaml"
+check "--socket alone asks emd (none here): exit 3" 3 "$EMCTL" model show --socket "$T/emd.sock"
+same "socket: the error says so" "$T/err" "emctl model show: cannot reach emd at $T/emd.sock: No such file or directory (is emd running?)"
+check "--netlink takes no spec now: a FILE beside it is a second source" 2 "$EMCTL" model show --netlink "$T/none.yaml"
+check "--socket with --default: two sources" 2 "$EMCTL" -s "$T/emd.sock" model show --default
 
 printf '{"domains": []}\n' >"$T/empty.json"
 check "show an empty model" 0 "$EMCTL" model show "$T/empty.json"
-same "empty: says so" "$T/out" "(no performance domains)"
+same "empty: says so" "$T/out" "the model has no performance domains"
+
+# A device domain: "device" in the table, no "cpus" in the JSON (as the wire).
+cat >"$T/dev.yaml" <<'Y'
+domains:
+  - name: gpu
+    flags: [microwatts]
+    states:
+      - { frequency: 200000, power: 150000 }
+      - { frequency: 400000, power: 400000 }
+  - name: npu
+    cpus: [0]
+    capacity: 512
+    flags: [artificial]
+    states:
+      - { frequency: 100000, power: 10, cost: 50 }
+      - { frequency: 200000, power: 20, cost: 40 }
+Y
+check "model show: a device and an artificial domain" 0 "$EMCTL" model show "$T/dev.yaml"
+same "device: 'device', power in mW (whole mW); artificial: power abstract" "$T/out" \
+"perf-domain 0 'gpu': device, flags microwatts
+  state  frequency (MHz)  performance  power (mW)  cost  flags
+      0              200            0         150     0
+      1              400            0         400     0
+
+perf-domain 1 'npu': cpus 0, capacity 512, flags artificial
+  state  frequency (MHz)  performance  power (abstract)  cost  flags
+      0              100          256                10    50  inefficient
+      1              200          512                20    40"
+check "model show --json: a device" 0 "$EMCTL" -j model show "$T/dev.yaml"
+same "device: no cpus key" "$T/out" '[{"perf-domain-id": 0, "flags": ["perf-domain-microwatts"], "perf-state": [{"performance": 0, "frequency": 200000, "power": 150000, "cost": 0, "flags": []}, {"performance": 0, "frequency": 400000, "power": 400000, "cost": 0, "flags": []}]}, {"perf-domain-id": 1, "flags": ["perf-domain-artificial"], "cpus": [0], "perf-state": [{"performance": 256, "frequency": 100000, "power": 10, "cost": 50, "flags": ["perf-state-inefficient"]}, {"performance": 512, "frequency": 200000, "power": 20, "cost": 40, "flags": []}]}]'
+
+# JSON of the other commands, formatted alike.
+"$EMCTL" estimate --util 0=200,4=300 --json >"$T/est.json"
+ynl "estimate --json: formatted as ynl prints" "$T/est.json"
+"$EMCTL" place --tasks 350,100 --json >"$T/place.json"
+ynl "place --json: formatted as ynl prints" "$T/place.json"
+"$EMCTL" frontier --all --json >"$T/front.json"
+ynl "frontier --json: formatted as ynl prints" "$T/front.json"
+
+# Every write checked.
+for c in "model show" "model show --json" "model export" "model check $T/rk3399.yaml" \
+    "estimate --util 0=100" "place --tasks 100 --json" "frontier --all" "help model"; do
+    # shellcheck disable=SC2086
+    $EMCTL $c >/dev/full 2>"$T/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "^emctl [a-z ]*: writing the output: No space left on device$" "$T/err"; then
+        ok "emctl $c > /dev/full: exit 1, the reason said"
+    else not_ok "emctl $c > /dev/full: exit $rc"; sed 's/^/# /' "$T/err"; fi
+done
 
 check "--help" 0 "$EMCTL" place --help
+has "place --help: place's usage" "$T/out" "usage: emctl place [OPTIONS]"
+check "an option of another command: exit 2" 2 "$EMCTL" place --tasks 100 --util 0=1
+same "--util on place: refused" "$T/err" "emctl place: option '--util' does not apply to place
+(see 'emctl help place')"

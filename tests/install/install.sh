@@ -3,8 +3,8 @@
 # without LD_LIBRARY_PATH (meson sets it for tests; it is unset here): the
 # installed emd and emctl start and talk (their RUNPATH finds libemkit); a
 # program builds against the install the way the README says, cc app.c
-# $(pkg-config --cflags --libs emkit); the specs, units and man pages are in
-# place; meson's uninstall (what `make uninstall` runs) leaves nothing. TAP.
+# $(pkg-config --cflags --libs emkit-static-call) (the static-call demo); the
+# specs, units and man pages are in place; meson's uninstall (what `make uninstall` runs) leaves nothing. TAP.
 # Usage: install.sh BUILD_DIR SOURCE_DIR APP_SOURCE CC...
 set -u
 build=$1 src=$2 app=$3; shift 3
@@ -32,10 +32,13 @@ else
     not_ok "installed files (pc='$pc' header='$hdr' so='$lib' a='$static')"; exit 1
 fi
 
-# The staged .pc names the real prefix (say /usr/local); point it into the staging root.
+# The staged .pc files name the real prefix (say /usr/local); point them into the
+# staging root. The app is the static-call demo: its module is emkit-static-call.
 prefix=$(sed -n 's/^prefix=//p' "$pc")
 mkdir -p "$root/pc"
-sed "s|^prefix=.*|prefix=$root$prefix|" "$pc" >"$root/pc/emkit.pc"
+for f in "$(dirname "$pc")"/*.pc; do
+    sed "s|^prefix=.*|prefix=$root$prefix|" "$f" >"$root/pc/$(basename "$f")"
+done
 export PKG_CONFIG_PATH="$root/pc"
 
 specdir=$(pkg-config --variable=specdir emkit)
@@ -53,11 +56,11 @@ if [ -z "$emd" ] || [ -z "$emctl" ]; then
 else
     missing=""
     for f in lib/systemd/system/emd.service lib/systemd/system/emd.socket \
-        share/man/man8/emd.8 share/man/man1/emctl.1; do
+        share/man/man8/emd.8 share/man/man1/emctl.1 share/bash-completion/completions/emctl; do
         [ -f "$root$prefix/$f" ] || missing="$missing $f"
     done
-    if [ -z "$missing" ]; then ok "units and man pages under the prefix"
-    else not_ok "units and man pages under the prefix: missing$missing"; fi
+    if [ -z "$missing" ]; then ok "units, man pages and the bash completion under the prefix"
+    else not_ok "units, man pages and the bash completion under the prefix: missing$missing"; fi
 
     # The installed programs, as installed: no LD_LIBRARY_PATH, no ldconfig.
     sock=$root/emd.sock
@@ -70,25 +73,29 @@ else
         kill -0 "$emd_pid" 2>/dev/null || break
         i=$((i + 1)); sleep 0.05
     done
-    if "$emctl" show --socket "$sock" >"$root/show.out" 2>&1 && grep -q "perf domain 1" "$root/show.out"; then
+    if "$emctl" show --socket "$sock" >"$root/show.out" 2>&1 && grep -q "^perf-domain 1: cpus 4-5, flags microwatts$" "$root/show.out"; then
         ok "the installed emd serves and the installed emctl asks it"
     else
         not_ok "the installed emd and emctl"; sed 's/^/# /' "$root/emd.log" "$root/show.out"
     fi
     kill -TERM "$emd_pid"; wait "$emd_pid"; emd_pid=""
+    # The completion installed is the installed emctl's own.
+    if "$emctl" completion bash | cmp -s - "$root$prefix/share/bash-completion/completions/emctl"; then
+        ok "the installed bash completion is the installed emctl's (emctl completion bash)"
+    else not_ok "the installed bash completion differs from emctl completion bash"; fi
 fi
 
-flags=$(pkg-config --cflags --libs emkit)
+flags=$(pkg-config --cflags --libs emkit-static-call)
 if "$@" -o "$root/app" "$app" $flags 2>"$root/cc.log"; then
-    ok "cc app.c \$(pkg-config --cflags --libs emkit)"
+    ok "cc app.c \$(pkg-config --cflags --libs emkit-static-call)"
 else
-    not_ok "cc app.c \$(pkg-config --cflags --libs emkit): $flags"; sed 's/^/# /' "$root/cc.log"; exit 1
+    not_ok "cc app.c \$(pkg-config --cflags --libs emkit-static-call): $flags"; sed 's/^/# /' "$root/cc.log"; exit 1
 fi
 
 # A program of one's own finds libemkit as any library outside the loader's
 # path: its own RUNPATH here (for an install to /usr/local, make install runs
 # ldconfig as root instead).
-libdir=$(pkg-config --variable=libdir emkit)
+libdir=$(pkg-config --variable=libdir emkit-static-call)
 if "$@" -o "$root/app" "$app" $flags -Wl,-rpath,"$libdir" 2>"$root/cc.log" &&
     "$root/app" >"$root/app.out" 2>&1 && grep -q "kvm registered" "$root/app.out"; then
     ok "the program runs against the installed library"

@@ -16,13 +16,13 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^
 run() { "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; }
 status_is() { [ "$(cat "$T/rc")" = "$1" ]; }
 
-echo "1..15"
+echo "1..19"
 
 run "$EMCTL" nl --help
-if status_is 0 && grep -q "usage: emctl nl --spec FILE" "$T/out"; then ok "--help prints usage, exits 0"; else not_ok "--help"; fi
+if status_is 0 && grep -q "^usage: emctl nl \[OPTIONS\]$" "$T/out" && grep -q -- "--request JSON" "$T/out"; then ok "--help prints usage, exits 0"; else not_ok "--help"; fi
 
 run "$EMCTL" nl
-if status_is 2 && grep -q -- "--spec is required" "$T/err"; then ok "no arguments: usage error 2"; else not_ok "no arguments"; fi
+if status_is 2 && grep -qx -- "emctl nl: --spec FILE is required" "$T/err"; then ok "no arguments: usage error 2"; else not_ok "no arguments"; fi
 
 run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --dump getfamily
 if status_is 2; then ok "--do with --dump: usage error 2"; else not_ok "--do with --dump"; fi
@@ -49,7 +49,7 @@ assert f["mcast-groups"] == [{"1": {"name": "notify", "id": 16}}]
 assert "cmd-cap-dump" in f["ops"][0]["1"]["flags"]
 ' "$T/out" 2>"$T/err"; then ok "nlctrl entry: version, groups, op flags by name"; else not_ok "nlctrl entry shape"; fi
 
-run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "nlctrl"}'
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --request '{"family-name": "nlctrl"}'
 if status_is 0 && python3 -c '
 import json, sys
 f = json.load(open(sys.argv[1]))
@@ -57,7 +57,7 @@ assert f["family-id"] == 16 and f["family-name"] == "nlctrl", f
 ' "$T/out" 2>>"$T/err"; then ok "do getfamily nlctrl"; else not_ok "do getfamily nlctrl"; fi
 
 # Policies come as nest-type-value attributes: check the decoded shape.
-run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --dump getpolicy --json '{"family-name": "nlctrl"}'
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --dump getpolicy --request '{"family-name": "nlctrl"}'
 if status_is 0 && python3 -c '
 import json, sys
 msgs = json.load(open(sys.argv[1]))
@@ -67,29 +67,49 @@ assert name["type"] == "nul-string" and name["max-length"] == 15, name
 assert any(m.get("op-policy", {}).get("op-id") == 3 for m in msgs)
 ' "$T/out" 2>>"$T/err"; then ok "dump getpolicy: family-name is a nul-string of at most 15"; else not_ok "dump getpolicy"; fi
 
-run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "no-such-fam"}'
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --request '{"family-name": "no-such-fam"}'
 if status_is 1 && grep -q "getfamily: No such file or directory (ENOENT)" "$T/err"; then
     ok "unknown family: ENOENT, exit 1"; else not_ok "unknown family"; fi
 
 # A name longer than the kernel's limit: its own extended ack, decoded.
-run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "a-family-name-longer-than-sixteen"}'
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --request '{"family-name": "a-family-name-longer-than-sixteen"}'
 if status_is 1 && grep -qx "emctl nl: getfamily: Invalid argument (EINVAL): Attribute failed policy validation (offset 20)" "$T/err"; then
     ok "kernel extack decoded: policy failure at offset 20"; else not_ok "kernel extack"; fi
 
-run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-nam": "x"}'
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --request '{"family-nam": "x"}'
 if status_is 2 && grep -q "'family-nam' is not an attribute of 'ctrl-attrs'" "$T/err"; then
-    ok "bad --json key: usage error 2"; else not_ok "bad --json key"; fi
+    ok "bad --request key: usage error 2"; else not_ok "bad --request key"; fi
 
-run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": '
-if status_is 2 && grep -q "not valid JSON" "$T/err"; then ok "malformed --json: usage error 2"; else not_ok "malformed --json"; fi
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --request '{"family-name": '
+if status_is 2 && grep -q "not valid JSON" "$T/err"; then ok "malformed --request: usage error 2"; else not_ok "malformed --request"; fi
 
 run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --subscribe notify --duration 0
 if status_is 0 && [ ! -s "$T/out" ]; then ok "subscribe to nlctrl notify for 0 s"; else not_ok "subscribe"; fi
 
-# This kernel predates dev-energymodel (6.19): resolution fails cleanly.
+# This kernel predates dev-energymodel (6.19): resolution fails cleanly, with
+# the exit status of an unreachable peer (as emctl show --kernel).
 run "$EMCTL" nl --spec "$SPEC/dev-energymodel.yaml" --dump get-perf-domains
-if status_is 1 && grep -q "resolving the family: No such file or directory (ENOENT): no family 'dev-energymodel'" "$T/err"; then
-    ok "dev-energymodel absent from this kernel: exit 1 with the reason"; else not_ok "dev-energymodel absent"; fi
+if status_is 3 && grep -q "resolving the family: No such file or directory (ENOENT): no family 'dev-energymodel'" "$T/err"; then
+    ok "dev-energymodel absent from this kernel: exit 3 with the reason"; else not_ok "dev-energymodel absent"; fi
+
+# ynl's habit, --json JSON: here --json is the global flag (nl prints JSON
+# anyway), so the attributes are an unexpected argument, and the error says
+# where they go.
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --do getfamily --json '{"family-name": "nlctrl"}'
+if status_is 2 && grep -qF "emctl nl: unexpected argument '{\"family-name\": \"nlctrl\"}' (request attributes go in --request JSON)" "$T/err"; then
+    ok "--json JSON: the error points at --request"; else not_ok "--json JSON"; fi
+# The output is formatted as ynl prints it (Python's json.dumps), and checked.
+run "$EMCTL" --json nl --spec="$SPEC/nlctrl.yaml" --do=getfamily -r '{"family-name": "nlctrl"}'
+if status_is 0 && python3 -c '
+import json, sys
+line = open(sys.argv[1]).read().rstrip("\n")
+assert json.dumps(json.loads(line)) == line
+' "$T/out" 2>>"$T/err"; then ok "do getfamily: one line, as ynl --output-json prints"; else not_ok "ynl formatting"; fi
+"$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --dump getfamily >/dev/full 2>"$T/err"; echo $? >"$T/rc"
+if status_is 1 && grep -qx "emctl nl: writing the output: No space left on device" "$T/err"; then
+    ok "a dump to /dev/full: exit 1 with the reason"; else not_ok "dump to /dev/full"; fi
+run "$EMCTL" nl --spec "$SPEC/nlctrl.yaml" --dump getfamily --socket "$T/none.sock"
+if status_is 3; then ok "a server that is not there: exit 3"; else not_ok "unreachable server"; fi
 
 # The kernel's own notifications, in a network namespace of our own: emctl
 # subscribes to netdev's mgmt group and must print, decoded, the dev-add-ntf

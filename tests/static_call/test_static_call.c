@@ -1,17 +1,13 @@
 /*
- * The static-call test suite. The same file is built once per backend (the default
- * trampolines of the host architecture, and generic with EMKIT_STATIC_CALL_GENERIC),
- * and every build configuration runs both: gcc, ASan+UBSan, clang kCFI, aarch64 under
- * qemu-user, aarch64 kCFI.
+ * The static-call test suite: semantics, the kernel's names, CFI and BTI, live
+ * patching under load, inline call sites and tail calls; modules, fork and signals
+ * are in test_modules.c, test_fork.c and test_signals.c (see suite.h for how the
+ * suite is built: per backend, as C and C++, and as a BTI-enforced shared object).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +15,96 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include "emkit/static_call.h"
+#include "suite.h"
 #include "far.h"
+#include "lib.h"
+
+/* ---- helpers (suite.h) --------------------------------------------------------- */
+
+int run_in_child(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* cmocka catches these to report a crash; here the crash is the result. */
+		signal(SIGILL, SIG_DFL);
+		signal(SIGTRAP, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))
+		return WTERMSIG(st);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	return 0;
+}
+
+int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char link[300], target[256];
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = 0;
+			n += strstr(target, "emkit-static-call") != NULL;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int count_maps(const char *path)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[1024];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "emkit-static-call") || (path && strstr(line, path));
+	fclose(f);
+	return n;
+}
+
+uintptr_t branch_target(const void *insn)
+{
+#if defined(__x86_64__)
+	const unsigned char *p = (const unsigned char *)insn;
+	int32_t rel;
+
+	if (p[0] != 0xe8 && p[0] != 0xe9)
+		return 0;
+	memcpy(&rel, p + 1, sizeof(rel));
+	return (uintptr_t)p + 5 + (intptr_t)rel;
+#elif defined(__aarch64__)
+	uint32_t w;
+	int32_t imm;
+
+	memcpy(&w, insn, sizeof(w));
+	if ((w & 0x7c000000u) != 0x14000000u)
+		return 0;
+	imm = (int32_t)((w & 0x03ffffffu) << 6) >> 6;
+	return (uintptr_t)insn + (uintptr_t)((intptr_t)imm * 4);
+#else
+	(void)insn;
+	return 0;
+#endif
+}
 
 /* ---- targets ---------------------------------------------------------------- */
 
@@ -58,11 +138,24 @@ static unsigned int probe_state(void)
 	return 42;
 }
 
+static const char *name_of(int x)
+{
+	return x ? "one" : "zero";
+}
+
 DEFINE_STATIC_CALL(sc_math, add_one);
 DEFINE_STATIC_CALL(sc_refused, add_one);
 DEFINE_STATIC_CALL_NULL(sc_hook, hook_record);
 DEFINE_STATIC_CALL_RET0(sc_probe, probe_state);
 DEFINE_STATIC_CALL(sc_far, add_one);
+DEFINE_STATIC_CALL(sc_null, add_one);
+DEFINE_STATIC_CALL(sc_ptr, name_of);
+DEFINE_STATIC_CALL(sc_tail, add_one);
+EXPORT_STATIC_CALL(sc_math);
+EXPORT_STATIC_CALL_TRAMP_GPL(sc_probe);
+
+/* A typed return-0 function of this module for a static call defined in libsc_lib. */
+DEFINE_STATIC_CALL_STUB_RET0(lib_local, lib_twice);
 
 /* ---- basic semantics ---------------------------------------------------------- */
 
@@ -76,7 +169,14 @@ static void test_backend_name(void **state)
 #elif defined(__aarch64__)
 	assert_string_equal(static_call_backend_name(), "aarch64 trampolines");
 #endif
-	print_message("# backend: %s\n", static_call_backend_name());
+	assert_string_equal(static_call_version(), EMKIT_STATIC_CALL_VERSION);
+	print_message("# backend: %s, %s, library %s\n", static_call_backend_name(),
+#ifdef __cplusplus
+		      "C++",
+#else
+		      "C",
+#endif
+		      static_call_version());
 }
 
 static void test_initial_targets(void **state)
@@ -92,6 +192,7 @@ static void test_initial_targets(void **state)
 
 	assert_int_equal(static_call(sc_probe)(), 0);
 	assert_ptr_equal(static_call_query(sc_probe), STATIC_CALL_STUB_RET0(sc_probe));
+	assert_string_equal(static_call(sc_ptr)(1), "one");
 }
 
 static void test_update_retargets(void **state)
@@ -135,26 +236,67 @@ static void test_null_call(void **state)
 	assert_int_equal(static_call_update(sc_hook, NULL), 0);
 	assert_null(static_call_query(sc_hook));
 	static_call_cond(sc_hook)(5, 6);
+	static_call(sc_hook)(5, 6);
 	assert_int_equal(hooks_seen, 2);
 }
 
-static void test_null_refused_when_not_nullable(void **state)
+/*
+ * The kernel accepts NULL for every static call (kernel/static_call_inline.c,
+ * __static_call_update(): func is not checked), and a NULL call does nothing
+ * (include/linux/static_call.h, "Notes on NULL function pointers": the trampoline
+ * becomes a RET). Here it runs the call's typed stub, so it also returns 0.
+ */
+static void test_null_any_key(void **state)
 {
 	(void)state;
-	assert_int_equal(static_call_update(sc_math, add_two), 0);
-	assert_int_equal(static_call_update(sc_math, NULL), -EINVAL);
-	/* The old target stays in force. */
-	assert_ptr_equal(static_call_query(sc_math), add_two);
-	assert_int_equal(static_call(sc_math)(1), 3);
-	assert_int_equal(static_call_update(sc_probe, NULL), -EINVAL);
-	assert_int_equal(static_call(sc_probe)(), 0);
+	assert_int_equal(static_call_update(sc_null, add_two), 0);
+	assert_int_equal(static_call(sc_null)(1), 3);
+	assert_int_equal(static_call_update(sc_null, NULL), 0);
+	assert_null(static_call_query(sc_null));
+	assert_int_equal(static_call(sc_null)(1), 0);
+	static_call_cond(sc_null)(1);
+	assert_int_equal(static_call_update(sc_ptr, NULL), 0);
+	assert_null(static_call(sc_ptr)(1));
+	assert_int_equal(static_call_update(sc_ptr, name_of), 0);
+	assert_int_equal(static_call_update(sc_null, add_one), 0);
+	assert_int_equal(static_call(sc_null)(1), 2);
+}
+
+/*
+ * __static_call_return0, static_call_mod, the typed stubs of other modules. The
+ * kernel treats a __static_call_return0 target specially (arch/x86/kernel/
+ * static_call.c, __static_call_transform(): the call becomes `xor %eax, %eax`); here
+ * it stands for the call's own typed stub, which kCFI accepts.
+ */
+static void test_kernel_names(void **state)
+{
+	(void)state;
+	assert_int_equal(static_call_update(sc_math, __static_call_return0), 0);
+	assert_ptr_equal(static_call_query(sc_math), STATIC_CALL_STUB_RET0(sc_math));
+	assert_int_equal(static_call_mod(sc_math)(5), 0);
+	assert_int_equal(static_call_update(sc_math, add_one), 0);
+	assert_int_equal(static_call_mod(sc_math)(5), 6);
+	assert_int_equal(__static_call_return0(NULL), 0);
+
+	/* The raw API takes __static_call_return0 too, and installs the typed stub. */
+	assert_int_equal(static_call_update_key(&STATIC_CALL_KEY(sc_probe),
+						(void *)__static_call_return0), 0);
+	assert_ptr_equal(static_call_query(sc_probe), STATIC_CALL_STUB_RET0(sc_probe));
+
+	/* A stub of this module's own for libsc_lib's lib_local (hidden, not lib's). */
+	assert_int_equal(static_call_update(lib_local, STATIC_CALL_STUB_RET0(lib_local)), 0);
+	assert_int_equal(static_call(lib_local)(4), 0);
+	assert_ptr_not_equal(static_call_query(lib_local), STATIC_CALL_KEY(lib_local).ret0);
+	assert_int_equal(static_call_update(lib_local, lib_twice), 0);
+	assert_int_equal(static_call(lib_local)(4), 8);
 }
 
 static void test_uninitialised_key(void **state)
 {
-	struct static_call_key zero = {0};
+	struct static_call_key zero;
 
 	(void)state;
+	memset(&zero, 0, sizeof(zero));
 	assert_int_equal(static_call_update_key(&zero, (void *)add_one), -EINVAL);
 	assert_null(zero.func);
 	assert_null(zero.call);
@@ -172,7 +314,8 @@ static void test_far_target(void **state)
 	assert_int_equal(static_call(sc_far)(5), -5);
 #if STATIC_CALL_HAVE_TRAMP && defined(__x86_64__)
 	{
-		const uint8_t *t = (const uint8_t *)&STATIC_CALL_TRAMP(sc_far);
+		const uint8_t *t = (const uint8_t *)STATIC_CALL_KEY(sc_far).tramp +
+				   STATIC_CALL_KEY(sc_far).tramp_off;
 		long d = (long)((intptr_t)far_negate - (intptr_t)(t + 5));
 
 		/* Beyond rel32: the trampoline must have taken its slot path. */
@@ -195,7 +338,7 @@ static void test_never_writable_and_executable(void **state)
 
 	(void)state;
 #if STATIC_CALL_HAVE_TRAMP
-	tramp = (uintptr_t)&STATIC_CALL_TRAMP(sc_math);
+	tramp = (uintptr_t)STATIC_CALL_KEY(sc_math).tramp;
 #endif
 	assert_int_equal(static_call_update(sc_math, times_ten), 0);
 	f = fopen("/proc/self/maps", "r");
@@ -218,16 +361,17 @@ static void test_never_writable_and_executable(void **state)
 	fclose(f);
 	if (tramp)
 		assert_true(tramp_exec_seen);
+	assert_int_equal(static_call_update(sc_math, add_one), 0);
 }
 
 /* ---- patching refused --------------------------------------------------------- */
 
 #if STATIC_CALL_HAVE_TRAMP
 /*
- * Runs first, in a child, before any trampoline page of this program was aliased.
- * With no file descriptor left (RLIMIT_NOFILE 0) the code page cannot be aliased: the
- * update must fail with -EMFILE and the old target stay in force; once the limit is
- * back, the same update succeeds. Exit code 0 means all of that held.
+ * Runs first, in a child, before any code page of this program was aliased. With no
+ * file descriptor left (RLIMIT_NOFILE 0) the code cannot be aliased: the update must
+ * fail with -EMFILE and the old target stay in force; once the limit is back, the
+ * same update succeeds. Exit code 0 means all of that held.
  */
 static int refused_child(void)
 {
@@ -236,7 +380,8 @@ static int refused_child(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &old))
 		return 9;
-	none = (struct rlimit){.rlim_cur = 0, .rlim_max = old.rlim_max};
+	none.rlim_cur = 0;
+	none.rlim_max = old.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &none))
 		return 9;
 	rc = static_call_update(sc_refused, add_two);
@@ -270,32 +415,7 @@ static void test_patch_refused(void **state)
 }
 #endif
 
-/* ---- CFI -------------------------------------------------------------------- */
-
-/* Run fn in a child; return the signal that killed it, or 0 if it exited normally. */
-static int run_in_child(void (*fn)(void))
-{
-	pid_t pid = fork();
-	int st;
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* cmocka catches these to report a crash; here the crash is the result. */
-		signal(SIGILL, SIG_DFL);
-		signal(SIGTRAP, SIG_DFL);
-		signal(SIGSEGV, SIG_DFL);
-		signal(SIGBUS, SIG_DFL);
-		fn();
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	if (WIFSIGNALED(st))
-		return WTERMSIG(st);
-	assert_int_equal(WEXITSTATUS(st), 0);
-	return 0;
-}
-
-DECLARE_STATIC_CALL(sc_probe, probe_state);
+/* ---- CFI and BTI --------------------------------------------------------------- */
 
 #ifdef STATIC_CALL_KCFI
 static void call_untyped_through_query(void)
@@ -314,6 +434,7 @@ static void call_untyped_through_query(void)
 }
 #endif
 
+/* Indirect calls to the typed stub: kCFI checks the hash, BTI the landing pad. */
 static void call_typed_through_query(void)
 {
 	unsigned int (*typed)(void);
@@ -328,6 +449,13 @@ static void call_typed_through_query(void)
 	typed = static_call_query(sc_probe);
 	if (typed() != 42)
 		_exit(3);
+	if (static_call_update(sc_probe, NULL) || static_call(sc_probe)() != 0)
+		_exit(5);
+	/* libsc_lib's stub, named from this module. */
+	if (static_call_update(lib_probe, STATIC_CALL_STUB_RET0(lib_probe)))
+		_exit(6);
+	if (((int (*)(int))static_call_query(lib_probe))(3) != 0)
+		_exit(7);
 }
 
 #if STATIC_CALL_HAVE_TRAMP
@@ -335,7 +463,7 @@ static void call_trampoline_indirectly(void)
 {
 	int (*volatile t)(int) = &STATIC_CALL_TRAMP(sc_math);
 
-	/* The trampoline carries its prototype's hash: an indirect call to it passes. */
+	/* The trampoline carries its prototype's hash and landing pad. */
 	if (static_call_update(sc_math, add_two) || t(1) != 3)
 		_exit(3);
 }
@@ -353,7 +481,7 @@ static void test_kcfi_untyped_stub_traps(void **state)
 }
 #endif
 
-static void test_kcfi_typed_stub_passes(void **state)
+static void test_typed_stub_indirect_calls(void **state)
 {
 	(void)state;
 	assert_int_equal(run_in_child(call_typed_through_query), 0);
@@ -361,6 +489,33 @@ static void test_kcfi_typed_stub_passes(void **state)
 	assert_int_equal(run_in_child(call_trampoline_indirectly), 0);
 #endif
 }
+
+#if defined(__ARM_FEATURE_BTI_DEFAULT) && STATIC_CALL_HAVE_TRAMP
+/* An indirect call to the instruction after a trampoline's `bti c`. */
+static void call_past_landing_pad(void)
+{
+	uintptr_t t = (uintptr_t)STATIC_CALL_KEY(sc_math).tramp + 4;
+	int (*volatile p)(int);
+
+	memcpy((void *)&p, &t, sizeof(t));
+	p(1);
+}
+
+/*
+ * That BTI is enforced here (so the tests above mean something), and stays so on
+ * the pages the library has re-mapped to patch them (PROT_BTI kept).
+ */
+static void test_bti_enforced(void **state)
+{
+	(void)state;
+	assert_int_equal(STATIC_CALL_KEY(sc_math).tramp_off, 4);
+	assert_int_equal(run_in_child(call_past_landing_pad), SIGILL);
+	assert_int_equal(static_call_update(sc_math, add_two), 0);
+	assert_int_equal(static_call(sc_math)(1), 3);
+	assert_int_equal(run_in_child(call_past_landing_pad), SIGILL);
+	assert_int_equal(static_call_update(sc_math, add_one), 0);
+}
+#endif
 
 /* ---- live patching under load ------------------------------------------------ */
 
@@ -389,15 +544,26 @@ static int stress_t3(int x)
 
 DEFINE_STATIC_CALL(sc_stress, stress_t1);
 
-#if defined(TEST_CALL_SITES) && defined(__x86_64__)
-/*
- * Two call sites of sc_stress at chosen places, for the inline flavour: one whose
- * rel32 lies in one aligned 8-byte word (patched with one store), one whose rel32
- * straddles two words (patched with the int3 protocol). Each takes int x and returns
- * what the static call returns, keeping the stack aligned for the call.
- */
+#ifdef __cplusplus
+extern "C" {
+#endif
 int stress_site_aligned(int x);
 int stress_site_straddling(int x);
+int stress_tail_aligned(int x);
+int stress_tail_straddling(int x);
+int tail_site_a(int x);
+int tail_site_b(int x);
+#ifdef __cplusplus
+}
+#endif
+
+#if defined(__x86_64__) && STATIC_CALL_HAVE_TRAMP
+/*
+ * Call sites of sc_stress at chosen places: a call whose rel32 lies in one aligned
+ * 8-byte word (patched with one store), one whose rel32 straddles two words (the int3
+ * protocol), and the same two as tail calls (`jmp`). Each takes int x and returns
+ * what the static call returns. And two tail-call sites of sc_tail.
+ */
 __asm__(".pushsection .text\n"
 	".balign 16\n"
 	".globl stress_site_aligned\n"
@@ -416,19 +582,72 @@ __asm__(".pushsection .text\n"
 	"call static_call_tramp__sc_stress\n"
 	"add $8, %rsp\n"
 	"ret\n"
+	".balign 16\n"
+	".globl stress_tail_aligned\n"
+	".type stress_tail_aligned, @function\n"
+	"stress_tail_aligned:\n"
+	".fill 8, 1, 0x90\n"         /* the jmp at 8, its rel32 at [9,13) */
+	"jmp static_call_tramp__sc_stress\n"
+	".balign 16\n"
+	".globl stress_tail_straddling\n"
+	".type stress_tail_straddling, @function\n"
+	"stress_tail_straddling:\n"
+	".fill 4, 1, 0x90\n"         /* the jmp at 4, its rel32 at [5,9) */
+	"jmp static_call_tramp__sc_stress\n"
+	".balign 16\n"
+	".globl tail_site_a\n"
+	".type tail_site_a, @function\n"
+	"tail_site_a:\n"
+	"jmp static_call_tramp__sc_tail\n"
+	".balign 16\n"
+	".globl tail_site_b\n"
+	".type tail_site_b, @function\n"
+	"tail_site_b:\n"
+	".fill 5, 1, 0x90\n"
+	"jmp static_call_tramp__sc_tail\n"
 	".popsection\n");
-#define STRESS_SITES 3
+#define STRESS_SITES 5
+#define TAIL_OFF_A 0
+#define TAIL_OFF_B 5
+#elif defined(__aarch64__) && STATIC_CALL_HAVE_TRAMP
+__asm__(".pushsection .text\n"
+	".balign 16\n"
+	".globl stress_tail_aligned\n"
+	".type stress_tail_aligned, %function\n"
+	"stress_tail_aligned:\n"
+	"hint 34\n"
+	"b static_call_tramp__sc_stress\n"
+	".globl tail_site_a\n"
+	".type tail_site_a, %function\n"
+	"tail_site_a:\n"
+	"hint 34\n"
+	"b static_call_tramp__sc_tail\n"
+	".globl tail_site_b\n"
+	".type tail_site_b, %function\n"
+	"tail_site_b:\n"
+	"hint 34\n"
+	"b static_call_tramp__sc_tail\n"
+	".popsection\n");
+#define STRESS_SITES 2
+#define TAIL_OFF_A 4
+#define TAIL_OFF_B 4
 #else
 #define STRESS_SITES 1
 #endif
 
 static int stress_call(int site, int x)
 {
-#if defined(TEST_CALL_SITES) && defined(__x86_64__)
+#if STRESS_SITES == 5
+	switch (site) {
+	case 1: return stress_site_aligned(x);
+	case 2: return stress_site_straddling(x);
+	case 3: return stress_tail_aligned(x);
+	case 4: return stress_tail_straddling(x);
+	default: break;
+	}
+#elif STRESS_SITES == 2
 	if (site == 1)
-		return stress_site_aligned(x);
-	if (site == 2)
-		return stress_site_straddling(x);
+		return stress_tail_aligned(x);
 #endif
 	(void)site;
 	return static_call(sc_stress)(x);
@@ -445,7 +664,7 @@ static unsigned long stress_calls; /* advanced by callers, awaited by the update
 
 static void *stress_caller(void *arg)
 {
-	struct caller *c = arg;
+	struct caller *c = (struct caller *)arg;
 
 	for (unsigned long n = 0; !__atomic_load_n(&stress_stop, __ATOMIC_ACQUIRE); n++) {
 		int r = stress_call((int)(n % STRESS_SITES), 0);
@@ -464,7 +683,7 @@ static void test_stress_live_updates(void **state)
 	int (*const targets[])(int) = {STATIC_CALL_STUB_RET0(sc_stress), stress_t1, stress_t2,
 				       stress_t3};
 	struct caller callers[STRESS_CALLERS];
-	unsigned long total_seen[4] = {0}, calls = 0;
+	unsigned long total_seen[4] = {0, 0, 0, 0}, calls = 0;
 	int i, k;
 
 	(void)state;
@@ -511,7 +730,7 @@ static void test_stress_live_updates(void **state)
 }
 
 #ifdef TEST_CALL_SITES
-/* Call sites follow updates: direct to the target, back to the trampoline for NULL. */
+/* Call sites follow updates: direct to the target, to the typed stub for NULL. */
 static void test_call_sites(void **state)
 {
 	size_t all;
@@ -528,12 +747,11 @@ static void test_call_sites(void **state)
 	assert_int_equal(static_call_sites(sc_math, 1), all);
 	assert_int_equal(static_call(sc_math)(1), 0);
 
-	/* NULL: the sites go back to the trampoline, which returns. */
+	/* NULL: the sites call the typed stub, which returns. */
 	assert_int_equal(static_call_update(sc_hook, hook_record), 0);
 	assert_true(static_call_sites(sc_hook, 1) >= 2);
 	assert_int_equal(static_call_update(sc_hook, NULL), 0);
-	assert_int_equal(static_call_sites(sc_hook, 1), 0);
-	assert_true(static_call_sites(sc_hook, 0) >= 2);
+	assert_int_equal(static_call_sites(sc_hook, 1), static_call_sites(sc_hook, 0));
 	hooks_seen = 0;
 	static_call_cond(sc_hook)(1, 2);
 	assert_int_equal(hooks_seen, 0);
@@ -546,11 +764,40 @@ static void test_call_sites(void **state)
 }
 #endif
 
+/*
+ * Tail calls (`jmp`/`b` to a trampoline) are rewritten like calls, keeping the jump:
+ * as the kernel does (arch/x86/kernel/static_call.c, __static_call_transform(), its
+ * `tail` argument: JMP instead of CALL).
+ */
+static void test_tail_calls(void **state)
+{
+	(void)state;
+	assert_int_equal(static_call_update(sc_tail, add_two), 0);
+	assert_int_equal(static_call(sc_tail)(1), 3);
+#ifdef TAIL_OFF_A
+	assert_int_equal(tail_site_a(1), 3);
+	assert_int_equal(tail_site_b(1), 3);
+#endif
+	assert_int_equal(static_call_update(sc_tail, times_ten), 0);
+#ifdef TAIL_OFF_A
+	assert_int_equal(tail_site_a(2), 20);
+	assert_int_equal(tail_site_b(2), 20);
+#endif
+#if defined(TEST_CALL_SITES) && defined(TAIL_OFF_A)
+	/* Both jumps found (and the call above), all now going to the target itself. */
+	assert_int_equal(static_call_sites(sc_tail, 0), 3);
+	assert_int_equal(static_call_sites(sc_tail, 1), 3);
+	assert_true(branch_target((const unsigned char *)tail_site_a + TAIL_OFF_A) ==
+		    (uintptr_t)times_ten);
+	assert_true(branch_target((const unsigned char *)tail_site_b + TAIL_OFF_B) ==
+		    (uintptr_t)times_ten);
+#endif
+	assert_int_equal(static_call_update(sc_tail, add_one), 0);
+}
+
+int main(void); /* sc_suite_main() when the suite is a shared object (BTI build) */
 int main(void)
 {
-#ifndef STATIC_CALL_KCFI
-	printf("# this build has no -fsanitize=kcfi: the trap test is in the kcfi builds\n");
-#endif
 	const struct CMUnitTest tests[] = {
 #if STATIC_CALL_HAVE_TRAMP
 		/* First: it needs the trampoline pages not yet aliased. (Generic keys
@@ -559,22 +806,43 @@ int main(void)
 #endif
 		cmocka_unit_test(test_backend_name),
 		cmocka_unit_test(test_initial_targets),
+		cmocka_unit_test(test_lib_calls_are_direct),
 		cmocka_unit_test(test_update_retargets),
 		cmocka_unit_test(test_ret0_to_real_and_back),
 		cmocka_unit_test(test_null_call),
-		cmocka_unit_test(test_null_refused_when_not_nullable),
+		cmocka_unit_test(test_null_any_key),
+		cmocka_unit_test(test_kernel_names),
 		cmocka_unit_test(test_uninitialised_key),
 		cmocka_unit_test(test_far_target),
 		cmocka_unit_test(test_never_writable_and_executable),
 #ifdef STATIC_CALL_KCFI
 		cmocka_unit_test(test_kcfi_untyped_stub_traps),
 #endif
-		cmocka_unit_test(test_kcfi_typed_stub_passes),
+		cmocka_unit_test(test_typed_stub_indirect_calls),
+#if defined(__ARM_FEATURE_BTI_DEFAULT) && STATIC_CALL_HAVE_TRAMP
+		cmocka_unit_test(test_bti_enforced),
+#endif
+		cmocka_unit_test(test_tail_calls),
 		cmocka_unit_test(test_stress_live_updates),
 #ifdef TEST_CALL_SITES
 		cmocka_unit_test(test_call_sites),
 #endif
+		cmocka_unit_test(test_lib_sites_patched),
+		cmocka_unit_test(test_cross_module_keys),
+		cmocka_unit_test(test_cross_module_sites),
+		cmocka_unit_test(test_dlopen_dlclose),
+		cmocka_unit_test(test_fork_private),
+		cmocka_unit_test(test_fork_twice),
+		cmocka_unit_test(test_raw_clone_child),
+		cmocka_unit_test(test_fork_while_updating),
+		cmocka_unit_test(test_update_in_handler),
+		cmocka_unit_test(test_handler_interrupts_update),
+		cmocka_unit_test(test_handler_waits_for_other_thread),
+		cmocka_unit_test(test_handler_interrupts_malloc_dlopen),
 	};
 
+#ifndef STATIC_CALL_KCFI
+	printf("# this build has no -fsanitize=kcfi: the trap test is in the kcfi builds\n");
+#endif
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,29 +15,13 @@
 set -u
 build=$1 SB=$2 emd_path=$3 emctl_path=$4 unitdir=$5 mandir=$6 version=$7
 unset LD_LIBRARY_PATH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/emkit-systemd.XXXXXX") || exit 1
+SUITE=systemd
+. "$(dirname "$0")/lib.sh"
 chmod 755 "$tmp" # the unprivileged user runs what is installed in here
 root=$tmp/root
 EMD=$root$emd_path
 EMCTL=$root$emctl_path
-pids=""
-n=0
-failed=0
 
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-# started PID: a background process cleanup() stops; reaped PID: it has ended
-# (waited for), and is not signalled again.
-started() { pids="$pids $1"; }
-reaped() { pids=$(echo " $pids " | sed "s/ $1 / /"); }
-trap cleanup EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-comment() { sed 's/^/# /' "$@"; }
 # check DESCRIPTION COMMAND...: ok when COMMAND succeeds; its output as comments if not.
 check() {
 	d=$1; shift
@@ -47,15 +31,6 @@ check() {
 has() {
 	if grep -qF -- "$2" "$1"; then ok "$3"; else not_ok "$3"; echo "# missing: $2"; comment "$1"; fi
 }
-# wait_for FILE TEXT: until FILE contains TEXT (5 s at most).
-wait_for() {
-	i=0
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 100 ] && return 1
-		sleep 0.05
-	done
-}
-
 # As root (CI), emd runs as nobody, as DynamicUser= would run it.
 RUNAS=""
 if [ "$(id -u)" -eq 0 ]; then
@@ -167,7 +142,7 @@ i=0; until [ -S "$S" ] || [ $i -gt 100 ]; do i=$((i + 1)); sleep 0.05; done
 # The first connection starts emd (systemd-socket-activate execs it then).
 check "emctl dump on the activated socket (emd started on the first connection)" \
 	"$EMCTL" dump --socket "$S"
-has "$tmp/out" "perf domain 1" "the activated emd answers with its model"
+has "$tmp/out" "perf-domain 1: device, flags microwatts" "the activated emd answers with its model"
 wait_for "$tmp/notify.out" "READY=1"
 has "$tmp/emd.log" "serving 2 performance domains on $S" "emd logs the path of the socket it was handed"
 has "$tmp/notify.out" "STATUS=serving 2 performance domains on $S" "STATUS= names that path"
@@ -186,7 +161,7 @@ model "$tmp/model.yaml" 3
 check "emd --reload PID exits 0 once emd has reloaded" $RUNAS "$EMD" --reload "$emd_pid"
 # No wait here: --reload returned after the reload, so its effects are visible now.
 "$EMCTL" dump --socket "$S" >"$tmp/out" 2>&1
-if [ "$(grep -c '^perf domain' "$tmp/out")" -eq 3 ]; then
+if [ "$(grep -c '^perf-domain [0-9]*: device, flags microwatts$' "$tmp/out")" -eq 3 ]; then
 	ok "the new model is served as soon as emd --reload returns"
 else not_ok "the new model is served as soon as emd --reload returns"; comment "$tmp/out"; fi
 has "$tmp/emd.log" "model reloaded (SIGHUP)" "emd logged the reload before answering"
@@ -200,7 +175,7 @@ if [ $st -eq 1 ] && grep -q "refused the new model" "$tmp/out"; then
 	ok "emd --reload exits 1 when emd refuses a broken model"
 else not_ok "emd --reload on a broken model: exit $st"; comment "$tmp/out"; fi
 "$EMCTL" dump --socket "$S" >"$tmp/out" 2>&1
-if [ "$(grep -c '^perf domain' "$tmp/out")" -eq 3 ]; then ok "and emd serves the model it had"
+if [ "$(grep -c '^perf-domain [0-9]*: device, flags microwatts$' "$tmp/out")" -eq 3 ]; then ok "and emd serves the model it had"
 else not_ok "and emd serves the model it had"; comment "$tmp/out"; fi
 if [ -n "$RUNAS" ]; then
 	"$EMD" --reload "$emd_pid" >"$tmp/out" 2>&1

@@ -1,0 +1,2 @@
+/* The suite as C++17 (see suite.h). */
+#include "../test_fork.c"
