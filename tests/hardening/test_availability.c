@@ -1093,7 +1093,8 @@ static void test_capacity_reload(void **state)
 	emd_stop(&p);
 }
 
-int main(void)
+/* Usage: hardening_availability [PATTERN]: only the tests whose names match. */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_descriptor_limit),
@@ -1114,6 +1115,8 @@ int main(void)
 		cmocka_unit_test(test_capacity_reload),
 	};
 
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
