@@ -522,11 +522,23 @@ static void wait_notify(const struct notified *e, const char *what)
 	}
 }
 
-static bool notify_waiting(const struct notified *e)
+/* Whether emd has said READY=1 (other messages, RELOADING=1 among them, read
+ * and passed over), without waiting. */
+static bool ready_now(const struct notified *e)
 {
-	struct pollfd pf = {.fd = e->nfd, .events = POLLIN};
+	char buf[512];
 
-	return poll(&pf, 1, 0) == 1;
+	for (;;) {
+		struct pollfd pf = {.fd = e->nfd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&pf, 1, 0) != 1)
+			return false;
+		n = recv(e->nfd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		if (!strncmp(buf, "READY=1", 7))
+			return true;
+	}
 }
 
 static long status_kb(pid_t pid, const char *field)
@@ -635,12 +647,15 @@ static void reload_latency_case(const char *dir, unsigned int n, unsigned int st
 	rewrite_model(model, n, states, 2);
 	t0 = now_ns();
 	kill(e.pid, SIGHUP);
-	while (nd < MAX && !notify_waiting(&e)) {
+	while (!ready_now(&e)) {
 		size_t len = make_req(req, 2, (unsigned int)nd % n, 1);
 
+		if (nd == MAX) {
+			wait_notify(&e, "READY=1");
+			break;
+		}
 		round_trips(fd, req, len, &during[nd++], 1);
 	}
-	wait_notify(&e, "READY=1");
 	t_reload = now_ns() - t0;
 	qsort(before, (size_t)nb, sizeof(double), cmp_double);
 	qsort(during, (size_t)nd, sizeof(double), cmp_double);
