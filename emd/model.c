@@ -607,10 +607,18 @@ int emd_model_watch_event(struct emd *d)
 
 /*
  * emd_model_writer_busy - is another process in the middle of writing the model
- * file? inotify saw it modified and not yet closed; or it is open for writing
- * (a read lease cannot be taken: fcntl(2) F_SETLEASE refuses one with EAGAIN
- * while any process has the file open for writing — tried when emd may take
- * leases on it, as its owner or with CAP_LEASE).
+ * file? With the watch: inotify saw it modified and not yet closed. Without:
+ * it is open for writing (a read lease cannot be taken: fcntl(2) F_SETLEASE
+ * refuses one with EAGAIN while any process has the file open for writing —
+ * tried when emd may take leases on it, as its owner or with CAP_LEASE).
+ *
+ * With the watch no lease is tried: the kernel queues IN_CLOSE_WRITE before
+ * the closing file gives up its write access (fs/file_table.c: __fput() calls
+ * fsnotify_close() before put_file_access()), so a lease tried on that event
+ * can still fail, and a reload deferred then would wait for an event that
+ * never comes. A writer that has opened the file and not written yet is not
+ * seen; its close reloads again, and a file that changes while it is read is
+ * not taken (-EAGAIN).
  */
 bool emd_model_writer_busy(struct emd *d)
 {
@@ -618,8 +626,10 @@ bool emd_model_writer_busy(struct emd *d)
 
 	if (d->cfg.model_kind != EMD_MODEL_FILE)
 		return false;
-	if (d->inofd >= 0 && (emd_model_watch_event(d), d->writer_active))
-		return true;
+	if (d->inofd >= 0) {
+		emd_model_watch_event(d);
+		return d->writer_active;
+	}
 	fd = open(d->cfg.model_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
