@@ -482,8 +482,13 @@ static void test_descriptors_run_out(void **state)
 /* Wait for a reload's RELOADING=1 and READY=1. */
 static void reloaded(struct emd_proc *p)
 {
-	assert_string_equal(emd_notify_wait(p), "RELOADING=1");
-	assert_string_equal(emd_notify_wait(p), "READY=1");
+	const char *m = emd_notify_wait(p);
+
+	if (strcmp(m, "RELOADING=1"))
+		fail_msg("'%s' instead of RELOADING=1; emd's log:\n%s", m, emd_log_text(p));
+	m = emd_notify_wait(p);
+	if (strcmp(m, "READY=1"))
+		fail_msg("'%s' instead of READY=1; emd's log:\n%s", m, emd_log_text(p));
 }
 
 static void test_fifo_model(void **state)
