@@ -13,17 +13,21 @@
  *   family.c     the dev-energymodel family: get-perf-domains (do, dump),
  *                get-perf-table, and the perf-domain-* events
  *   model.c      model sources (embedded default, file, kernel debugfs),
- *                reload on SIGHUP or inotify with a per-domain difference
+ *                reloads prepared on a thread of their own as a registry
+ *                batch (per-domain difference), published at once
  *   hooks.c      request tracing and per-operation counters as static calls
  *                that return 0 until switched on (SIGUSR1)
  *   notify.c     the sd_notify datagram protocol
- *   server.c     the assembly: socket (bound or passed by systemd), core,
- *                families, transport, signals, inotify; the run loop
+ *   server.c     the assembly: socket (bound safely, or passed by systemd),
+ *                core, families, transport, signals, inotify, when to
+ *                reload; the run loop
  *   main.c       the command line, privileges, start-up and shutdown
  *
  * Everything but main.c is the static library emd-server, which emd, the
  * fuzzers and the tests' in-process runner link. Everything runs on one
- * thread. Domains and tables are read from the registry under
+ * thread but a reload's reading and staging (model.c's loader), which only
+ * reads the registry and hands a batch back. Domains and tables are read
+ * from the registry under
  * em_read_lock() and never kept past it: a dump remembers the next domain
  * id, not a pointer, so a reload between two packets can neither free what
  * the dump uses nor make it repeat or skip a domain.
@@ -35,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/signalfd.h>
 #include <sys/types.h>
 
 #include "dev_energymodel.h"
@@ -53,18 +58,39 @@ struct emd_config {
 	gid_t socket_gid;
 	const char *user;          /* started as root: who to become after binding */
 	bool allow_root;           /* started as root: stay root (--allow-root) */
+	/* Who serves (--user's ids, else emd's own): whom the socket's directories
+	 * may belong to, and the socket's owner and default group under --user. */
+	uid_t serve_uid;
+	gid_t serve_gid;
 	enum { EMD_MODEL_DEFAULT, EMD_MODEL_FILE, EMD_MODEL_DEBUGFS } model_kind;
 	const char *model_path;    /* file or debugfs directory */
 	size_t dump_packet_size;   /* bytes; one message per packet if smaller */
 	unsigned int max_clients;
+	unsigned int max_per_user; /* connections of one user (0: no limit) */
+	unsigned int idle_timeout; /* seconds a client outside any group may idle (0: ever) */
 	size_t max_request;        /* largest request datagram accepted */
-	unsigned int client_queue; /* packets queued per client before overrun */
+	unsigned int client_queue; /* events kept for lagging members beyond a reload's */
 	size_t queue_bytes;        /* bytes queued per client: beyond, requests wait
-				    * and events are dropped (0: no byte bound) */
+				    * (0: no byte bound); also bounds the event log */
+	size_t total_bytes;        /* bytes queued for all clients (0: no bound) */
 	int sndbuf;                /* SO_SNDBUF for client sockets (0: system default) */
 	bool watch_model;          /* inotify on the model file */
 	bool hooks_on;             /* tracing and counters from the start */
 	enum emnl_pad_mode pad;
+};
+
+/* What a reload changed. */
+struct emd_reload_stats {
+	unsigned int domains, created, updated, deleted;
+};
+
+struct emd_loader;
+
+/* Senders of `emd --reload PID` waiting for a reload's outcome. */
+#define EMD_RELOAD_ASKERS 16
+struct emd_askers {
+	struct signalfd_siginfo si[EMD_RELOAD_ASKERS];
+	unsigned int n;
 };
 
 struct emd {
@@ -75,10 +101,21 @@ struct emd {
 	struct emd_genl *genl;
 	struct emd_transport *transport;
 	int lfd, sigfd, inofd, inowd;
-	bool unlink_socket;          /* we created the socket file */
+	int inowd_file;              /* the model file's own watch (0: none) */
+	bool unlink_socket;          /* we created the socket file: */
+	dev_t sock_dev;              /* the one we bound (never another's) */
+	ino_t sock_ino;
 	volatile bool stop;
 	uint64_t reloads;
 	uint64_t model_gen;          /* model changes seen (family.c; dumps' NLM_F_DUMP_INTR) */
+	/* Reloads (server.c decides when, model.c does them). */
+	struct emd_loader *loader;   /* the reload being prepared, or NULL */
+	int loadfd;                  /* eventfd: the loader is done */
+	bool writer_active;          /* inotify: the model file modified, not closed */
+	bool reload_deferred;        /* waiting for that writer to close it */
+	bool reload_again;           /* asked while one was being prepared */
+	const char *reload_why, *again_why;
+	struct emd_askers asked_now, asked_next;
 };
 
 /* The defaults main() starts from (and the in-process runners). */
@@ -104,15 +141,30 @@ int emd_family_register(struct emd *d);
 int emd_events_attach(struct emd *d);
 void emd_events_detach(struct emd *d);
 
+/* Give memory freed back to the system (malloc_trim). */
+void emd_memory_trim(void);
+
 /* model.c */
-/* Load the configured model into a new registry (d->reg). */
+/* Load the configured model into a new registry (d->reg), as one batch. */
 int emd_model_load(struct emd *d, struct em_error *err);
-/* Reload it and apply the difference per domain (events follow). */
+/* Start preparing a reload on the loader's thread (d->loadfd, created by
+ * emd_server_open, is written when it is done): 0, -EBUSY, -errno. */
+int emd_model_reload_start(struct emd *d);
+/* The loader is done: publish what it staged (events follow), with @st.
+ * 0: the new model is served; else the error (in @err) and the old model. */
+int emd_model_reload_finish(struct emd *d, struct em_error *err, struct emd_reload_stats *st);
+/* Stop a reload in the works (emd is stopping). */
+void emd_model_reload_cancel(struct emd *d);
+/* start + finish, waiting in between. */
 int emd_model_reload(struct emd *d, struct em_error *err);
 /* Set up inotify on the model file (d->inofd; -1 when not watching). */
 int emd_model_watch(struct emd *d);
-/* Handle readable inotify: returns true when the model file changed. */
-bool emd_model_watch_event(struct emd *d);
+/* Handle readable inotify: EMD_MODEL_CHANGED when the model file was closed
+ * after writing or renamed into place (d->writer_active kept up to date). */
+#define EMD_MODEL_CHANGED 1
+int emd_model_watch_event(struct emd *d);
+/* Is another process in the middle of writing the model file? */
+bool emd_model_writer_busy(struct emd *d);
 
 /* notify.c */
 /* Send @state to $NOTIFY_SOCKET if set; 0 when sent or not asked for. */

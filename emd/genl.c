@@ -33,6 +33,7 @@ struct genl_conn {
 	struct emd_genl_dump cb;
 	bool done_pending;            /* every message is out, NLMSG_DONE is not */
 	uint32_t recv_len;            /* the kernel's max_recvmsg_len (RECV_LEN) */
+	int done_errno;               /* what NLMSG_DONE carries (0, or why it ended) */
 };
 
 struct emd_genl {
@@ -312,6 +313,14 @@ static int do_op(struct emd_genl *g, struct emd_conn *c, const struct emd_genl_o
 		static_call(emd_count)(op->counter);
 	if (emnl_writer_len(&w))
 		err = emd_conn_send(g->t, c, g->txbuf, emnl_writer_len(&w));
+	if (err == -EMSGSIZE) {
+		/* More than the connection can carry (emd --sndbuf): said, not a close. */
+		emnl_error_set(info->extack, -EMSGSIZE,
+			       "reply of %zu bytes does not fit the connection's packets (%zu bytes)",
+			       emnl_writer_len(&w), emd_conn_max_packet(c));
+		send_error(g, c, info->nlh, info->extack);
+		return err;
+	}
 	if (!err && (info->nlh->nlmsg_flags & NLM_F_ACK))
 		err = send_ack(g, c, info->nlh, &warn);
 	return err;
@@ -346,6 +355,7 @@ static int start_dump(struct emd_genl *g, struct emd_conn *c, const struct emd_g
 	gc->cb = (struct emd_genl_dump){.family = info->family, .seq = info->nlh->nlmsg_seq,
 					.portid = emd_conn_portid(c)};
 	gc->done_pending = false;
+	gc->done_errno = 0;
 	warn.msg[0] = '\0';
 	if (info->extack->msg[0])
 		warn = *info->extack;
@@ -398,17 +408,23 @@ static int pull(void *ctx, struct emd_conn *c, struct emnl_writer *w)
 		(void)cursor;
 		if (more < 0)
 			return more;
-		if (more) {
-			/* Whole messages only: one that does not fit an empty packet
-			 * never will. */
-			return emnl_writer_len(w) ? 0 : -EMSGSIZE;
-		}
+		if (more && emnl_writer_len(w))
+			return 0;
+		/* Whole messages only: one that does not fit an empty packet never
+		 * will. The dump ends there, NLMSG_DONE saying -EMSGSIZE, as the
+		 * kernel's netlink_dump_done() ends a dump whose dumpit failed. */
+		gc->done_errno = more ? -EMSGSIZE : 0;
 		gc->done_pending = true;
 	}
-	/* Every message is out: NLMSG_DONE (status 0), in this packet if it
+	/* Every message is out: NLMSG_DONE (its status), in this packet if it
 	 * fits, checked for consistency as netlink_dump_done() checks it. */
 	emnl_msg_begin(w, NLMSG_DONE, emd_genl_dump_flags(&gc->cb), gc->cb.seq, gc->cb.portid);
-	emnl_msg_put_extra(w, sizeof(int));
+	{
+		void *status = emnl_msg_put_extra(w, sizeof(int));
+
+		if (status)
+			memcpy(status, &gc->done_errno, sizeof(int));
+	}
 	if (emnl_msg_end(w) < 0)
 		return 0; /* alone in the next packet */
 	gc->cb.prev_gen = gc->cb.gen;

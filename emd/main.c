@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -47,23 +48,38 @@ static void usage(FILE *out)
 		"  --socket PATH           created 0660; default $EMD_SOCKET, else\n"
 		"                          " EMD_ROOT_SOCKET " as root, else\n"
 		"                          $XDG_RUNTIME_DIR/emd.sock; a socket passed by the\n"
-		"                          service manager (LISTEN_FDS) is used instead\n"
+		"                          service manager (LISTEN_FDS) is used instead.\n"
+		"                          Its directories must be root's or the serving\n"
+		"                          user's, writable by no one else unless sticky;\n"
+		"                          a missing last one is created; only a stale\n"
+		"                          socket file there is replaced\n"
 		"  --socket-group GROUP    group of the socket file (name or number): its\n"
-		"                          members may connect (default: emd's group)\n"
+		"                          members may connect (default: emd's group, or\n"
+		"                          USER's with --user)\n"
 		"Privileges (started as root, emd needs one of):\n"
 		"  --user USER             become USER (and its group) once the socket is\n"
-		"                          bound and the model loaded\n"
+		"                          bound and the model loaded; the socket is USER's\n"
 		"  --allow-root            keep running as root\n"
 		"  --dump-packet-size N    the largest dump packet, 1..32768 (default 32768;\n"
 		"                          else the kernel's size for the reader); below one\n"
 		"                          message's size: one message per packet\n"
-		"  --max-clients N         concurrent clients (default 1024)\n"
+		"  --max-clients N         concurrent clients (default 1024, and below the\n"
+		"                          descriptor limit, which emd raises to its maximum)\n"
+		"  --max-clients-per-user N  concurrent clients of one user (default 256;\n"
+		"                          0: no limit)\n"
+		"  --idle-timeout S        close a client in no event group that neither\n"
+		"                          asked nor was sent anything for S seconds\n"
+		"                          (default 300; 0: never)\n"
 		"  --max-request N         largest request packet in bytes (default 32768)\n"
-		"  --client-queue N        packets queued per client before events are\n"
-		"                          dropped with ENOBUFS (default 256)\n"
+		"  --client-queue N        events kept for a subscriber that lags, beyond\n"
+		"                          those of the latest reload (default 256); one\n"
+		"                          further behind loses events (ENOBUFS notice)\n"
 		"  --client-queue-bytes N  bytes queued per client (default 1 MiB): beyond,\n"
-		"                          its requests wait and its events are dropped\n"
-		"  --sndbuf N              SO_SNDBUF of client sockets (default: system's)\n"
+		"                          its requests wait; also bounds the kept events\n"
+		"  --total-queue-bytes N   bytes queued for all clients (default 64 MiB):\n"
+		"                          beyond, clients with answers queued wait\n"
+		"  --sndbuf N              SO_SNDBUF of client sockets (default: system's);\n"
+		"                          a larger reply is an EMSGSIZE error\n"
 		"  --no-watch              do not watch the model file with inotify\n"
 		"  --hooks                 start with request tracing and counters on\n"
 		"                          (SIGUSR1 toggles them, SIGUSR2 prints counters)\n"
@@ -131,7 +147,7 @@ static int drop_root(const char *user)
 static void parse_args(int argc, char **argv, struct emd_config *cfg, pid_t *reload_pid)
 {
 	enum { O_DEFAULT = 256, O_MODEL, O_KMODEL, O_SOCKET, O_SGROUP, O_USER, O_ROOT, O_DPS, O_MAXC, O_MAXR, O_CQ, O_CQB, O_SNDBUF,
-	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP, O_VERSION, O_RELOAD };
+	       O_NOWATCH, O_HOOKS, O_PAD, O_HELP, O_VERSION, O_RELOAD, O_MAXU, O_IDLE, O_TQB };
 	static const struct option opts[] = {
 		{"default", no_argument, NULL, O_DEFAULT},
 		{"model", required_argument, NULL, O_MODEL},
@@ -142,6 +158,9 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg, pid_t *rel
 		{"allow-root", no_argument, NULL, O_ROOT},
 		{"dump-packet-size", required_argument, NULL, O_DPS},
 		{"max-clients", required_argument, NULL, O_MAXC},
+		{"max-clients-per-user", required_argument, NULL, O_MAXU},
+		{"idle-timeout", required_argument, NULL, O_IDLE},
+		{"total-queue-bytes", required_argument, NULL, O_TQB},
 		{"max-request", required_argument, NULL, O_MAXR},
 		{"client-queue", required_argument, NULL, O_CQ},
 		{"client-queue-bytes", required_argument, NULL, O_CQB},
@@ -199,6 +218,16 @@ static void parse_args(int argc, char **argv, struct emd_config *cfg, pid_t *rel
 			break;
 		case O_MAXC:
 			cfg->max_clients = (unsigned int)number("--max-clients", optarg, 1, 1000000);
+			break;
+		case O_MAXU:
+			cfg->max_per_user = (unsigned int)number("--max-clients-per-user", optarg, 0,
+								 1000000);
+			break;
+		case O_IDLE:
+			cfg->idle_timeout = (unsigned int)number("--idle-timeout", optarg, 0, 86400 * 365);
+			break;
+		case O_TQB:
+			cfg->total_bytes = number("--total-queue-bytes", optarg, 0, 1UL << 40);
 			break;
 		case O_MAXR:
 			cfg->max_request = number("--max-request", optarg, 64, 1 << 20);
@@ -298,10 +327,42 @@ static int passed_socket(char *name, size_t size)
 	return 1;
 }
 
+/*
+ * Descriptors: raise the soft limit to the hard one (a service's default soft
+ * limit, 1024, is below the default --max-clients plus what emd itself
+ * needs), then keep --max-clients below it, so that accept() does not run
+ * out of descriptors for want of a limit (the transport copes if it does).
+ */
+#define EMD_OWN_FDS 32 /* listener, epoll, signalfd, inotify, eventfd, model file, ... */
+static void fit_descriptors(struct emd_config *cfg, bool given)
+{
+	struct rlimit rl;
+	unsigned long room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = {rl.rlim_max, rl.rlim_max};
+
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	room = rl.rlim_cur > EMD_OWN_FDS ? (unsigned long)rl.rlim_cur - EMD_OWN_FDS : 1;
+	if (cfg->max_clients > room) {
+		if (given)
+			emd_log(EMD_NOTICE "--max-clients %u lowered to %lu: the descriptor limit "
+					   "is %lu (LimitNOFILE=)",
+				cfg->max_clients, room, (unsigned long)rl.rlim_cur);
+		cfg->max_clients = (unsigned int)room;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static char sock[PATH_MAX];
-	struct emd d = {.lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1};
+	struct emd d = {.lfd = -1, .sigfd = -1, .inofd = -1, .inowd = -1, .loadfd = -1};
 	struct em_error err = {{0}};
 	struct emnl_error e;
 	unsigned int n;
@@ -318,9 +379,24 @@ int main(int argc, char **argv)
 				"once the socket is bound, or --allow-root");
 		return 2;
 	}
-	if (d.cfg.user && !getpwnam(d.cfg.user)) {
-		emd_log(EMD_ERR "--user: no user '%s'", d.cfg.user);
-		return 2;
+	if (d.cfg.user) {
+		struct passwd *pw = getpwnam(d.cfg.user);
+
+		if (!pw) {
+			emd_log(EMD_ERR "--user: no user '%s'", d.cfg.user);
+			return 2;
+		}
+		if (geteuid() == 0) {
+			d.cfg.serve_uid = pw->pw_uid;
+			d.cfg.serve_gid = pw->pw_gid;
+		}
+	}
+	{
+		unsigned int asked = d.cfg.max_clients;
+		struct emd_config def;
+
+		emd_config_defaults(&def);
+		fit_descriptors(&d.cfg, asked != def.max_clients);
 	}
 	/* The service manager's socket first: with it, emd needs no path of its own. */
 	ret = passed_socket(sock, sizeof(sock));
@@ -341,9 +417,7 @@ int main(int argc, char **argv)
 					" or XDG_RUNTIME_DIR");
 			return 2;
 		}
-		if (!strcmp(sock, EMD_ROOT_SOCKET))
-			mkdir(EMD_ROOT_SOCKET_DIR, 0755);
-		d.cfg.socket_path = sock;
+		d.cfg.socket_path = sock; /* its directory is created if missing (server.c) */
 	}
 	if (emd_specs_load(&d, &e)) {
 		emd_log(EMD_ERR "built-in spec: %s", e.msg);

@@ -318,6 +318,73 @@ int em_adjust_cpu_capacity(struct em_registry *reg, unsigned int cpu, unsigned i
  */
 int em_registry_synchronize(struct em_registry *reg);
 
+/* ---- batches: many changes, one publication ------------------------------------ */
+
+/*
+ * A batch stages many changes of one registry — registrations, unregistrations, table
+ * replacements, capacity changes — and publishes them together: one atomic store of
+ * a new domain set, so that a reader sees the registry as it was before the batch or
+ * as it is after it, whole (each changed domain is a new object with its new table).
+ * The observers are then told of each change in the order it was staged, as if the
+ * calls had been made one by one. n changes to a registry of N domains cost O(N + n);
+ * the calls one by one cost O(N) each (each publishes a whole new set).
+ *
+ * Staging takes no lock a reader or the writer of the registry waits for: a thread
+ * may build a large batch (every new table computed, every allocation made) while
+ * other threads read the registry, then hand it to the thread that commits it. Each
+ * staging call checks its change as the one-by-one call would at that point — the
+ * same errnos and messages, against the registry as the changes staged before it
+ * leave it — and ids are given as those calls would give them; a call that fails
+ * stages nothing and the batch stays usable. A batch is staged against the registry
+ * as it is at em_batch_new(): once any other writer changes the registry, staging
+ * calls and em_batch_commit() fail with -ESTALE and the batch can only be freed. A
+ * batch is used by one thread at a time.
+ *
+ * Example (a reload that swaps two tables and adds a device):
+ *   struct em_batch *b = em_batch_new(reg);
+ *   if (!b || em_batch_table_replace(b, 0, st0, 6, &err) ||
+ *       em_batch_table_replace(b, 1, st1, 8, &err) ||
+ *       em_batch_register(b, &gpu_desc, &gpu_id, &err) || em_batch_commit(b, &err))
+ *           fprintf(stderr, "%s\n", err.msg);   // nothing changed
+ *   em_batch_free(b);
+ */
+struct em_batch;
+
+/*
+ * A new, empty batch for reg. Takes the writer lock for a moment (O(N) to index the
+ * domains), so it must not be called inside a read section or from an observer.
+ * NULL with errno ENOMEM or EDEADLK.
+ */
+struct em_batch *em_batch_new(struct em_registry *reg);
+/* Stage em_pd_register(): same checks, errnos and id (in *id if not NULL). */
+int em_batch_register(struct em_batch *b, const struct em_pd_desc *desc, unsigned int *id,
+		      struct em_error *err);
+/* Stage em_pd_unregister(): -ENOENT, -EPERM as it. */
+int em_batch_unregister(struct em_batch *b, unsigned int id, struct em_error *err);
+/* Stage em_table_replace(): -ENOENT, -EINVAL as it; performance limits kept. */
+int em_batch_table_replace(struct em_batch *b, unsigned int id,
+			   const struct em_state_desc *states, unsigned int nr_states,
+			   struct em_error *err);
+/*
+ * Stage em_adjust_cpu_capacity(): -EINVAL as it; 0 and nothing staged when the
+ * capacity is the top state's performance already.
+ */
+int em_batch_adjust_cpu_capacity(struct em_batch *b, unsigned int cpu, unsigned int capacity,
+				 struct em_error *err);
+/* Number of changes staged (events the commit will give the observers). */
+unsigned int em_batch_changes(const struct em_batch *b);
+/*
+ * Publish every staged change at once, tell the observers (one call per change, in
+ * order, on this thread), then wait for a grace period and free what the batch
+ * replaced (as em_registry_synchronize()). Returns 0, -ESTALE (the registry changed
+ * since em_batch_new: nothing published), -ENOMEM (nothing published; the commit
+ * may be tried again), -EDEADLK (inside a read section or an observer), -EINVAL
+ * (committed already). A committed batch holds nothing; free it.
+ */
+int em_batch_commit(struct em_batch *b, struct em_error *err);
+/* Free a batch; what it staged and did not publish goes with it. NULL is a no-op. */
+void em_batch_free(struct em_batch *b);
+
 /* ---- observers ----------------------------------------------------------------- */
 
 /* Callbacks for changes; any may be NULL. See "Observers" above. */
@@ -610,8 +677,9 @@ struct em_model {
 void em_model_release(struct em_model *m);
 
 /*
- * Register every domain of m in reg, in order (with its id when it has one). Errors
- * name the source, line and domain. Returns 0 or the first failure of em_pd_register().
+ * Register every domain of m in reg, in order (with its id when it has one), as one
+ * batch: all of them or, on a failure, none. Errors name the source, line and
+ * domain. Returns 0 or the first failure of em_batch_register() / em_batch_commit().
  */
 int em_model_register(const struct em_model *m, struct em_registry *reg, struct em_error *err);
 /* Describe the domains of reg as a model (source "registry"). Returns 0 or -ENOMEM. */
@@ -638,10 +706,33 @@ unsigned int em_capacity_from_dmips(unsigned int dmips_mhz, unsigned long fmax_k
  * Load a model file: YAML, or JSON (by content: a file whose first non-blank
  * character is '{' is strict JSON). Every domain is validated as em_pd_register would.
  * Errors: "FILE:LINE: FIELD: problem". Returns 0, -ENOENT/-EACCES... (open),
- * -EINVAL (syntax, type, semantics), -ERANGE, -EEXIST (a domain name or a CPU
- * given to two domains), -ENOMEM.
+ * -EINVAL (syntax, type, semantics; not a regular file), -EISDIR, -ERANGE, -EEXIST
+ * (a domain name or a CPU given to two domains), -EAGAIN (the file changed while it
+ * was read), -EFBIG (above 64 MiB), -ENOMEM. YAML aliases (*name) are refused.
  */
 int em_model_load_file(struct em_model *m, const char *path, struct em_error *err);
+/*
+ * A domain of a model file, as em_model_read_file() hands it over: read and checked
+ * as em_pd_desc_validate() checks one domain, valid for the call. The callback may
+ * keep d->states and d->state_line (and must then set them to NULL). It returns 0 to
+ * go on, or a negative errno with err filled to stop: the reader then returns it,
+ * the message prefixed with the file and the domain's line ("FILE:LINE: ").
+ */
+typedef int (*em_model_domain_fn)(void *ctx, struct em_model_domain *d, struct em_error *err);
+/*
+ * Read a model file domain by domain, in file order, without holding the whole model
+ * (em_model_load_file() collects the domains; emd stages each into a batch as it
+ * comes). Checks across domains (unique names and CPUs) are the caller's: a batch
+ * makes them. The file is opened without blocking and must be a regular file: a FIFO,
+ * socket or device is refused (-EINVAL), a directory too (-EISDIR), never waited on.
+ * A file that changed while it was read (size, modification or change time, inode,
+ * or fewer bytes read than it holds — someone rewriting it in place) is refused with
+ * -EAGAIN after the domains were handed over: the caller must drop them and read
+ * the file again once it has settled. Files above 64 MiB: -EFBIG. Other errors as
+ * em_model_load_file().
+ */
+int em_model_read_file(const char *path, em_model_domain_fn domain, void *ctx,
+		       struct em_error *err);
 /* As em_model_load_file() from a buffer; name is used in messages. */
 int em_model_load_buffer(struct em_model *m, const char *name, const char *buf, size_t len,
 			 struct em_error *err);

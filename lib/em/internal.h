@@ -48,13 +48,21 @@ struct em_observer {
 	void *ctx;
 };
 
+/* Which ids are taken: the lowest free one from the hint's word on. */
+struct em_ids {
+	uint64_t *used;
+	unsigned int words;
+	unsigned int hint; /* no free id in the words below this one */
+};
+
 struct em_registry {
 	pthread_mutex_t lock; /* writers; error-checking, so re-entry is -EDEADLK */
 	struct em_pd_set *set; /* RCU-published */
 	uint64_t next_seq;
-	/* Which ids are taken (writers only): the lowest free one in O(ids / 64). */
-	uint64_t *ids_used;
-	unsigned int ids_words;
+	/* Bumped (atomically, release) by every publication: a batch staged
+	 * against one generation is refused at commit if it moved. */
+	uint64_t gen;
+	struct em_ids ids; /* writers only */
 	unsigned int nr_observers;
 	struct em_observer observers[EM_MAX_OBSERVERS];
 	/* Retired objects waiting for a grace period. */
@@ -86,10 +94,72 @@ int em_err(struct em_error *err, int code, const char *fmt, ...)
 void em_err_prefix(struct em_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* ---- the registry's writer side, shared with batch.c ---------------------------- */
+
+int emreg_writer_lock(struct em_registry *reg, struct em_error *err);
+void emreg_writer_unlock(struct em_registry *reg);
+static inline void emreg_gen_bump(struct em_registry *reg)
+{
+	__atomic_add_fetch(&reg->gen, 1, __ATOMIC_RELEASE);
+}
+static inline uint64_t emreg_gen(const struct em_registry *reg)
+{
+	return __atomic_load_n(&reg->gen, __ATOMIC_ACQUIRE);
+}
+/* Put an object on the retire list (freed after a grace period). */
+void emreg_retire_table(struct em_registry *reg, struct em_perf_table *t);
+void emreg_retire_pd(struct em_registry *reg, struct em_pd *pd);
+void emreg_retire_set(struct em_registry *reg, struct em_pd_set *s);
+/* Wait for a grace period and free everything retired (writer lock held). */
+void emreg_reclaim(struct em_registry *reg);
+/* A set for @nr domains whose ids are below @id_cap; its index from its domains. */
+struct em_pd_set *emreg_set_alloc(unsigned int nr, unsigned int id_cap);
+void emreg_set_index(struct em_pd_set *set, unsigned int id_cap);
+const struct em_pd *emreg_set_find_id(const struct em_pd_set *set, unsigned int id);
+/* A table from validated states, with the kernel's arithmetic for @pd. */
+struct em_perf_table *emreg_build_table(const struct em_pd *pd, const struct em_state_desc *st,
+					unsigned int n);
+/* The table em_adjust_cpu_capacity() would publish for @pd, whose table is @cur:
+ * NULL with *ret 0 when the capacity is the top state's performance already,
+ * NULL with *ret a negative errno (and @err) when it cannot. */
+struct em_perf_table *emreg_capacity_table(const struct em_pd *pd,
+					   const struct em_perf_table *cur, unsigned int capacity,
+					   struct em_error *err, int *ret);
+int emreg_ids_take(struct em_ids *ids, unsigned int *id);
+bool emreg_ids_used(const struct em_ids *ids, unsigned int id);
+int emreg_ids_take_fixed(struct em_ids *ids, unsigned int id);
+void emreg_ids_put(struct em_ids *ids, unsigned int id);
+int emreg_ids_copy(struct em_ids *dst, const struct em_ids *src);
+/* Tell the observers: @what is EMREG_CREATED, _UPDATED or _DELETED. */
+enum { EMREG_CREATED, EMREG_UPDATED, EMREG_DELETED };
+void emreg_notify(struct em_registry *reg, int what, const struct em_pd *pd,
+		  const struct em_perf_table *t, unsigned int id);
+
+/*
+ * The set a read section sees: the first one it loads from a registry, kept for
+ * the rest of the section (per thread), so that every look-up and iteration of
+ * one read section sees one snapshot — a batch's changes all, or none — however
+ * many sets a writer publishes meanwhile (RCU keeps it alive until the section
+ * ends). section counts the thread's outermost read sections.
+ */
+struct emreg_snap {
+	const struct em_registry *reg;
+	const struct em_pd_set *set;
+	unsigned long section, loaded_in;
+};
+extern __thread struct emreg_snap emreg_snap __attribute__((tls_model("initial-exec")));
+
 /* The current domain set of reg (under em_read_lock); NULL when empty. */
 static inline const struct em_pd_set *em_read_set(const struct em_registry *reg)
 {
-	return em_deref(((struct em_registry *)reg)->set);
+	struct emreg_snap *s = &emreg_snap;
+
+	if (s->reg != reg || s->loaded_in != s->section) {
+		s->reg = reg;
+		s->set = em_deref(((struct em_registry *)reg)->set);
+		s->loaded_in = s->section;
+	}
+	return s->set;
 }
 
 /* True while the calling thread is inside em_read_lock(). */

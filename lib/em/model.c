@@ -37,15 +37,22 @@ static void domain_desc(const struct em_model_domain *d, struct em_pd_desc *pd)
 
 int em_model_register(const struct em_model *m, struct em_registry *reg, struct em_error *err)
 {
-	for (unsigned int i = 0; i < m->nr_domains; i++) {
+	struct em_batch *b = em_batch_new(reg);
+	int ret = 0;
+
+	if (!b)
+		return em_err(err, -errno, errno == ENOMEM ? "out of memory"
+							 : "registry change requested inside a read section or an observer");
+	/* One batch: O(N) for N domains, and all of them or none. */
+	for (unsigned int i = 0; !ret && i < m->nr_domains; i++) {
 		const struct em_model_domain *d = &m->domains[i];
 		struct em_pd_desc pd;
-		int ret, bad = -1;
+		int bad = -1;
 
 		domain_desc(d, &pd);
 		ret = em_pd_desc_validate(&pd, err, &bad);
 		if (!ret)
-			ret = em_pd_register(reg, &pd, NULL, err);
+			ret = em_batch_register(b, &pd, NULL, err);
 		if (ret) {
 			unsigned int line = d->line;
 
@@ -55,10 +62,12 @@ int em_model_register(const struct em_model *m, struct em_registry *reg, struct 
 				em_err_prefix(err, "%s:%u: ", m->source, line);
 			else
 				em_err_prefix(err, "%s: ", m->source);
-			return ret;
 		}
 	}
-	return 0;
+	if (!ret)
+		ret = em_batch_commit(b, err);
+	em_batch_free(b);
+	return ret;
 }
 
 int em_model_from_registry(struct em_model *m, const struct em_registry *reg)

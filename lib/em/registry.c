@@ -229,6 +229,9 @@ static pthread_key_t em_thread_key;
 static pthread_once_t em_thread_once = PTHREAD_ONCE_INIT;
 static __thread bool em_thread_registered __attribute__((tls_model("initial-exec")));
 static __thread unsigned int em_read_depth __attribute__((tls_model("initial-exec")));
+__thread struct emreg_snap emreg_snap __attribute__((tls_model("initial-exec"))) = {
+	.loaded_in = (unsigned long)-1,
+};
 
 static void em_thread_exit(void *unused)
 {
@@ -258,7 +261,8 @@ void em_read_lock(void)
 {
 	if (!em_thread_registered)
 		em_thread_register();
-	em_read_depth++;
+	if (em_read_depth++ == 0)
+		emreg_snap.section++; /* a new outermost section: a new snapshot */
 	urcu_memb_read_lock();
 }
 
@@ -277,14 +281,21 @@ bool em_read_held(void)
 }
 
 
-static void retire_table(struct em_registry *reg, struct em_perf_table *t)
+void emreg_retire_table(struct em_registry *reg, struct em_perf_table *t)
 {
 	t->reclaim_next_ = reg->dead_tables;
 	reg->dead_tables = t;
 	reg->nr_dead++;
 }
 
-static void retire_set(struct em_registry *reg, struct em_pd_set *s)
+void emreg_retire_pd(struct em_registry *reg, struct em_pd *pd)
+{
+	pd->reclaim_next = reg->dead_pds;
+	reg->dead_pds = pd;
+	reg->nr_dead++;
+}
+
+void emreg_retire_set(struct em_registry *reg, struct em_pd_set *s)
 {
 	if (!s)
 		return;
@@ -293,7 +304,7 @@ static void retire_set(struct em_registry *reg, struct em_pd_set *s)
 	reg->nr_dead++;
 }
 
-static void reclaim_locked(struct em_registry *reg)
+void emreg_reclaim(struct em_registry *reg)
 {
 	if (!reg->nr_dead)
 		return;
@@ -325,11 +336,11 @@ static void reclaim_locked(struct em_registry *reg)
 static void maybe_reclaim(struct em_registry *reg)
 {
 	if (reg->nr_dead >= EM_RECLAIM_BATCH)
-		reclaim_locked(reg);
+		emreg_reclaim(reg);
 }
 
 /* Take the writer lock; -EDEADLK from inside a read section or an observer. */
-static int writer_lock(struct em_registry *reg, struct em_error *err)
+int emreg_writer_lock(struct em_registry *reg, struct em_error *err)
 {
 	int ret;
 
@@ -344,19 +355,19 @@ static int writer_lock(struct em_registry *reg, struct em_error *err)
 	return 0;
 }
 
-static void writer_unlock(struct em_registry *reg)
+void emreg_writer_unlock(struct em_registry *reg)
 {
 	pthread_mutex_unlock(&reg->lock);
 }
 
 int em_registry_synchronize(struct em_registry *reg)
 {
-	int ret = writer_lock(reg, NULL);
+	int ret = emreg_writer_lock(reg, NULL);
 
 	if (ret)
 		return ret;
-	reclaim_locked(reg);
-	writer_unlock(reg);
+	emreg_reclaim(reg);
+	emreg_writer_unlock(reg);
 	return 0;
 }
 
@@ -386,19 +397,17 @@ void em_registry_free(struct em_registry *reg)
 	set = reg->set;
 	if (set) {
 		for (unsigned int i = 0; i < set->nr; i++) {
-			retire_table(reg, set->pd[i]->table);
-			set->pd[i]->reclaim_next = reg->dead_pds;
-			reg->dead_pds = set->pd[i];
-			reg->nr_dead++;
+			emreg_retire_table(reg, set->pd[i]->table);
+			emreg_retire_pd(reg, set->pd[i]);
 		}
 		reg->set = NULL;
-		retire_set(reg, set);
+		emreg_retire_set(reg, set);
 	}
 	if (!em_read_held())
-		reclaim_locked(reg);
+		emreg_reclaim(reg);
 	pthread_mutex_unlock(&reg->lock);
 	pthread_mutex_destroy(&reg->lock);
-	free(reg->ids_used);
+	free(reg->ids.used);
 	free(reg);
 }
 
@@ -501,7 +510,7 @@ int em_pd_desc_validate(const struct em_pd_desc *d, struct em_error *err, int *b
 }
 
 /* Build a table from validated states with the kernel's arithmetic. */
-static struct em_perf_table *build_table(const struct em_pd *pd, const struct em_state_desc *st,
+struct em_perf_table *emreg_build_table(const struct em_pd *pd, const struct em_state_desc *st,
 					 unsigned int n)
 {
 	struct em_perf_table *t = em_calloc(1, sizeof(*t) + n * sizeof(t->states[0]));
@@ -538,7 +547,7 @@ static struct em_perf_table *build_table(const struct em_pd *pd, const struct em
 }
 
 /* A set for @nr domains whose ids are all below @id_cap, index included. */
-static struct em_pd_set *set_alloc(unsigned int nr, unsigned int id_cap)
+struct em_pd_set *emreg_set_alloc(unsigned int nr, unsigned int id_cap)
 {
 	struct em_pd_set *set = em_calloc(1, sizeof(*set) + ((size_t)nr + id_cap) *
 						      sizeof(set->pd[0]));
@@ -549,7 +558,7 @@ static struct em_pd_set *set_alloc(unsigned int nr, unsigned int id_cap)
 }
 
 /* Fill @set's index from its domains (before it is published). */
-static void set_index(struct em_pd_set *set, unsigned int id_cap)
+void emreg_set_index(struct em_pd_set *set, unsigned int id_cap)
 {
 	assert(set->by_id == set->pd + set->nr);
 	for (unsigned int i = 0; i < set->nr; i++) {
@@ -563,77 +572,93 @@ static void set_index(struct em_pd_set *set, unsigned int id_cap)
 	}
 }
 
-static const struct em_pd *set_find_id(const struct em_pd_set *set, unsigned int id)
+const struct em_pd *emreg_set_find_id(const struct em_pd_set *set, unsigned int id)
 {
 	return set && id < set->id_end ? set->by_id[id] : NULL;
 }
 
-/* Take the lowest free id, as the kernel allocates them: 0 or -ENOMEM. */
-static int id_take(struct em_registry *reg, unsigned int *id)
+/* Grow @ids to hold id @id. */
+static int ids_grow(struct em_ids *ids, unsigned int id)
+{
+	unsigned int n = ids->words ? ids->words : 1;
+	uint64_t *w;
+
+	while (id / 64 >= n)
+		n *= 2;
+	w = em_realloc(ids->used, n * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	memset(w + ids->words, 0, (n - ids->words) * sizeof(*w));
+	ids->used = w;
+	ids->words = n;
+	return 0;
+}
+
+/* Take the lowest free id, as the kernel allocates them: 0 or -ENOMEM. The hint
+ * (no free id below its word) makes n registrations O(n) rather than O(n^2 / 64). */
+int emreg_ids_take(struct em_ids *ids, unsigned int *id)
 {
 	unsigned int w;
 
-	for (w = 0; w < reg->ids_words; w++)
-		if (~reg->ids_used[w])
+	for (w = ids->hint; w < ids->words; w++)
+		if (~ids->used[w])
 			break;
-	if (w == reg->ids_words) {
-		unsigned int n = reg->ids_words ? 2 * reg->ids_words : 1;
-		uint64_t *ids = em_realloc(reg->ids_used, n * sizeof(*ids));
-
-		if (!ids)
-			return -ENOMEM;
-		memset(ids + reg->ids_words, 0, (n - reg->ids_words) * sizeof(*ids));
-		reg->ids_used = ids;
-		reg->ids_words = n;
-	}
-	*id = w * 64 + (unsigned int)__builtin_ctzll(~reg->ids_used[w]);
-	reg->ids_used[w] |= UINT64_C(1) << (*id % 64);
+	if (w == ids->words && ids_grow(ids, w * 64))
+		return -ENOMEM;
+	ids->hint = w;
+	*id = w * 64 + (unsigned int)__builtin_ctzll(~ids->used[w]);
+	ids->used[w] |= UINT64_C(1) << (*id % 64);
 	return 0;
 }
 
 /* True if id is taken. */
-static bool id_used(const struct em_registry *reg, unsigned int id)
+bool emreg_ids_used(const struct em_ids *ids, unsigned int id)
 {
-	return id / 64 < reg->ids_words && (reg->ids_used[id / 64] & (UINT64_C(1) << (id % 64)));
+	return id / 64 < ids->words && (ids->used[id / 64] & (UINT64_C(1) << (id % 64)));
 }
 
 /* Take the id a provider asks for (a kernel's, read from debugfs): 0 or -ENOMEM. */
-static int id_take_fixed(struct em_registry *reg, unsigned int id)
+int emreg_ids_take_fixed(struct em_ids *ids, unsigned int id)
 {
-	if (id / 64 >= reg->ids_words) {
-		unsigned int n = reg->ids_words ? reg->ids_words : 1;
-		uint64_t *ids;
-
-		while (id / 64 >= n)
-			n *= 2;
-		ids = em_realloc(reg->ids_used, n * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		memset(ids + reg->ids_words, 0, (n - reg->ids_words) * sizeof(*ids));
-		reg->ids_used = ids;
-		reg->ids_words = n;
-	}
-	reg->ids_used[id / 64] |= UINT64_C(1) << (id % 64);
+	if (id / 64 >= ids->words && ids_grow(ids, id))
+		return -ENOMEM;
+	ids->used[id / 64] |= UINT64_C(1) << (id % 64);
 	return 0;
 }
 
-static void id_put(struct em_registry *reg, unsigned int id)
+void emreg_ids_put(struct em_ids *ids, unsigned int id)
 {
-	assert(id / 64 < reg->ids_words && (reg->ids_used[id / 64] & (UINT64_C(1) << (id % 64))));
-	reg->ids_used[id / 64] &= ~(UINT64_C(1) << (id % 64));
+	assert(emreg_ids_used(ids, id));
+	ids->used[id / 64] &= ~(UINT64_C(1) << (id % 64));
+	if (id / 64 < ids->hint)
+		ids->hint = id / 64;
 }
 
-static void notify(struct em_registry *reg, int what, const struct em_pd *pd,
-		   const struct em_perf_table *t, unsigned int id)
+/* A copy of @src in @dst (for a batch): 0 or -ENOMEM. */
+int emreg_ids_copy(struct em_ids *dst, const struct em_ids *src)
+{
+	*dst = (struct em_ids){.hint = src->hint};
+	if (!src->words)
+		return 0;
+	dst->used = em_malloc(src->words * sizeof(*dst->used));
+	if (!dst->used)
+		return -ENOMEM;
+	memcpy(dst->used, src->used, src->words * sizeof(*dst->used));
+	dst->words = src->words;
+	return 0;
+}
+
+void emreg_notify(struct em_registry *reg, int what, const struct em_pd *pd,
+		  const struct em_perf_table *t, unsigned int id)
 {
 	for (unsigned int i = 0; i < reg->nr_observers; i++) {
 		const struct em_observer *o = &reg->observers[i];
 
-		if (what == 0 && o->ops->created)
+		if (what == EMREG_CREATED && o->ops->created)
 			o->ops->created(o->ctx, pd, t);
-		else if (what == 1 && o->ops->updated)
+		else if (what == EMREG_UPDATED && o->ops->updated)
 			o->ops->updated(o->ctx, pd, t);
-		else if (what == 2 && o->ops->deleted)
+		else if (what == EMREG_DELETED && o->ops->deleted)
 			o->ops->deleted(o->ctx, id);
 	}
 }
@@ -649,7 +674,7 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	ret = em_pd_desc_validate(desc, err, NULL);
 	if (ret)
 		return ret;
-	ret = writer_lock(reg, err);
+	ret = emreg_writer_lock(reg, err);
 	if (ret)
 		return ret;
 	old = reg->set;
@@ -675,8 +700,8 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 				}
 		}
 	}
-	if (desc->fixed_id && id_used(reg, desc->id)) {
-		const struct em_pd *o = set_find_id(old, desc->id);
+	if (desc->fixed_id && emreg_ids_used(&reg->ids, desc->id)) {
+		const struct em_pd *o = emreg_set_find_id(old, desc->id);
 
 		ret = em_err(err, -EEXIST, "domain '%s': id %u is taken by domain '%s'",
 			     desc->name ? desc->name : "(unnamed)", desc->id, o ? o->name : "?");
@@ -688,11 +713,11 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	id_cap = old ? (old->id_end > old->nr + 1 ? old->id_end : old->nr + 1) : 1;
 	if (desc->fixed_id && desc->id + 1 > id_cap)
 		id_cap = desc->id + 1;
-	set = set_alloc(old ? old->nr + 1 : 1, id_cap);
+	set = emreg_set_alloc(old ? old->nr + 1 : 1, id_cap);
 	if (pd && desc->fixed_id)
 		pd->id = desc->id;
 	if (!pd || !set ||
-	    (desc->fixed_id ? id_take_fixed(reg, desc->id) : id_take(reg, &pd->id))) {
+	    (desc->fixed_id ? emreg_ids_take_fixed(&reg->ids, desc->id) : emreg_ids_take(&reg->ids, &pd->id))) {
 		free(pd);
 		free(set);
 		ret = em_err(err, -ENOMEM, "out of memory");
@@ -701,7 +726,6 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	pd->flags = desc->flags;
 	pd->is_cpu = desc->cpus != NULL;
 	pd->capacity = desc->capacity;
-	pd->seq = ++reg->next_seq; /* from 1: 0 means "before the first" */
 	if (desc->cpus) {
 		unsigned int c;
 
@@ -717,21 +741,22 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 		snprintf(pd->name, sizeof(pd->name), "dev%u", pd->id);
 	for (unsigned int i = 0; old && i < old->nr; i++)
 		if (!desc->name && !strcmp(old->pd[i]->name, pd->name)) {
-			id_put(reg, pd->id);
+			emreg_ids_put(&reg->ids, pd->id);
 			free(pd);
 			free(set);
 			ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u",
 				     old->pd[i]->name, old->pd[i]->id);
 			goto out;
 		}
-	pd->table = build_table(pd, desc->states, desc->nr_states);
+	pd->table = emreg_build_table(pd, desc->states, desc->nr_states);
 	if (!pd->table) {
-		id_put(reg, pd->id);
+		emreg_ids_put(&reg->ids, pd->id);
 		free(pd);
 		free(set);
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	pd->seq = ++reg->next_seq; /* from 1: 0 means "before the first"; never reused */
 	set->nr = old ? old->nr + 1 : 1;
 	if (old)
 		set->all = old->all;
@@ -740,15 +765,16 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	set->pd[set->nr - 1] = pd;
 	for (unsigned int w = 0; w < EM_MAX_CPUS / 64; w++)
 		set->all.bits[w] |= pd->cpus.bits[w];
-	set_index(set, id_cap);
+	emreg_set_index(set, id_cap);
 	em_publish(reg->set, set);
-	retire_set(reg, old);
+	emreg_gen_bump(reg);
+	emreg_retire_set(reg, old);
 	if (id)
 		*id = pd->id;
-	notify(reg, 0, pd, pd->table, pd->id);
+	emreg_notify(reg, EMREG_CREATED, pd, pd->table, pd->id);
 	maybe_reclaim(reg);
 out:
-	writer_unlock(reg);
+	emreg_writer_unlock(reg);
 	return ret;
 }
 
@@ -783,12 +809,12 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 {
 	struct em_pd_set *old, *set;
 	struct em_pd *pd = NULL;
-	int ret = writer_lock(reg, err);
+	int ret = emreg_writer_lock(reg, err);
 
 	if (ret)
 		return ret;
 	old = reg->set;
-	pd = (struct em_pd *)set_find_id(old, id);
+	pd = (struct em_pd *)emreg_set_find_id(old, id);
 	if (!pd) {
 		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
 		goto out;
@@ -798,7 +824,7 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 			     pd->name, id);
 		goto out;
 	}
-	set = set_alloc(old->nr - 1, old->id_end);
+	set = emreg_set_alloc(old->nr - 1, old->id_end);
 	if (!set) {
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
@@ -807,18 +833,17 @@ int em_pd_unregister(struct em_registry *reg, unsigned int id, struct em_error *
 		if (old->pd[i] != pd)
 			set->pd[set->nr++] = old->pd[i];
 	set->all = old->all; /* a device domain has no CPUs to take out */
-	set_index(set, old->id_end);
+	emreg_set_index(set, old->id_end);
 	em_publish(reg->set, set);
-	id_put(reg, id);
-	retire_set(reg, old);
-	retire_table(reg, pd->table);
-	pd->reclaim_next = reg->dead_pds;
-	reg->dead_pds = pd;
-	reg->nr_dead++;
-	notify(reg, 2, NULL, NULL, id);
+	emreg_gen_bump(reg);
+	emreg_ids_put(&reg->ids, id);
+	emreg_retire_set(reg, old);
+	emreg_retire_table(reg, pd->table);
+	emreg_retire_pd(reg, pd);
+	emreg_notify(reg, EMREG_DELETED, NULL, NULL, id);
 	maybe_reclaim(reg);
 out:
-	writer_unlock(reg);
+	emreg_writer_unlock(reg);
 	return ret;
 }
 
@@ -829,15 +854,16 @@ static void install_table(struct em_registry *reg, struct em_pd *pd, struct em_p
 	struct em_perf_table *old = pd->table;
 
 	em_publish(pd->table, t);
-	retire_table(reg, old);
+	emreg_gen_bump(reg);
+	emreg_retire_table(reg, old);
 	if (tell)
-		notify(reg, 1, pd, t, pd->id);
+		emreg_notify(reg, EMREG_UPDATED, pd, t, pd->id);
 	maybe_reclaim(reg);
 }
 
 static struct em_pd *find_locked(struct em_registry *reg, unsigned int id)
 {
-	return (struct em_pd *)set_find_id(reg->set, id);
+	return (struct em_pd *)emreg_set_find_id(reg->set, id);
 }
 
 int em_table_replace(struct em_registry *reg, unsigned int id, const struct em_state_desc *states,
@@ -845,7 +871,7 @@ int em_table_replace(struct em_registry *reg, unsigned int id, const struct em_s
 {
 	struct em_perf_table *t;
 	struct em_pd *pd;
-	int ret = writer_lock(reg, err);
+	int ret = emreg_writer_lock(reg, err);
 
 	if (ret)
 		return ret;
@@ -867,7 +893,7 @@ int em_table_replace(struct em_registry *reg, unsigned int id, const struct em_s
 	ret = em_pd_desc_validate(&d, err, NULL);
 	if (ret)
 		goto out;
-	t = build_table(pd, states, nr_states);
+	t = emreg_build_table(pd, states, nr_states);
 	if (!t) {
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
@@ -876,7 +902,7 @@ int em_table_replace(struct em_registry *reg, unsigned int id, const struct em_s
 	t->max_state = pd->table->max_state;
 	install_table(reg, pd, t, true);
 out:
-	writer_unlock(reg);
+	emreg_writer_unlock(reg);
 	return ret;
 }
 
@@ -886,7 +912,7 @@ int em_pd_set_perf_limits(struct em_registry *reg, unsigned int id, unsigned lon
 	struct em_perf_table *t, *cur;
 	struct em_pd *pd;
 	int min_ps = -1, max_ps = -1;
-	int ret = writer_lock(reg, err);
+	int ret = emreg_writer_lock(reg, err);
 
 	if (ret)
 		return ret;
@@ -925,7 +951,7 @@ int em_pd_set_perf_limits(struct em_registry *reg, unsigned int id, unsigned lon
 	/* As in the kernel, limits are not an update: the states do not change. */
 	install_table(reg, pd, t, false);
 out:
-	writer_unlock(reg);
+	emreg_writer_unlock(reg);
 	return ret;
 }
 
@@ -938,51 +964,39 @@ out:
  * duplicate, so a flag the old table had stays. Nothing happens when the top state's
  * performance already equals the capacity.
  */
-int em_adjust_cpu_capacity(struct em_registry *reg, unsigned int cpu, unsigned int capacity,
-			   struct em_error *err)
+struct em_perf_table *emreg_capacity_table(const struct em_pd *pd,
+					   const struct em_perf_table *cur, unsigned int capacity,
+					   struct em_error *err, int *ret)
 {
-	struct em_perf_table *t, *cur;
-	struct em_pd *pd = NULL;
-	unsigned long fmax;
-	int ret = writer_lock(reg, err);
+	struct em_perf_table *t;
+	unsigned long fmax, prev_cost = (unsigned long)-1;
+	size_t sz;
 
-	if (ret)
-		return ret;
-	for (unsigned int i = 0; reg->set && i < reg->set->nr; i++)
-		if (reg->set->pd[i]->is_cpu && em_cpumask_test(&reg->set->pd[i]->cpus, cpu))
-			pd = reg->set->pd[i];
-	if (!pd) {
-		/* em_dev_update_perf_domain() on a device without a domain: -EINVAL. */
-		ret = em_err(err, -EINVAL, "CPU %u is in no performance domain", cpu);
-		goto out;
-	}
+	*ret = 0;
 	if (capacity < 1 || capacity > EM_CAPACITY_SCALE) {
-		ret = em_err(err, -EINVAL, "domain '%s': capacity %u is not in 1..%u", pd->name,
-			     capacity, EM_CAPACITY_SCALE);
-		goto out;
+		*ret = em_err(err, -EINVAL, "domain '%s': capacity %u is not in 1..%u", pd->name,
+			      capacity, EM_CAPACITY_SCALE);
+		return NULL;
 	}
-	cur = pd->table;
 	if (cur->states[cur->nr_states - 1].performance == capacity)
-		goto out;
+		return NULL;
 	fmax = cur->states[cur->nr_states - 1].frequency;
 	for (unsigned int i = 0; i < cur->nr_states; i++) {
 		if ((unsigned long long)capacity * cur->states[i].frequency / fmax == 0) {
 			/* The kernel would divide by zero computing this state's cost. */
-			ret = em_err(err, -EINVAL,
-				     "domain '%s': state %u: performance %u * %lu / %lu rounds to 0, so cost cannot be computed",
-				     pd->name, i, capacity, cur->states[i].frequency, fmax);
-			goto out;
+			*ret = em_err(err, -EINVAL,
+				      "domain '%s': state %u: performance %u * %lu / %lu rounds to 0, so cost cannot be computed",
+				      pd->name, i, capacity, cur->states[i].frequency, fmax);
+			return NULL;
 		}
 	}
-	size_t sz = sizeof(*cur) + cur->nr_states * sizeof(cur->states[0]);
+	sz = sizeof(*cur) + cur->nr_states * sizeof(cur->states[0]);
 	t = em_malloc(sz);
 	if (!t) {
-		ret = em_err(err, -ENOMEM, "out of memory");
-		goto out;
+		*ret = em_err(err, -ENOMEM, "out of memory");
+		return NULL;
 	}
 	memcpy(t, cur, sz); /* limits and flags included, as em_table_dup() copies */
-	unsigned long prev_cost = (unsigned long)-1;
-
 	for (unsigned int k = t->nr_states; k-- > 0;) {
 		struct em_perf_state *ps = &t->states[k];
 
@@ -995,16 +1009,39 @@ int em_adjust_cpu_capacity(struct em_registry *reg, unsigned int cpu, unsigned i
 		else
 			prev_cost = ps->cost;
 	}
-	__atomic_store_n(&pd->capacity, capacity, __ATOMIC_RELAXED);
-	install_table(reg, pd, t, true);
+	return t;
+}
+
+int em_adjust_cpu_capacity(struct em_registry *reg, unsigned int cpu, unsigned int capacity,
+			   struct em_error *err)
+{
+	struct em_perf_table *t;
+	struct em_pd *pd = NULL;
+	int ret = emreg_writer_lock(reg, err);
+
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; reg->set && i < reg->set->nr; i++)
+		if (reg->set->pd[i]->is_cpu && em_cpumask_test(&reg->set->pd[i]->cpus, cpu))
+			pd = reg->set->pd[i];
+	if (!pd) {
+		/* em_dev_update_perf_domain() on a device without a domain: -EINVAL. */
+		ret = em_err(err, -EINVAL, "CPU %u is in no performance domain", cpu);
+		goto out;
+	}
+	t = emreg_capacity_table(pd, pd->table, capacity, err, &ret);
+	if (t) {
+		__atomic_store_n(&pd->capacity, capacity, __ATOMIC_RELAXED);
+		install_table(reg, pd, t, true);
+	}
 out:
-	writer_unlock(reg);
+	emreg_writer_unlock(reg);
 	return ret;
 }
 
 int em_observer_add(struct em_registry *reg, const struct em_observer_ops *ops, void *ctx)
 {
-	int ret = writer_lock(reg, NULL);
+	int ret = emreg_writer_lock(reg, NULL);
 
 	if (ret)
 		return ret;
@@ -1015,13 +1052,13 @@ int em_observer_add(struct em_registry *reg, const struct em_observer_ops *ops, 
 		reg->observers[reg->nr_observers].ctx = ctx;
 		reg->nr_observers++;
 	}
-	writer_unlock(reg);
+	emreg_writer_unlock(reg);
 	return ret;
 }
 
 int em_observer_remove(struct em_registry *reg, const struct em_observer_ops *ops, void *ctx)
 {
-	int ret = writer_lock(reg, NULL);
+	int ret = emreg_writer_lock(reg, NULL);
 
 	if (ret)
 		return ret;
@@ -1035,7 +1072,7 @@ int em_observer_remove(struct em_registry *reg, const struct em_observer_ops *op
 			break;
 		}
 	}
-	writer_unlock(reg);
+	emreg_writer_unlock(reg);
 	return ret;
 }
 
@@ -1044,7 +1081,7 @@ int em_observer_remove(struct em_registry *reg, const struct em_observer_ops *op
 
 const struct em_pd *em_pd_get(const struct em_registry *reg, unsigned int id)
 {
-	return set_find_id(em_read_set(reg), id);
+	return emreg_set_find_id(em_read_set(reg), id);
 }
 
 unsigned int em_pd_id_end(const struct em_registry *reg)
