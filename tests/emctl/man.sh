@@ -3,8 +3,8 @@
 # the version is the build's; every command emctl lists has a section, and
 # every option its help lists is documented there (or among the global
 # options, or the model sources it refers to); ENVIRONMENT, FILES and EXIT
-# STATUS are there; rendered at any width, no line is broken at a hyphen
-# (.nh, and paths kept whole). TAP.
+# STATUS are there; rendered at any width, no line of either page is broken
+# at a hyphen (.nh, and hyphenated words and paths kept whole). TAP.
 # usage: man.sh EMCTL MAN_DIR VERSION
 EMCTL=$1 MAN=$2 VERSION=$3
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -12,7 +12,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
 
-echo "1..9"
+echo "1..10"
 v=$("$EMCTL" --version)
 [ "$v" = "emctl (emkit) $VERSION" ] && ok "emctl --version: $v" || not_ok "emctl --version: $v"
 if head -1 "$MAN/emctl.1" | grep -qF "\"emkit $VERSION\"" && head -1 "$MAN/emd.8" | grep -qF "\"emkit $VERSION\""; then
@@ -66,11 +66,14 @@ print("%s 8 - ENVIRONMENT names EMD_SOCKET, XDG_RUNTIME_DIR, EMKIT_PRELOAD"
       % ("ok" if all(v in env for v in ("EMD_SOCKET", "XDG_RUNTIME_DIR", "EMKIT_PRELOAD")) else "not ok"))
 PY
 n=8
-# Rendered at several widths, no line ends in a word broken at its hyphen.
-broken=""
-for w in 45 60 72 80 100 120; do
-	MANWIDTH=$w man -l "$MAN/emctl.1" 2>/dev/null >"$tmp/out.$w"
-	grep -nE -- '[[:alnum:]][-‐]$' "$tmp/out.$w" | sed "s/^/width $w: /" >>"$tmp/broken"
+# Rendered at several widths, no line of either page ends in a word broken at
+# its hyphen.
+for page in emctl.1 emd.8; do
+	: >"$tmp/broken"
+	for w in 45 60 72 80 100 120; do
+		MANWIDTH=$w man -l "$MAN/$page" 2>/dev/null >"$tmp/out.$w"
+		grep -nE -- '[[:alnum:]][-‐]$' "$tmp/out.$w" | sed "s/^/width $w: /" >>"$tmp/broken"
+	done
+	if [ -s "$tmp/out.80" ] && [ ! -s "$tmp/broken" ]; then ok "$page at widths 45 to 120: no line broken at a hyphen"
+	else not_ok "$page: lines broken at a hyphen"; sed 's/^/# /' "$tmp/broken" | head; fi
 done
-if [ -s "$tmp/out.80" ] && [ ! -s "$tmp/broken" ]; then ok "emctl(1) at widths 45 to 120: no line broken at a hyphen"
-else not_ok "emctl(1): lines broken at a hyphen"; sed 's/^/# /' "$tmp/broken" | head; fi
