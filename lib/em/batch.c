@@ -327,22 +327,7 @@ int em_batch_register(struct em_batch *b, const struct em_pd_desc *desc, unsigne
 		goto out;
 	}
 	pd->id = desc->fixed_id ? desc->id : new_id;
-	pd->flags = desc->flags;
-	pd->is_cpu = desc->cpus != NULL;
-	pd->capacity = desc->capacity;
-	if (desc->cpus) {
-		unsigned int c;
-
-		pd->cpus = *desc->cpus;
-		em_cpumask_for_each(c, desc->cpus)
-			pd->cpu_list[pd->nr_cpu_list++] = (unsigned short)c;
-	}
-	if (desc->name)
-		snprintf(pd->name, sizeof(pd->name), "%s", desc->name);
-	else if (pd->is_cpu)
-		snprintf(pd->name, sizeof(pd->name), "cpu%u", em_cpumask_next(&pd->cpus, 0));
-	else
-		snprintf(pd->name, sizeof(pd->name), "dev%u", pd->id);
+	emreg_pd_fill(pd, desc);
 	if (!desc->name && (o = find_name(b, pd->name)) >= 0) {
 		ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u", pd->name,
 			     b->ent[o].next->id);

@@ -663,6 +663,31 @@ void emreg_notify(struct em_registry *reg, int what, const struct em_pd *pd,
 	}
 }
 
+/*
+ * emreg_pd_fill - a new domain @pd (id set, CPU list allocated for @desc's
+ * CPUs) takes @desc's flags, capacity, CPUs and name; a nameless domain is
+ * "cpuN" after its first CPU, or "devN" after its id.
+ */
+void emreg_pd_fill(struct em_pd *pd, const struct em_pd_desc *desc)
+{
+	pd->flags = desc->flags;
+	pd->is_cpu = desc->cpus != NULL;
+	pd->capacity = desc->capacity;
+	if (desc->cpus) {
+		unsigned int c;
+
+		pd->cpus = *desc->cpus;
+		em_cpumask_for_each(c, desc->cpus)
+			pd->cpu_list[pd->nr_cpu_list++] = (unsigned short)c;
+	}
+	if (desc->name)
+		snprintf(pd->name, sizeof(pd->name), "%s", desc->name);
+	else if (pd->is_cpu)
+		snprintf(pd->name, sizeof(pd->name), "cpu%u", em_cpumask_next(&pd->cpus, 0));
+	else
+		snprintf(pd->name, sizeof(pd->name), "dev%u", pd->id);
+}
+
 int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsigned int *id,
 		   struct em_error *err)
 {
@@ -723,22 +748,7 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 		ret = em_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	pd->flags = desc->flags;
-	pd->is_cpu = desc->cpus != NULL;
-	pd->capacity = desc->capacity;
-	if (desc->cpus) {
-		unsigned int c;
-
-		pd->cpus = *desc->cpus;
-		em_cpumask_for_each(c, desc->cpus)
-			pd->cpu_list[pd->nr_cpu_list++] = (unsigned short)c;
-	}
-	if (desc->name)
-		snprintf(pd->name, sizeof(pd->name), "%s", desc->name);
-	else if (pd->is_cpu)
-		snprintf(pd->name, sizeof(pd->name), "cpu%u", em_cpumask_next(&pd->cpus, 0));
-	else
-		snprintf(pd->name, sizeof(pd->name), "dev%u", pd->id);
+	emreg_pd_fill(pd, desc);
 	for (unsigned int i = 0; old && i < old->nr; i++)
 		if (!desc->name && !strcmp(old->pd[i]->name, pd->name)) {
 			emreg_ids_put(&reg->ids, pd->id);
