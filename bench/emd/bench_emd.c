@@ -261,30 +261,6 @@ static void latency_case(const char *dir, const char *what, uint8_t cmd, int rou
 	free(ld);
 }
 
-/* A model of @n domains x @states states (CPU domains first, one CPU each,
- * up to 1,024; then device domains). */
-static void write_model(const char *path, unsigned int n, unsigned int states)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fprintf(f, "domains:\n");
-	for (unsigned int i = 0; i < n; i++) {
-		if (i < 1024)
-			fprintf(f, "  - name: c%u\n    cpus: [%u]\n    capacity: 1024\n"
-				   "    flags: [microwatts]\n    states:\n", i, i);
-		else
-			fprintf(f, "  - name: d%u\n    flags: [microwatts]\n    states:\n", i);
-		for (unsigned int s = 0; s < states; s++)
-			fprintf(f, "      - { frequency: %u, power: %u }\n", 100000 * (s + 1),
-				1000 + s * s * 50 + (i % 7) * s);
-	}
-	fclose(f);
-}
-
 /* emd's peak resident memory, kB. */
 static long vm_hwm(pid_t pid)
 {
@@ -303,6 +279,34 @@ static long vm_hwm(pid_t pid)
 	return kb;
 }
 
+/* Write @model (through a rename) with @n domains x @states states (CPU domains
+ * first, one CPU each, up to 1,024; then device domains), powers moved by @v. */
+static void write_model(const char *model, unsigned int n, unsigned int states, unsigned int v)
+{
+	char tmp[128];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", model);
+	f = fopen(tmp, "w");
+	if (!f) {
+		perror(tmp);
+		exit(1);
+	}
+	fprintf(f, "domains:\n");
+	for (unsigned int i = 0; i < n; i++) {
+		if (i < 1024)
+			fprintf(f, "  - name: c%u\n    cpus: [%u]\n    capacity: 1024\n"
+				   "    flags: [microwatts]\n    states:\n", i, i);
+		else
+			fprintf(f, "  - name: d%u\n    flags: [microwatts]\n    states:\n", i);
+		for (unsigned int s = 0; s < states; s++)
+			fprintf(f, "      - { frequency: %u, power: %u }\n", 100000 * (s + 1),
+				1000 + s * s * 50 + (i % 7) * s + v);
+	}
+	fclose(f);
+	rename(tmp, model);
+}
+
 /* Dump and fetch every table of an @n-domain model. */
 static void dump_case(const char *dir, unsigned int n, unsigned int states)
 {
@@ -316,7 +320,7 @@ static void dump_case(const char *dir, unsigned int n, unsigned int states)
 
 	snprintf(sock, sizeof(sock), "%s/emd.sock", dir);
 	snprintf(model, sizeof(model), "%s/model.yaml", dir);
-	write_model(model, n, states);
+	write_model(model, n, states, 0);
 	t0 = now_ns();
 	emd = start_emd(sock, model);
 	fd = connect_to(sock);
@@ -558,33 +562,6 @@ static long status_kb(pid_t pid, const char *field)
 	return kb;
 }
 
-/* Write @model (through a rename) with @n domains x @states, tables moved by @v. */
-static void rewrite_model(const char *model, unsigned int n, unsigned int states, unsigned int v)
-{
-	char tmp[128];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", model);
-	f = fopen(tmp, "w");
-	if (!f) {
-		perror(tmp);
-		exit(1);
-	}
-	fprintf(f, "domains:\n");
-	for (unsigned int i = 0; i < n; i++) {
-		if (i < 1024)
-			fprintf(f, "  - name: c%u\n    cpus: [%u]\n    capacity: 1024\n"
-				   "    flags: [microwatts]\n    states:\n", i, i);
-		else
-			fprintf(f, "  - name: d%u\n    flags: [microwatts]\n    states:\n", i);
-		for (unsigned int s = 0; s < states; s++)
-			fprintf(f, "      - { frequency: %u, power: %u }\n", 100000 * (s + 1),
-				1000 + s * s * 50 + (i % 7) * s + v);
-	}
-	fclose(f);
-	rename(tmp, model);
-}
-
 /* A subscriber (a child process): joins the event group, reads until killed. */
 static pid_t subscriber(const char *sock)
 {
@@ -624,14 +601,14 @@ static void reload_latency_case(const char *dir, unsigned int n, unsigned int st
 
 	snprintf(sock, sizeof(sock), "%s/emd.sock", dir);
 	snprintf(model, sizeof(model), "%s/model.yaml", dir);
-	write_model(model, n, states);
+	write_model(model, n, states, 0);
 	e = start_notified(dir, sock, model, NULL);
 	wait_notify(&e, "READY=1");
 	fd = connect_to(sock);
 	sub = subscriber(sock);
 	usleep(200000); /* the subscriber has joined */
 	/* A first reload, to know how long one takes. */
-	rewrite_model(model, n, states, 1);
+	write_model(model, n, states, 1);
 	t0 = now_ns();
 	kill(e.pid, SIGHUP);
 	wait_notify(&e, "READY=1");
@@ -644,7 +621,7 @@ static void reload_latency_case(const char *dir, unsigned int n, unsigned int st
 		round_trips(fd, req, len, &before[nb++], 1);
 	}
 	/* During: from SIGHUP until emd says READY=1. */
-	rewrite_model(model, n, states, 2);
+	write_model(model, n, states, 2);
 	t0 = now_ns();
 	kill(e.pid, SIGHUP);
 	while (!ready_now(&e)) {
@@ -692,13 +669,13 @@ static void large_case(const char *dir, unsigned int n, unsigned int states)
 	snprintf(sock, sizeof(sock), "%s/emd.sock", dir);
 	snprintf(model, sizeof(model), "%s/model.yaml", dir);
 	/* emd's own baseline: the smallest model. */
-	write_model(model, 1, 1);
+	write_model(model, 1, 1, 0);
 	e = start_notified(dir, sock, model, NULL);
 	wait_notify(&e, "READY=1");
 	base = status_kb(e.pid, "VmRSS:");
 	stop(e.pid);
 	close(e.nfd);
-	write_model(model, n, states);
+	write_model(model, n, states, 0);
 	stat(model, &st);
 	t0 = now_ns();
 	e = start_notified(dir, sock, model, NULL);
@@ -706,7 +683,7 @@ static void large_case(const char *dir, unsigned int n, unsigned int states)
 	t_start = now_ns() - t0;
 	rss = status_kb(e.pid, "VmRSS:");
 	hwm_load = status_kb(e.pid, "VmHWM:");
-	rewrite_model(model, n, states, 3);
+	write_model(model, n, states, 3);
 	t0 = now_ns();
 	kill(e.pid, SIGHUP);
 	wait_notify(&e, "READY=1");
@@ -830,7 +807,7 @@ int main(int argc, char **argv)
 		cpu_case(dir, "get-perf-table do (RK3399, 8 states)", NULL, 2, false, 1, rounds);
 		cpu_case(dir, "get-perf-domains dump (RK3399, 2 domains)", NULL, 1, true, 0, rounds);
 		snprintf(model, sizeof(model), "%s/model.yaml", dir);
-		write_model(model, 4096, 32);
+		write_model(model, 4096, 32, 0);
 		cpu_case(dir, "get-perf-table do (4096 x 32, id 4000)", model, 2, false, 4000, rounds);
 		cpu_case(dir, "get-perf-domains dump (4096 domains)", model, 1, true, 0, rounds / 100);
 		unlink(model);
