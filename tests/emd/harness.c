@@ -50,27 +50,14 @@ void emd_start(struct emd_proc *p, const char *const *args)
 /* Spawn emd with its files in p->dir. */
 static void start_in_dir(struct emd_proc *p, const char *const *args)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *argv[64];
-	char notify_env[200];
 	char *envp[256];
-	size_t n = 0, ne = 0;
+	size_t n = 0;
 	posix_spawn_file_actions_t fa;
-	const char *ready;
 
 	snprintf(p->sock, sizeof(p->sock), "%s/emd.sock", p->dir);
 	snprintf(p->log, sizeof(p->log), "%s/emd.log", p->dir);
-	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(p->notify_fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
-	assert_int_equal(bind(p->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", sa.sun_path);
-	for (char **e = environ; *e && ne < 250; e++)
-		if (strncmp(*e, "NOTIFY_SOCKET=", 14) && strncmp(*e, "LISTEN_", 7))
-			envp[ne++] = *e;
-	envp[ne++] = notify_env;
-	envp[ne] = NULL;
-
+	emd_notify_setup(p, envp);
 	argv[n++] = EMD_PATH;
 	argv[n++] = "--socket";
 	argv[n++] = p->sock;
@@ -88,7 +75,33 @@ static void start_in_dir(struct emd_proc *p, const char *const *args)
 		atexit(kill_leftovers);
 	if (n_started < sizeof(started) / sizeof(started[0]))
 		started[n_started++] = p->pid;
-	ready = emd_notify_wait(p);
+	emd_wait_ready(p);
+}
+
+/* emd_notify_setup - p->notify_fd bound in p->dir, and emd's environment. */
+const char *emd_notify_setup(struct emd_proc *p, char **envp)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t ne = 0;
+
+	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(p->notify_fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
+	assert_int_equal(bind(p->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(p->notify_env, sizeof(p->notify_env), "NOTIFY_SOCKET=%s", sa.sun_path);
+	for (char **e = environ; *e && ne < 250; e++)
+		if (strncmp(*e, "NOTIFY_SOCKET=", 14) && strncmp(*e, "LISTEN_", 7))
+			envp[ne++] = *e;
+	envp[ne++] = p->notify_env;
+	envp[ne] = NULL;
+	return p->notify_env + strlen("NOTIFY_SOCKET=");
+}
+
+/* emd_wait_ready - the first sd_notify message must be READY=1. */
+void emd_wait_ready(struct emd_proc *p)
+{
+	const char *ready = emd_notify_wait(p);
+
 	snprintf(p->ready, sizeof(p->ready), "%s", ready);
 	if (strncmp(ready, "READY=1", 7))
 		fail_msg("emd did not get ready: '%s'; log:\n%s", ready, emd_log_text(p));

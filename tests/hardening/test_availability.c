@@ -289,27 +289,16 @@ static void ask_quietly(int fd, uint32_t seq)
 static void spawn_emd(struct emd_proc *p, rlim_t nofile, const char *as_user,
 		      const char *sock, const char *const *args)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *argv[64];
-	char notify_env[200], *envp[256];
-	size_t n = 0, ne = 0;
-	const char *ready;
+	const char *argv[64], *notify_path;
+	char *envp[256];
+	size_t n = 0;
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->dir, sizeof(p->dir), "/tmp/emd-avail.XXXXXX");
 	assert_non_null(mkdtemp(p->dir));
 	snprintf(p->sock, sizeof(p->sock), "%s/%s", p->dir, sock ? sock : "emd.sock");
 	snprintf(p->log, sizeof(p->log), "%s/emd.log", p->dir);
-	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(p->notify_fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
-	assert_int_equal(bind(p->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", sa.sun_path);
-	for (char **e = environ; *e && ne < 250; e++)
-		if (strncmp(*e, "NOTIFY_SOCKET=", 14) && strncmp(*e, "LISTEN_", 7))
-			envp[ne++] = *e;
-	envp[ne++] = notify_env;
-	envp[ne] = NULL;
+	notify_path = emd_notify_setup(p, envp);
 	argv[n++] = EMD_PATH;
 	argv[n++] = "--socket";
 	argv[n++] = p->sock;
@@ -318,7 +307,7 @@ static void spawn_emd(struct emd_proc *p, rlim_t nofile, const char *as_user,
 		argv[n++] = as_user;
 		/* The user writes to the notify socket: let it reach it. */
 		chmod(p->dir, 0755);
-		chmod(sa.sun_path, 0777);
+		chmod(notify_path, 0777);
 	} else if (geteuid() == 0) {
 		argv[n++] = "--allow-root";
 	}
@@ -342,10 +331,7 @@ static void spawn_emd(struct emd_proc *p, rlim_t nofile, const char *as_user,
 		execve(EMD_PATH, (char *const *)argv, envp);
 		_exit(127);
 	}
-	ready = emd_notify_wait(p);
-	snprintf(p->ready, sizeof(p->ready), "%s", ready);
-	if (strncmp(ready, "READY=1", 7))
-		fail_msg("emd did not get ready: '%s'; log:\n%s", ready, emd_log_text(p));
+	emd_wait_ready(p);
 }
 
 /* Stop an emd of spawn_emd and tidy its directory. */
