@@ -476,26 +476,32 @@ static struct nlmsghdr *policy_msg(void *buf, uint32_t seq)
 	return w;
 }
 
-/* CTRL_ATTR_OP_POLICY { cmd { DO: idx } } */
-static void put_op_policy(struct nlmsghdr *w, uint16_t cmd, uint32_t do_idx)
+/* A policy message at @at with CTRL_ATTR_OP_POLICY { cmd { DO: idx } }; where
+ * the next one goes. */
+static char *put_op_policy(char *at, uint32_t seq, uint16_t cmd, uint32_t do_idx)
 {
+	struct nlmsghdr *w = policy_msg(at, seq);
 	struct nlattr *p = mnl_attr_nest_start(w, CTRL_ATTR_OP_POLICY);
 	struct nlattr *o = mnl_attr_nest_start(w, cmd);
 
 	mnl_attr_put_u32(w, CTRL_ATTR_POLICY_DO, do_idx);
 	mnl_attr_nest_end(w, o);
 	mnl_attr_nest_end(w, p);
+	return at + w->nlmsg_len;
 }
 
-/* CTRL_ATTR_POLICY { idx { attr { u32 policy } } } */
-static void put_policy(struct nlmsghdr *w, uint16_t idx, uint16_t attr)
+/* A policy message at @at with CTRL_ATTR_POLICY { idx { attr { u32 policy } } };
+ * where the next one goes. */
+static char *put_policy(char *at, uint32_t seq, uint16_t idx, uint16_t attr)
 {
+	struct nlmsghdr *w = policy_msg(at, seq);
 	struct nlattr *p = mnl_attr_nest_start(w, CTRL_ATTR_POLICY);
 	struct nlattr *i = mnl_attr_nest_start(w, idx);
 
 	put_u32_policy(w, attr);
 	mnl_attr_nest_end(w, i);
 	mnl_attr_nest_end(w, p);
+	return at + w->nlmsg_len;
 }
 
 /*
@@ -511,7 +517,7 @@ static void test_getpolicy_golden(void **state)
 {
 	uint64_t req[64], got[1024], want[1024];
 	char *at;
-	struct nlmsghdr *r, *w;
+	struct nlmsghdr *r;
 	int fd = emd_connect(&emd_default);
 	size_t n;
 
@@ -522,18 +528,10 @@ static void test_getpolicy_golden(void **state)
 	mnl_attr_put_strz(r, CTRL_ATTR_FAMILY_NAME, "dev-energymodel");
 	send_pkt(fd, r, r->nlmsg_len);
 	at = (char *)want;
-	w = policy_msg(at, 71);
-	put_op_policy(w, 1, 0);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 71);
-	put_op_policy(w, 2, 1);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 71);
-	put_policy(w, 0, 2);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 71);
-	put_policy(w, 1, 1);
-	at += w->nlmsg_len;
+	at = put_op_policy(at, 71, 1, 0);
+	at = put_op_policy(at, 71, 2, 1);
+	at = put_policy(at, 71, 0, 2);
+	at = put_policy(at, 71, 1, 1);
 	n = recv_pkt(fd, got, sizeof(got));
 	assert_bytes(got, n, want, (size_t)(at - (char *)want));
 	n = recv_pkt(fd, got, sizeof(got));
@@ -549,12 +547,8 @@ static void test_getpolicy_golden(void **state)
 	send_pkt(fd, r, r->nlmsg_len);
 	memset(want, 0, sizeof(want));
 	at = (char *)want;
-	w = policy_msg(at, 72);
-	put_op_policy(w, 2, 0);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 72);
-	put_policy(w, 0, 1);
-	at += w->nlmsg_len;
+	at = put_op_policy(at, 72, 2, 0);
+	at = put_policy(at, 72, 0, 1);
 	n = recv_pkt(fd, got, sizeof(got));
 	assert_bytes(got, n, want, (size_t)(at - (char *)want));
 	n = recv_pkt(fd, got, sizeof(got));
