@@ -107,6 +107,22 @@ void emd_wait_ready(struct emd_proc *p)
 		fail_msg("emd did not get ready: '%s'; log:\n%s", ready, emd_log_text(p));
 }
 
+struct emd_proc emd_default;
+
+int emd_default_setup(void **state)
+{
+	(void)state;
+	emd_start(&emd_default, NULL);
+	return 0;
+}
+
+int emd_default_teardown(void **state)
+{
+	(void)state;
+	emd_stop(&emd_default);
+	return 0;
+}
+
 /* emd_start_model - emd on a model file written from @text. */
 void emd_start_model(struct emd_proc *p, const char *text, const char *const *args)
 {

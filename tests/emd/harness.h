@@ -47,6 +47,11 @@ void emd_start_model(struct emd_proc *p, const char *text, const char *const *ar
  */
 const char *emd_notify_setup(struct emd_proc *p, char **envp);
 void emd_wait_ready(struct emd_proc *p);
+/* An emd with its defaults for a whole group of tests: cmocka group setup and
+ * teardown functions that start and stop emd_default. */
+extern struct emd_proc emd_default;
+int emd_default_setup(void **state);
+int emd_default_teardown(void **state);
 /* SIGTERM, wait, check exit status 0 and that the socket file is gone. */
 void emd_stop(struct emd_proc *p);
 /* Send a signal to emd. */

@@ -26,8 +26,6 @@
 
 #include "harness.h"
 
-static struct emd_proc emd_default;
-
 /* The embedded RK3399 model, as the kernel would report it. */
 struct st {
 	uint64_t perf, freq, power, cost, flags;
@@ -37,20 +35,6 @@ static const struct st little[] = {
 	{219, 816000, 58956, 2692, 0}, {271, 1008000, 86247, 3182, 0},
 	{322, 1200000, 120000, 3726, 0}, {381, 1416000, 179212, 4703, 0},
 };
-
-static int setup(void **state)
-{
-	(void)state;
-	emd_start(&emd_default, NULL);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emd_stop(&emd_default);
-	return 0;
-}
 
 /* Compare two packets, reporting the first differing byte. */
 static void assert_bytes(const void *got, size_t got_len, const void *want, size_t want_len)
@@ -687,5 +671,5 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, emd_default_setup, emd_default_teardown);
 }
