@@ -250,6 +250,23 @@ bool pkt_waiting(int fd)
 	return poll(&pf, 1, 0) == 1;
 }
 
+/* proc_status_kb - a field of /proc/PID/status, in kB. */
+long proc_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			kb = atol(line + strlen(field));
+	fclose(f);
+	return kb;
+}
+
 /* req_begin - a request header in @buf. */
 struct nlmsghdr *req_begin(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
 			   uint8_t version)

@@ -87,6 +87,9 @@ static inline const struct nlmsghdr *nl(const void *p)
 	return p;
 }
 
+/* A field of /proc/@pid/status in kB ("VmRSS:", "VmHWM:"); -1 if it has none. */
+long proc_status_kb(pid_t pid, const char *field);
+
 /* Load the spec built from spec/ (for decoding in checks). */
 const struct emnl_spec *test_spec(void);
 

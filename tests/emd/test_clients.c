@@ -209,23 +209,6 @@ static void test_hooks_switch(void **state)
 	emd_stop(&p);
 }
 
-/* A process's resident memory, kB. */
-static long rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /*
  * One datagram of 1,000 requests for a 256-state table, nothing read: emd
  * queues at most --client-queue-bytes of answers and keeps the rest of the
@@ -258,7 +241,7 @@ static void test_request_flood_waits(void **state)
 		mnl_attr_put_u32(r, 1, 0);
 		off += r->nlmsg_len;
 	}
-	rss_before = rss_kb(p.pid);
+	rss_before = proc_status_kb(p.pid, "VmRSS:");
 	send_pkt(flood, req, off);
 	/* Another client is served while the flood waits (after emd has taken
 	 * the flood's datagram: it was sent first). */
@@ -266,8 +249,8 @@ static void test_request_flood_waits(void **state)
 	n = recv_pkt(other, buf, sizeof(buf));
 	assert_int_equal(nl(buf)->nlmsg_seq, 7);
 	/* Unbounded, the answers would take 16 MiB; bounded, about 100 KiB. */
-	if (rss_kb(p.pid) - rss_before > 8192)
-		fail_msg("emd grew from %ld to %ld kB", rss_before, rss_kb(p.pid));
+	if (proc_status_kb(p.pid, "VmRSS:") - rss_before > 8192)
+		fail_msg("emd grew from %ld to %ld kB", rss_before, proc_status_kb(p.pid, "VmRSS:"));
 	/* Every answer comes, in order. */
 	for (uint32_t i = 0; i < N; i++) {
 		n = recv_pkt(flood, buf, sizeof(buf));

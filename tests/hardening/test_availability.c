@@ -255,22 +255,6 @@ static int run_emd(const char *const *args, char *log, size_t size)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static long rss_kb(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, strlen(field)))
-			v = atol(line + strlen(field) + 1);
-	fclose(f);
-	return v;
-}
-
 /* Send without failing the test: the connection may have been refused (closed). */
 static void ask_quietly(int fd, uint32_t seq)
 {
@@ -877,7 +861,7 @@ static void test_memory_returned(void **state)
 	c = emd_connect(&p);
 	ask_table(c, 1, 0);
 	answered(c, 1);
-	base = rss_kb(p.pid, "VmRSS:");
+	base = proc_status_kb(p.pid, "VmRSS:");
 	for (size_t i = 0; i < PER; i++) {
 		struct nlmsghdr *r = req_begin(dgram + i * REQ, FAM_ID, NLM_F_REQUEST,
 					       (uint32_t)i, 2, 1);
@@ -899,7 +883,7 @@ static void test_memory_returned(void **state)
 		last = q;
 		usleep(20000);
 	}
-	peak = rss_kb(p.pid, "VmHWM:");
+	peak = proc_status_kb(p.pid, "VmHWM:");
 	print_message("# %d clients flooding: %lu bytes queued; RSS %ld kB at rest, peak %ld kB\n",
 		      N, last, base, peak);
 	/* Bounded by --total-queue-bytes (64 MiB) and one answer (10 KiB) a client
@@ -919,7 +903,7 @@ static void test_memory_returned(void **state)
 	for (int i = 0; i < 600; i++) {
 		ask_table(c, 2, 0);
 		answered(c, 2);
-		after = rss_kb(p.pid, "VmRSS:");
+		after = proc_status_kb(p.pid, "VmRSS:");
 		if (after - base <= 10 * 1024)
 			break;
 		usleep(100000);
