@@ -353,11 +353,36 @@ static void ps_state(const char *dir, const char *pd, unsigned long f, unsigned 
 #undef PUT
 }
 
+/* Loading @dir fails with @code and the message "@dir@rest". */
+static void debugfs_refused(const char *dir, int code, const char *rest)
+{
+	struct em_model m;
+	struct em_error err;
+	char want[1024];
+
+	assert_int_equal(em_model_load_debugfs(&m, dir, &err), code);
+	snprintf(want, sizeof(want), "%s%s", dir, rest);
+	assert_string_equal(err.msg, want);
+}
+
+/* Load @dir into @m, which must have three domains named @a, @b and @c. */
+static void debugfs_names(struct em_model *m, const char *dir, const char *a, const char *b,
+			  const char *c)
+{
+	struct em_error err;
+
+	if (em_model_load_debugfs(m, dir, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(m->nr_domains, 3);
+	assert_string_equal(m->domains[0].name, a);
+	assert_string_equal(m->domains[1].name, b);
+	assert_string_equal(m->domains[2].name, c);
+}
+
 static void test_debugfs_ps(void **state)
 {
 	char dir[] = "/tmp/em-debugfs-XXXXXX";
 	struct em_model m, want;
-	struct em_error err;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -383,12 +408,7 @@ static void test_debugfs_ps(void **state)
 	mkd(dir, "gpu");
 	put(dir, "gpu/flags", "0x1\n");
 	ps_state(dir, "gpu", 200000, 300000, 0, 0, "ps");
-	if (em_model_load_debugfs(&m, dir, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(m.nr_domains, 3);
-	assert_string_equal(m.domains[0].name, "cpu0");
-	assert_string_equal(m.domains[1].name, "cpu4");
-	assert_string_equal(m.domains[2].name, "gpu");
+	debugfs_names(&m, dir, "cpu0", "cpu4", "gpu");
 	assert_false(m.domains[2].is_cpu);
 	m.nr_domains = 2; /* compare the CPU part with the default, names aside */
 	snprintf(m.domains[0].name, EM_NAME_MAX, "little");
@@ -400,14 +420,7 @@ static void test_debugfs_ps(void **state)
 
 	/* A broken file names itself. */
 	put(dir, "gpu/ps:200000/power", "lots\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EINVAL);
-	{
-		char want_msg[256];
-
-		snprintf(want_msg, sizeof(want_msg),
-			 "%s/gpu/ps:200000/power: expected an integer, got 'lots'", dir);
-		assert_string_equal(err.msg, want_msg);
-	}
+	debugfs_refused(dir, -EINVAL, "/gpu/ps:200000/power: expected an integer, got 'lots'");
 	rm_tree(dir);
 }
 
@@ -438,15 +451,8 @@ static void test_debugfs_cs(void **state)
 	assert_int_equal(m.domains[0].states[1].cost, 0); /* recomputed, not copied */
 	em_model_release(&m);
 	put(dir, "cpu0/units", "furlongs\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EINVAL);
-	{
-		char want_msg[256];
-
-		snprintf(want_msg, sizeof(want_msg),
-			 "%s/cpu0/units: unknown units 'furlongs' (known: microWatts, milliWatts, bogoWatts)",
-			 dir);
-		assert_string_equal(err.msg, want_msg);
-	}
+	debugfs_refused(dir, -EINVAL,
+			"/cpu0/units: unknown units 'furlongs' (known: microWatts, milliWatts, bogoWatts)");
 	rm_tree(dir);
 	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -ENOENT);
 }
@@ -484,12 +490,7 @@ static void test_debugfs_ids_and_names(void **state)
 	put(dir, "soc:gpu@ff9a0000/flags", "0x1\n");
 	put(dir, "soc:gpu@ff9a0000/id", "3\n");
 	ps_state(dir, "soc:gpu@ff9a0000", 200000, 300000, 0, 0, "ps");
-	if (em_model_load_debugfs(&m, dir, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(m.nr_domains, 3);
-	assert_string_equal(m.domains[0].name, "cpu4");
-	assert_string_equal(m.domains[1].name, "cpu0");
-	assert_string_equal(m.domains[2].name, "soc:gpu@ff9a0000");
+	debugfs_names(&m, dir, "cpu4", "cpu0", "soc:gpu@ff9a0000");
 	assert_true(m.domains[2].has_id);
 	assert_int_equal(m.domains[2].id, 3);
 	reg = em_registry_new();
@@ -515,14 +516,7 @@ static void test_debugfs_ids_and_names(void **state)
 
 	/* Two domains with one id: the kernel never does that; say so. */
 	put(dir, "cpu0/id", "0\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EEXIST);
-	{
-		char want[512];
-
-		snprintf(want, sizeof(want), "%s: domain 'cpu0': id 0 is taken by domain 'cpu4'",
-			 dir);
-		assert_string_equal(err.msg, want);
-	}
+	debugfs_refused(dir, -EEXIST, ": domain 'cpu0': id 0 is taken by domain 'cpu4'");
 	/* Without ids (before 6.19), or with only some: the boot order of old. */
 	unlink_path(dir, "cpu0/id");
 	if (em_model_load_debugfs(&m, dir, &err))
@@ -533,13 +527,7 @@ static void test_debugfs_ids_and_names(void **state)
 	assert_false(m.domains[0].has_id || m.domains[1].has_id || m.domains[2].has_id);
 	em_model_release(&m);
 	put(dir, "cpu0/id", "70000\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EINVAL);
-	{
-		char want[512];
-
-		snprintf(want, sizeof(want), "%s/cpu0/id: id 70000 is above 65535", dir);
-		assert_string_equal(err.msg, want);
-	}
+	debugfs_refused(dir, -EINVAL, "/cpu0/id: id 70000 is above 65535");
 	rm_tree(dir);
 }
 
