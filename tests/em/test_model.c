@@ -31,6 +31,21 @@ static void test_opp_formulas(void **state)
 	assert_int_equal(em_capacity_from_dmips(1024, 1800000, 1024UL * 1800000), 1024);
 }
 
+/* @t has @n states of these values, the first @n_inefficient of them inefficient. */
+static void assert_table(const struct em_perf_table *t, unsigned int n, const unsigned long *freq,
+			 const unsigned long *pow, const unsigned long *perf,
+			 const unsigned long *cost, unsigned int n_inefficient)
+{
+	assert_int_equal(t->nr_states, n);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(t->states[i].frequency, freq[i]);
+		assert_int_equal(t->states[i].power, pow[i]);
+		assert_int_equal(t->states[i].performance, perf[i]);
+		assert_int_equal(t->states[i].cost, cost[i]);
+		assert_int_equal(t->states[i].flags, i < n_inefficient ? EM_PS_INEFFICIENT : 0);
+	}
+}
+
 static void test_default_rk3399(void **state)
 {
 	static const unsigned long l_freq[] = {408000, 600000, 816000, 1008000, 1200000, 1416000};
@@ -58,24 +73,10 @@ static void test_default_rk3399(void **state)
 	em_read_lock();
 	t = em_pd_table(em_pd_of_cpu(reg, 3));
 	assert_int_equal(em_pd_id(em_pd_of_cpu(reg, 3)), 0);
-	assert_int_equal(t->nr_states, 6);
-	for (unsigned int i = 0; i < 6; i++) {
-		assert_int_equal(t->states[i].frequency, l_freq[i]);
-		assert_int_equal(t->states[i].power, l_pow[i]);
-		assert_int_equal(t->states[i].performance, l_perf[i]);
-		assert_int_equal(t->states[i].cost, l_cost[i]);
-		assert_int_equal(t->states[i].flags, i == 0 ? EM_PS_INEFFICIENT : 0);
-	}
+	assert_table(t, 6, l_freq, l_pow, l_perf, l_cost, 1);
 	t = em_pd_table(em_pd_of_cpu(reg, 5));
 	assert_int_equal(em_pd_id(em_pd_of_cpu(reg, 4)), 1);
-	assert_int_equal(t->nr_states, 8);
-	for (unsigned int i = 0; i < 8; i++) {
-		assert_int_equal(t->states[i].frequency, b_freq[i]);
-		assert_int_equal(t->states[i].power, b_pow[i]);
-		assert_int_equal(t->states[i].performance, b_perf[i]);
-		assert_int_equal(t->states[i].cost, b_cost[i]);
-		assert_int_equal(t->states[i].flags, i < 2 ? EM_PS_INEFFICIENT : 0);
-	}
+	assert_table(t, 8, b_freq, b_pow, b_perf, b_cost, 2);
 	em_read_unlock();
 	em_model_release(&m);
 	em_registry_free(reg);
