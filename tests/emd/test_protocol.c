@@ -72,6 +72,18 @@ static size_t build_ack(void *buf, const struct nlmsghdr *req)
 	return nlh->nlmsg_len;
 }
 
+/* The next packets on @fd: exactly the reply @w, then, in its own packet,
+ * exactly the ack of @r (built over @w). */
+static void reply_then_ack(int fd, struct nlmsghdr *w, const struct nlmsghdr *r)
+{
+	static uint64_t got[1024];
+	size_t n = recv_pkt(fd, got, sizeof(got));
+
+	assert_bytes(got, n, w, w->nlmsg_len);
+	n = recv_pkt(fd, got, sizeof(got));
+	assert_bytes(got, n, w, build_ack(w, r));
+}
+
 /* A request with one u32 attribute. */
 static size_t req_u32(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
 		      uint16_t attr, uint32_t v)
@@ -84,11 +96,10 @@ static size_t req_u32(void *buf, uint16_t type, uint16_t flags, uint32_t seq, ui
 
 static void test_getfamily_by_name_golden(void **state)
 {
-	uint64_t req[64], got[1024], want[1024];
+	uint64_t req[64], want[1024];
 	struct nlmsghdr *r, *w;
 	struct nlattr *ops, *op, *grps, *grp;
 	int fd = emd_connect(&emd_default);
-	size_t n;
 
 	(void)state;
 	r = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 11, CTRL_CMD_GETFAMILY, 1);
@@ -124,11 +135,7 @@ static void test_getfamily_by_name_golden(void **state)
 	mnl_attr_nest_end(w, grp);
 	mnl_attr_nest_end(w, grps);
 
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, w->nlmsg_len);
-	/* Then the ack, in its own packet. */
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, build_ack(want, r));
+	reply_then_ack(fd, w, r);
 	close(fd);
 }
 
@@ -181,7 +188,7 @@ static void test_getfamily_by_id_and_dump(void **state)
 /* get-perf-domains do for domain 0: reply, then the ack. */
 static void test_get_domain_golden(void **state)
 {
-	uint64_t req[64], got[512], want[512];
+	uint64_t req[64], want[512];
 	struct nlmsghdr *r, *w;
 	int fd = emd_connect(&emd_default);
 	size_t n;
@@ -195,10 +202,7 @@ static void test_get_domain_golden(void **state)
 	mnl_attr_put_u64(w, 3, 1);
 	for (uint64_t cpu = 0; cpu < 4; cpu++)
 		mnl_attr_put_u64(w, 4, cpu);
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, w->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, build_ack(want, r));
+	reply_then_ack(fd, w, r);
 	close(fd);
 }
 
