@@ -3,6 +3,10 @@
 # Needs: $EMD (the emd binary), $HB (hbclient).
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/emkit-hardening.XXXXXX") || exit 1
+# The usual places: emd's socket, its log, its model file.
+s=$tmp/emd.sock
+log=$tmp/emd.log
+model=$tmp/model.yaml
 n=0
 failed=0
 emd_pid=
