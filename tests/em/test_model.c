@@ -315,6 +315,22 @@ static void mkd(const char *dir, const char *rel)
 	assert_int_equal(mkdir(p, 0755), 0);
 }
 
+/* The directory @dir/@pd with files: name, content, ..., NULL. */
+__attribute__((sentinel)) static void pd_dir(const char *dir, const char *pd, ...)
+{
+	const char *name;
+	char rel[512];
+	va_list ap;
+
+	mkd(dir, pd);
+	va_start(ap, pd);
+	while ((name = va_arg(ap, const char *))) {
+		snprintf(rel, sizeof(rel), "%s/%s", pd, name);
+		put(dir, rel, va_arg(ap, const char *));
+	}
+	va_end(ap);
+}
+
 static void unlink_path(const char *dir, const char *rel)
 {
 	char p[512];
@@ -389,12 +405,8 @@ static void test_debugfs_ps(void **state)
 	assert_non_null(mkdtemp(dir));
 	/* A recent kernel's view of the RK3399 (values as the kernel computes them). */
 	assert_int_equal(em_model_default(&want), 0);
-	mkd(dir, "cpu4");
-	put(dir, "cpu4/cpus", "4-5\n");
-	put(dir, "cpu4/flags", "0x1\n");
-	mkd(dir, "cpu0");
-	put(dir, "cpu0/cpus", "0-3\n");
-	put(dir, "cpu0/flags", "0x1\n");
+	pd_dir(dir, "cpu4", "cpus", "4-5\n", "flags", "0x1\n", NULL);
+	pd_dir(dir, "cpu0", "cpus", "0-3\n", "flags", "0x1\n", NULL);
 	for (unsigned int d = 0; d < 2; d++) {
 		const struct em_model_domain *wd = &want.domains[d];
 		unsigned long fmax = wd->states[wd->nr_states - 1].frequency;
@@ -406,8 +418,7 @@ static void test_debugfs_ps(void **state)
 				 wd->states[i].power, wd->states[i].power * 10 / perf, perf, "ps");
 		}
 	}
-	mkd(dir, "gpu");
-	put(dir, "gpu/flags", "0x1\n");
+	pd_dir(dir, "gpu", "flags", "0x1\n", NULL);
 	ps_state(dir, "gpu", 200000, 300000, 0, 0, "ps");
 	debugfs_names(&m, dir, "cpu0", "cpu4", "gpu");
 	assert_false(m.domains[2].is_cpu);
@@ -434,10 +445,8 @@ static void test_debugfs_cs(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	/* An older kernel: cs: directories, milliwatts, no performance files. */
-	mkd(dir, "cpu0");
-	put(dir, "cpu0/cpus", "0-1\n");
-	put(dir, "cpu0/units", "milliWatts\n");
-	put(dir, "cpu0/skip-inefficiencies", "1\n");
+	pd_dir(dir, "cpu0", "cpus", "0-1\n", "units", "milliWatts\n", "skip-inefficiencies", "1\n",
+	       NULL);
 	ps_state(dir, "cpu0", 1000000, 100, 200, 0, "cs");
 	ps_state(dir, "cpu0", 500000, 40, 160, 0, "cs");
 	if (em_model_load_debugfs(&m, dir, &err))
@@ -477,19 +486,11 @@ static void test_debugfs_ids_and_names(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	mkd(dir, "cpu0");
-	put(dir, "cpu0/cpus", "0-3\n");
-	put(dir, "cpu0/flags", "0x1\n");
-	put(dir, "cpu0/id", "1\n");
+	pd_dir(dir, "cpu0", "cpus", "0-3\n", "flags", "0x1\n", "id", "1\n", NULL);
 	ps_state(dir, "cpu0", 1000000, 100000, 0, 512, "ps");
-	mkd(dir, "cpu4");
-	put(dir, "cpu4/cpus", "4-5\n");
-	put(dir, "cpu4/flags", "0x1\n");
-	put(dir, "cpu4/id", "0\n");
+	pd_dir(dir, "cpu4", "cpus", "4-5\n", "flags", "0x1\n", "id", "0\n", NULL);
 	ps_state(dir, "cpu4", 2000000, 900000, 0, 1024, "ps");
-	mkd(dir, "soc:gpu@ff9a0000");
-	put(dir, "soc:gpu@ff9a0000/flags", "0x1\n");
-	put(dir, "soc:gpu@ff9a0000/id", "3\n");
+	pd_dir(dir, "soc:gpu@ff9a0000", "flags", "0x1\n", "id", "3\n", NULL);
 	ps_state(dir, "soc:gpu@ff9a0000", 200000, 300000, 0, 0, "ps");
 	debugfs_names(&m, dir, "cpu4", "cpu0", "soc:gpu@ff9a0000");
 	assert_true(m.domains[2].has_id);
@@ -583,9 +584,7 @@ static void test_debugfs_odd_contents(void **state)
 
 			rm_tree(dir);
 			assert_int_equal(mkdir(dir, 0755), 0);
-			mkd(dir, "cpu0");
-			put(dir, "cpu0/cpus", "0-1\n");
-			put(dir, "cpu0/flags", "0x1\n");
+			pd_dir(dir, "cpu0", "cpus", "0-1\n", "flags", "0x1\n", NULL);
 			ps_state(dir, "cpu0", 1000, 100, 0, 512, "ps");
 			ps_state(dir, "cpu0", 2000, 300, 0, 1024, "ps");
 			put(dir, files[f], odd[v]);
