@@ -446,27 +446,23 @@ static void test_root(void **state)
 
 static void test_usage_errors(void **state)
 {
+	/* Usage errors: exit 2 and exactly this message. */
+	static const struct {
+		const char *args[4]; /* NULL-terminated */
+		const char *err;
+	} usage[] = {
+		{{"--dump-packet-size", "0"},
+		 "emd: --dump-packet-size: '0' is not a number in 1..32768\n"},
+		{{"--default", "--model", "x.yaml"},
+		 "emd: give one model source (--default, --model or --kernel-model)\n"},
+		{{"--pad-mode", "odd"}, "emd: --pad-mode: 'odd' is not native or align8\n"},
+	};
 	char err[2048];
 
 	(void)state;
-	{
-		const char *const args[] = {"--dump-packet-size", "0", NULL};
-
-		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
-		assert_string_equal(err, "emd: --dump-packet-size: '0' is not a number in 1..32768\n");
-	}
-	{
-		const char *const args[] = {"--default", "--model", "x.yaml", NULL};
-
-		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
-		assert_string_equal(err, "emd: give one model source (--default, --model or "
-					 "--kernel-model)\n");
-	}
-	{
-		const char *const args[] = {"--pad-mode", "odd", NULL};
-
-		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
-		assert_string_equal(err, "emd: --pad-mode: 'odd' is not native or align8\n");
+	for (size_t i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		assert_int_equal(run_emd(usage[i].args, err, sizeof(err)), 2);
+		assert_string_equal(err, usage[i].err);
 	}
 	{
 		const char *const args[] = {"--socket", "/tmp/emd-none.sock", "--model",
