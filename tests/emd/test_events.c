@@ -75,6 +75,13 @@ static int member(const struct emd_proc *p)
 	return fd;
 }
 
+/* Start emd on a model file of @text (of model(), freed), with @args. */
+static void start_on(struct emd_proc *p, char *text, const char *const *args)
+{
+	emd_start_model(p, text, args);
+	free(text);
+}
+
 /* Replace @p's model file with @text (of model(), freed). */
 static void rewrite_model(const struct emd_proc *p, char *text)
 {
@@ -139,7 +146,6 @@ static void reloaded(struct emd_proc *p)
 
 static void test_events_on_file_change(void **state)
 {
-	char *text = model(100000, true, false, true);
 	struct emd_proc p;
 	uint64_t want[256], got[1024];
 	struct nlmsghdr *w;
@@ -148,8 +154,7 @@ static void test_events_on_file_change(void **state)
 	int a, b;
 
 	(void)state;
-	emd_start_model(&p, text, NULL);
-	free(text);
+	start_on(&p, model(100000, true, false, true), NULL);
 	a = member(&p);
 	b = member(&p);
 
@@ -195,7 +200,6 @@ static void test_events_on_file_change(void **state)
 static void test_reload_refused(void **state)
 {
 	const char *const args[] = {"--no-watch", NULL};
-	char *text = model(100000, true, false, true);
 	struct emd_proc p;
 	uint64_t req[16], got[256];
 	struct nlmsghdr *r;
@@ -203,8 +207,7 @@ static void test_reload_refused(void **state)
 	int a;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	start_on(&p, model(100000, true, false, true), args);
 	a = member(&p);
 	rewrite_model(&p, model(100000, false, false, false)); /* big and gpu gone */
 	emd_signal(&p, SIGHUP);
@@ -249,7 +252,6 @@ static void test_slow_subscriber(void **state)
 	const char *const args[] = {"--no-watch", "--client-queue", "4", "--sndbuf", "4096",
 				    "--hooks", NULL};
 	enum { ROUNDS = 60 };
-	char *text = model(100000, false, false, true);
 	struct emd_proc p;
 	uint64_t buf[1024];
 	unsigned int got_before = 0;
@@ -259,8 +261,7 @@ static void test_slow_subscriber(void **state)
 	int slow, fast;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	start_on(&p, model(100000, false, false, true), args);
 	slow = member(&p);
 	fast = member(&p);
 	for (unsigned int i = 1; i <= ROUNDS; i++) {
