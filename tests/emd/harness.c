@@ -142,6 +142,13 @@ void emd_start_model(struct emd_proc *p, const char *text, const char *const *ar
 	start_in_dir(p, argv);
 }
 
+/* emd_start_model_take - emd_start_model, then free(@text). */
+void emd_start_model_take(struct emd_proc *p, char *text, const char *const *args)
+{
+	emd_start_model(p, text, args);
+	free(text);
+}
+
 /* emd_notify_wait - the next sd_notify message. */
 const char *emd_notify_wait(struct emd_proc *p)
 {

@@ -38,6 +38,8 @@ struct emd_proc {
 void emd_start(struct emd_proc *p, const char *const *args);
 /* Start emd on a model file holding @text (p->model), with extra arguments. */
 void emd_start_model(struct emd_proc *p, const char *text, const char *const *args);
+/* The same with a malloc'ed @text, freed once written. */
+void emd_start_model_take(struct emd_proc *p, char *text, const char *const *args);
 /*
  * For starting emd by hand (emd_start does both): make p->notify_fd, bound at
  * p->dir/notify, and fill @envp (room for 256) with our environment without

@@ -231,8 +231,7 @@ static void test_request_flood_waits(void **state)
 	n = (size_t)sprintf(text, "domains:\n  - name: wide\n    flags: [microwatts]\n    states:\n");
 	for (int i = 0; i < 256; i++)
 		n += (size_t)sprintf(text + n, "      - { frequency: %d, power: %d }\n", 1000 + i, 10 + i);
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	flood = emd_connect(&p);
 	other = emd_connect(&p);
 	for (uint32_t i = 0; i < N; i++) {

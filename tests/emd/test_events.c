@@ -75,13 +75,6 @@ static int member(const struct emd_proc *p)
 	return fd;
 }
 
-/* Start emd on a model file of @text (of model(), freed), with @args. */
-static void start_on(struct emd_proc *p, char *text, const char *const *args)
-{
-	emd_start_model(p, text, args);
-	free(text);
-}
-
 /* Replace @p's model file with @text (of model(), freed). */
 static void rewrite_model(const struct emd_proc *p, char *text)
 {
@@ -154,7 +147,7 @@ static void test_events_on_file_change(void **state)
 	int a, b;
 
 	(void)state;
-	start_on(&p, model(100000, true, false, true), NULL);
+	emd_start_model_take(&p, model(100000, true, false, true), NULL);
 	a = member(&p);
 	b = member(&p);
 
@@ -207,7 +200,7 @@ static void test_reload_refused(void **state)
 	int a;
 
 	(void)state;
-	start_on(&p, model(100000, true, false, true), args);
+	emd_start_model_take(&p, model(100000, true, false, true), args);
 	a = member(&p);
 	rewrite_model(&p, model(100000, false, false, false)); /* big and gpu gone */
 	emd_signal(&p, SIGHUP);
@@ -261,7 +254,7 @@ static void test_slow_subscriber(void **state)
 	int slow, fast;
 
 	(void)state;
-	start_on(&p, model(100000, false, false, true), args);
+	emd_start_model_take(&p, model(100000, false, false, true), args);
 	slow = member(&p);
 	fast = member(&p);
 	for (unsigned int i = 1; i <= ROUNDS; i++) {

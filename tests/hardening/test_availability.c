@@ -468,8 +468,7 @@ static void test_fifo_model(void **state)
 	struct emd_proc p;
 
 	(void)state;
-	emd_start_model(&p, text, NULL);
-	free(text);
+	emd_start_model_take(&p, text, NULL);
 	snprintf(fifo, sizeof(fifo), "%s/fifo", p.dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(rename(fifo, p.model), 0); /* inotify: a reload */
@@ -492,8 +491,7 @@ static void test_reload_serves(void **state)
 	int fd;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	fd = emd_connect(&p);
 	text = devices(N, 8, 1); /* every table changes */
 	write_file(p.model, text);
@@ -856,8 +854,7 @@ static void test_memory_returned(void **state)
 	int c;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	c = emd_connect(&p);
 	ask_table(c, 1, 0);
 	answered(c, 1);
@@ -936,8 +933,7 @@ static void test_big_reply(void **state)
 				    "    states: [{frequency: 1000, power: 10}]\n"
 				    "  - {name: gpu, flags: [microwatts], states: "
 				    "[{frequency: 1, power: 1}]}\n");
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	fd = emd_connect(&p);
 	ask_domain(fd, 5, 0);
 	len = recv_pkt(fd, buf, sizeof(buf));
@@ -995,8 +991,7 @@ static void test_reload_events_keep_up(void **state)
 	int sub;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	sub = emd_connect(&p);
 	join(sub);
 	text = devices(N, 2, 1);
