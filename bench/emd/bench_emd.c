@@ -261,24 +261,6 @@ static void latency_case(const char *dir, const char *what, uint8_t cmd, int rou
 	free(ld);
 }
 
-/* emd's peak resident memory, kB. */
-static long vm_hwm(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* Write @model (through a rename) with @n domains x @states states (CPU domains
  * first, one CPU each, up to 1,024; then device domains), powers moved by @v. */
 static void write_model(const char *model, unsigned int n, unsigned int states, unsigned int v)
@@ -305,6 +287,24 @@ static void write_model(const char *model, unsigned int n, unsigned int states, 
 	}
 	fclose(f);
 	rename(tmp, model);
+}
+
+/* A field of /proc/PID/status in kB ("VmRSS:", "VmHWM:"); -1 if it has none. */
+static long status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			kb = atol(line + strlen(field) + 1);
+	fclose(f);
+	return kb;
 }
 
 /* Dump and fetch every table of an @n-domain model. */
@@ -374,7 +374,7 @@ static void dump_case(const char *dir, unsigned int n, unsigned int states)
 	printf("%6u domains x %u states: dump %8.0f domains/s (%6.2f ms); tables %9.0f states/s "
 	       "(%7.2f ms); emd peak RSS %ld kB; start-up %.1f s\n",
 	       n, states, domains / (t_dump / 1e9), t_dump / 1e6, total_states / (t_tables / 1e9),
-	       t_tables / 1e6, vm_hwm(emd), t_start / 1e9);
+	       t_tables / 1e6, status_kb(emd, "VmHWM:"), t_start / 1e9);
 	if (domains != n || total_states != (unsigned long)n * states)
 		printf("       (got %lu domains and %lu states: WRONG)\n", domains, total_states);
 	close(fd);
@@ -543,23 +543,6 @@ static bool ready_now(const struct notified *e)
 		if (!strncmp(buf, "READY=1", 7))
 			return true;
 	}
-}
-
-static long status_kb(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, strlen(field)))
-			kb = atol(line + strlen(field) + 1);
-	fclose(f);
-	return kb;
 }
 
 /* A subscriber (a child process): joins the event group, reads until killed. */

@@ -26,6 +26,43 @@ typedef int bench_fn(int);
 		return (x) + 1 + (int)(e >> 40);                                           \
 	} while (0)
 
+/*
+ * The callees @name (empty), @name##_work (with a body) and @name##_alt (the same as
+ * @name, elsewhere: what updates alternate with), never inlined; the first two with
+ * @storage (static, or nothing), the last one static.
+ */
+#define BENCH_CALLEES(storage, name)                                                       \
+	__attribute__((noinline)) storage int name(int x)                                  \
+	{                                                                                  \
+		BENCH_EMPTY_BODY(x);                                                       \
+	}                                                                                  \
+	__attribute__((noinline)) storage int name##_work(int x)                           \
+	{                                                                                  \
+		BENCH_WORK_BODY(x);                                                        \
+	}                                                                                  \
+	__attribute__((noinline)) static int name##_alt(int x)                             \
+	{                                                                                  \
+		BENCH_EMPTY_BODY(x);                                                       \
+	}
+
+/*
+ * The body of a loop function: @n calls, each result fed into the next, of
+ * CALL_WORK (to the callee with a body) if @work, else of CALL (to the empty one);
+ * each is a function's name or a static_call() expression.
+ */
+#define BENCH_LOOP(n, work, CALL_WORK, CALL)                                               \
+	do {                                                                               \
+		int x = 0;                                                                 \
+                                                                                           \
+		if (work)                                                                  \
+			for (long i = 0; i < (n); i++)                                     \
+				x = CALL_WORK(x);                                          \
+		else                                                                       \
+			for (long i = 0; i < (n); i++)                                     \
+				x = CALL(x);                                               \
+		return x;                                                                  \
+	} while (0)
+
 int bench_target(int x);      /* the empty callee */
 int bench_target_work(int x); /* the callee with a body */
 

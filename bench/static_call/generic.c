@@ -14,15 +14,7 @@ DEFINE_STATIC_CALL(bench_scg_work, bench_target_work);
 
 long bench_static_call_generic(long n, int work)
 {
-	int x = 0;
-
-	if (work)
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_scg_work)(x);
-	else
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_scg)(x);
-	return x;
+	BENCH_LOOP(n, work, static_call(bench_scg_work), static_call(bench_scg));
 }
 
 int bench_update_generic(int which)

@@ -11,61 +11,24 @@
 #include "bench.h"
 #include "keys.h"
 
-__attribute__((noinline)) static int lib_target(int x)
-{
-	BENCH_EMPTY_BODY(x);
-}
-
-__attribute__((noinline)) static int lib_target_work(int x)
-{
-	BENCH_WORK_BODY(x);
-}
-
-__attribute__((noinline)) static int lib_target_alt(int x)
-{
-	BENCH_EMPTY_BODY(x);
-}
+BENCH_CALLEES(static, lib_target)
 
 DEFINE_STATIC_CALL(bench_lib_sc, lib_target);
 DEFINE_STATIC_CALL(bench_lib_sc_work, lib_target_work);
 
 long bench_lib_direct(long n, int work)
 {
-	int x = 0;
-
-	if (work)
-		for (long i = 0; i < n; i++)
-			x = lib_target_work(x);
-	else
-		for (long i = 0; i < n; i++)
-			x = lib_target(x);
-	return x;
+	BENCH_LOOP(n, work, lib_target_work, lib_target);
 }
 
 long bench_lib_static_call(long n, int work)
 {
-	int x = 0;
-
-	if (work)
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_lib_sc_work)(x);
-	else
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_lib_sc)(x);
-	return x;
+	BENCH_LOOP(n, work, static_call(bench_lib_sc_work), static_call(bench_lib_sc));
 }
 
 long bench_lib_cross(long n, int work)
 {
-	int x = 0;
-
-	if (work)
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_keys_op_work)(x);
-	else
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_keys_op)(x);
-	return x;
+	BENCH_LOOP(n, work, static_call(bench_keys_op_work), static_call(bench_keys_op));
 }
 
 int bench_update_lib(int which)

@@ -7,21 +7,7 @@
 
 #include "bench.h"
 
-__attribute__((noinline)) int bench_target(int x)
-{
-	BENCH_EMPTY_BODY(x);
-}
-
-__attribute__((noinline)) int bench_target_work(int x)
-{
-	BENCH_WORK_BODY(x);
-}
-
-/* The same as bench_target, elsewhere: what updates alternate with. */
-__attribute__((noinline)) static int bench_target_alt(int x)
-{
-	BENCH_EMPTY_BODY(x);
-}
+BENCH_CALLEES(, bench_target)
 
 bench_fn *volatile bench_fptr_target[2] = {bench_target, bench_target_work};
 
@@ -30,28 +16,12 @@ DEFINE_STATIC_CALL(bench_sc_work, bench_target_work);
 
 long bench_direct(long n, int work)
 {
-	int x = 0;
-
-	if (work)
-		for (long i = 0; i < n; i++)
-			x = bench_target_work(x);
-	else
-		for (long i = 0; i < n; i++)
-			x = bench_target(x);
-	return x;
+	BENCH_LOOP(n, work, bench_target_work, bench_target);
 }
 
 long bench_static_call(long n, int work)
 {
-	int x = 0;
-
-	if (work)
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_sc_work)(x);
-	else
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_sc)(x);
-	return x;
+	BENCH_LOOP(n, work, static_call(bench_sc_work), static_call(bench_sc));
 }
 
 long bench_fptr(long n, int work)

@@ -8,35 +8,14 @@
 
 #include "bench.h"
 
-__attribute__((noinline)) static int tramp_target(int x)
-{
-	BENCH_EMPTY_BODY(x);
-}
-
-__attribute__((noinline)) static int tramp_target_work(int x)
-{
-	BENCH_WORK_BODY(x);
-}
-
-__attribute__((noinline)) static int tramp_target_alt(int x)
-{
-	BENCH_EMPTY_BODY(x);
-}
+BENCH_CALLEES(static, tramp_target)
 
 DEFINE_STATIC_CALL(bench_sct, tramp_target);
 DEFINE_STATIC_CALL(bench_sct_work, tramp_target_work);
 
 long bench_static_call_tramp(long n, int work)
 {
-	int x = 0;
-
-	if (work)
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_sct_work)(x);
-	else
-		for (long i = 0; i < n; i++)
-			x = static_call(bench_sct)(x);
-	return x;
+	BENCH_LOOP(n, work, static_call(bench_sct_work), static_call(bench_sct));
 }
 
 int bench_update_tramp_only(int which)

@@ -370,10 +370,6 @@ STATIC_CALL_API void static_call_unregister_module(struct static_call_module *mo
 #define STATIC_CALL_ASM_PAD      "endbr64\n"
 #define STATIC_CALL_ASM_PAD_WORD "endbr64\n.byte 0x0f, 0x1f, 0x40, 0x00\n" /* + nopl */
 #define STATIC_CALL_TRAMP_OFF    8
-#else
-#define STATIC_CALL_ASM_PAD      ""
-#define STATIC_CALL_ASM_PAD_WORD ""
-#define STATIC_CALL_TRAMP_OFF    0
 #endif
 #define STATIC_CALL_ASM_RET0_BODY(pct)                                                      \
 	"xorl " pct "eax, " pct "eax\n"                                                     \
@@ -394,10 +390,6 @@ STATIC_CALL_API void static_call_unregister_module(struct static_call_module *mo
 #define STATIC_CALL_ASM_PAD      "hint 34\n" /* bti c */
 #define STATIC_CALL_ASM_PAD_WORD "hint 34\n"
 #define STATIC_CALL_TRAMP_OFF    4
-#else
-#define STATIC_CALL_ASM_PAD      ""
-#define STATIC_CALL_ASM_PAD_WORD ""
-#define STATIC_CALL_TRAMP_OFF    0
 #endif
 #define STATIC_CALL_ASM_RET0_BODY(pct)                                                      \
 	"mov x0, xzr\n"                                                                     \
@@ -407,6 +399,13 @@ STATIC_CALL_API void static_call_unregister_module(struct static_call_module *mo
 	"movi v2.2d, #0\n"                                                                  \
 	"movi v3.2d, #0\n"                                                                  \
 	"ret\n"
+#endif
+/* Either architecture without an enforced landing pad: nothing before the entry,
+ * the rewritten word first. */
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(STATIC_CALL_ASM_PAD)
+#define STATIC_CALL_ASM_PAD      ""
+#define STATIC_CALL_ASM_PAD_WORD ""
+#define STATIC_CALL_TRAMP_OFF    0
 #endif
 
 /*

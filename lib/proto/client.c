@@ -21,6 +21,7 @@
 #include "dev_energymodel.h"
 #include "emkit/dev_energymodel_user.h"
 #include "emkit/em.h"
+#include "../em/internal.h" /* em_err() */
 
 struct emdev {
 	const struct emnl_spec *spec;
@@ -449,26 +450,13 @@ int emdev_recv_events(struct emdev *c, int timeout_ms, emdev_event_cb cb, void *
 
 /* ---- the whole model ----------------------------------------------------------------- */
 
-static int fail(struct em_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct em_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 static int nl_fail(struct em_error *err, const char *what, const struct emnl_error *e,
 		   const struct emnl_spec *spec)
 {
 	char line[400];
 
 	emnl_error_format(e, spec, line, sizeof(line));
-	return fail(err, e->err ? e->err : -EIO, "%s: %s", what, line);
+	return em_err(err, e->err ? e->err : -EIO, "%s: %s", what, line);
 }
 
 /* What the dump says about one domain. */
@@ -493,20 +481,20 @@ static int collect_pd(const struct emdev_perf_domain *d, void *data)
 
 	for (size_t i = 0; i < d->n_cpus; i++) {
 		if (d->cpus[i] >= EM_MAX_CPUS)
-			return fail(l->err, -ERANGE, "get-perf-domains: CPU %llu is not below %u",
-				    (unsigned long long)d->cpus[i], EM_MAX_CPUS);
+			return em_err(l->err, -ERANGE, "get-perf-domains: CPU %llu is not below %u",
+				      (unsigned long long)d->cpus[i], EM_MAX_CPUS);
 		em_cpumask_set(&pd.cpus, (unsigned int)d->cpus[i]);
 		pd.is_cpu = true;
 	}
 	if (!d->has_id)
-		return fail(l->err, -EINVAL, "get-perf-domains: a reply without perf-domain-id");
+		return em_err(l->err, -EINVAL, "get-perf-domains: a reply without perf-domain-id");
 	if (l->n == l->cap) {
 		struct nl_pd *np;
 
 		l->cap = l->cap ? l->cap * 2 : 8;
 		np = realloc(l->pd, l->cap * sizeof(*np));
 		if (!np)
-			return fail(l->err, -ENOMEM, "out of memory");
+			return em_err(l->err, -ENOMEM, "out of memory");
 		l->pd = np;
 	}
 	l->pd[l->n++] = pd;
@@ -533,13 +521,13 @@ static int table_of(struct emdev *c, const struct nl_pd *pd, struct em_model_dom
 	n = t ? t->n_states : 0;
 	if (n == 0 || n > EM_MAX_STATES) {
 		emdev_perf_table_free(t);
-		return fail(err, -EINVAL, "get-perf-table %u: %zu states (want 1..%u)", pd->id, n,
-			    EM_MAX_STATES);
+		return em_err(err, -EINVAL, "get-perf-table %u: %zu states (want 1..%u)", pd->id,
+			      n, EM_MAX_STATES);
 	}
 	d->states = calloc(n, sizeof(*d->states));
 	if (!d->states) {
 		emdev_perf_table_free(t);
-		return fail(err, -ENOMEM, "out of memory");
+		return em_err(err, -ENOMEM, "out of memory");
 	}
 	d->nr_states = (unsigned int)n;
 	for (size_t i = 0; i < n; i++) {
@@ -572,19 +560,19 @@ int emdev_read_model(struct emdev *c, struct em_model *m, struct em_error *err)
 	if (ret && e.err)
 		ret = nl_fail(err, "get-perf-domains", &e, c->spec);
 	if (!ret && l.n == 0)
-		ret = fail(err, -ENOENT, "get-perf-domains: the peer has no performance domain");
+		ret = em_err(err, -ENOENT, "get-perf-domains: the peer has no performance domain");
 	if (!ret) {
 		m->domains = calloc(l.n, sizeof(*m->domains));
 		if (!m->domains)
-			ret = fail(err, -ENOMEM, "out of memory");
+			ret = em_err(err, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; !ret && i < l.n; i++) {
 		struct em_model_domain *d = &m->domains[i];
 
 		m->nr_domains = (unsigned int)i + 1;
 		if (l.pd[i].flags & ~(uint64_t)EM_PD_FLAGS_ALL) {
-			ret = fail(err, -EINVAL, "perf domain %u: unknown flags 0x%llx", l.pd[i].id,
-				   (unsigned long long)l.pd[i].flags);
+			ret = em_err(err, -EINVAL, "perf domain %u: unknown flags 0x%llx",
+				     l.pd[i].id, (unsigned long long)l.pd[i].flags);
 			break;
 		}
 		d->flags = (unsigned long)l.pd[i].flags;
@@ -599,7 +587,7 @@ int emdev_read_model(struct emdev *c, struct em_model *m, struct em_error *err)
 	free(l.pd);
 	if (!ret) {
 		scratch = em_registry_new();
-		ret = scratch ? em_model_register(m, scratch, err) : fail(err, -ENOMEM, "out of memory");
+		ret = scratch ? em_model_register(m, scratch, err) : em_err(err, -ENOMEM, "out of memory");
 		em_registry_free(scratch);
 	}
 	if (ret)

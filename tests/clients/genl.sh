@@ -39,17 +39,8 @@ pre() { run "$EMCTL" exec --socket "$S" -- "$@"; }
 command -v genl >/dev/null || { echo "1..0 # SKIP iproute2's genl is not installed"; exit 0; }
 
 echo "1..13"
-# shellcheck disable=SC2046
-"$EMD" --default --socket "$S" $([ "$(id -u)" -eq 0 ] && echo --allow-root) 2>"$tmp/emd.log" &
-emd_pid=$!
-i=0
-until "$EMCTL" dump --socket "$S" >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -gt 300 ] || ! kill -0 "$emd_pid" 2>/dev/null; then
-		echo "Bail out! emd did not start"; cat "$tmp/emd.log"; exit 1
-	fi
-	sleep 0.05
-done
+. "$(dirname "$0")/../fixtures/emd.sh"
+emd_up 300 --default
 
 # What emd serves, and what the kernel has.
 "$EMCTL" nl --spec "$SPECS/nlctrl.yaml" --do getfamily \

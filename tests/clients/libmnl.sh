@@ -39,18 +39,8 @@ echo "1..3"
 	echo "  - { name: big, cpus: [4, 5], capacity: 1024, flags: [microwatts, skip-inefficiencies], states: [{ frequency: 900000, power: 400000 }] }"
 } >"$tmp/model.yaml"
 
-# shellcheck disable=SC2046
-"$EMD" --socket "$S" --model "$tmp/model.yaml" --no-watch \
-	$([ "$(id -u)" -eq 0 ] && echo --allow-root) 2>"$tmp/emd.log" &
-emd_pid=$!
-i=0
-until "$EMCTL" dump --socket "$S" >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -gt 600 ] || ! kill -0 "$emd_pid" 2>/dev/null; then
-		echo "Bail out! emd did not start"; cat "$tmp/emd.log"; exit 1
-	fi
-	sleep 0.05
-done
+. "$(dirname "$0")/../fixtures/emd.sh"
+emd_up 600 --model "$tmp/model.yaml" --no-watch
 "$EMCTL" dump --json --socket "$S" >"$tmp/want.json"
 
 "$EMCTL" exec --socket "$S" -- "$MNL_DUMP" >"$tmp/got" 2>"$tmp/err"

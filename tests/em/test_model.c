@@ -31,6 +31,21 @@ static void test_opp_formulas(void **state)
 	assert_int_equal(em_capacity_from_dmips(1024, 1800000, 1024UL * 1800000), 1024);
 }
 
+/* @t has @n states of these values, the first @n_inefficient of them inefficient. */
+static void assert_table(const struct em_perf_table *t, unsigned int n, const unsigned long *freq,
+			 const unsigned long *pow, const unsigned long *perf,
+			 const unsigned long *cost, unsigned int n_inefficient)
+{
+	assert_int_equal(t->nr_states, n);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(t->states[i].frequency, freq[i]);
+		assert_int_equal(t->states[i].power, pow[i]);
+		assert_int_equal(t->states[i].performance, perf[i]);
+		assert_int_equal(t->states[i].cost, cost[i]);
+		assert_int_equal(t->states[i].flags, i < n_inefficient ? EM_PS_INEFFICIENT : 0);
+	}
+}
+
 static void test_default_rk3399(void **state)
 {
 	static const unsigned long l_freq[] = {408000, 600000, 816000, 1008000, 1200000, 1416000};
@@ -58,24 +73,10 @@ static void test_default_rk3399(void **state)
 	em_read_lock();
 	t = em_pd_table(em_pd_of_cpu(reg, 3));
 	assert_int_equal(em_pd_id(em_pd_of_cpu(reg, 3)), 0);
-	assert_int_equal(t->nr_states, 6);
-	for (unsigned int i = 0; i < 6; i++) {
-		assert_int_equal(t->states[i].frequency, l_freq[i]);
-		assert_int_equal(t->states[i].power, l_pow[i]);
-		assert_int_equal(t->states[i].performance, l_perf[i]);
-		assert_int_equal(t->states[i].cost, l_cost[i]);
-		assert_int_equal(t->states[i].flags, i == 0 ? EM_PS_INEFFICIENT : 0);
-	}
+	assert_table(t, 6, l_freq, l_pow, l_perf, l_cost, 1);
 	t = em_pd_table(em_pd_of_cpu(reg, 5));
 	assert_int_equal(em_pd_id(em_pd_of_cpu(reg, 4)), 1);
-	assert_int_equal(t->nr_states, 8);
-	for (unsigned int i = 0; i < 8; i++) {
-		assert_int_equal(t->states[i].frequency, b_freq[i]);
-		assert_int_equal(t->states[i].power, b_pow[i]);
-		assert_int_equal(t->states[i].performance, b_perf[i]);
-		assert_int_equal(t->states[i].cost, b_cost[i]);
-		assert_int_equal(t->states[i].flags, i < 2 ? EM_PS_INEFFICIENT : 0);
-	}
+	assert_table(t, 8, b_freq, b_pow, b_perf, b_cost, 2);
 	em_read_unlock();
 	em_model_release(&m);
 	em_registry_free(reg);
@@ -314,6 +315,22 @@ static void mkd(const char *dir, const char *rel)
 	assert_int_equal(mkdir(p, 0755), 0);
 }
 
+/* The directory @dir/@pd with files: name, content, ..., NULL. */
+__attribute__((sentinel)) static void pd_dir(const char *dir, const char *pd, ...)
+{
+	const char *name;
+	char rel[512];
+	va_list ap;
+
+	mkd(dir, pd);
+	va_start(ap, pd);
+	while ((name = va_arg(ap, const char *))) {
+		snprintf(rel, sizeof(rel), "%s/%s", pd, name);
+		put(dir, rel, va_arg(ap, const char *));
+	}
+	va_end(ap);
+}
+
 static void unlink_path(const char *dir, const char *rel)
 {
 	char p[512];
@@ -353,22 +370,43 @@ static void ps_state(const char *dir, const char *pd, unsigned long f, unsigned 
 #undef PUT
 }
 
+/* Loading @dir fails with @code and the message "@dir@rest". */
+static void debugfs_refused(const char *dir, int code, const char *rest)
+{
+	struct em_model m;
+	struct em_error err;
+	char want[1024];
+
+	assert_int_equal(em_model_load_debugfs(&m, dir, &err), code);
+	snprintf(want, sizeof(want), "%s%s", dir, rest);
+	assert_string_equal(err.msg, want);
+}
+
+/* Load @dir into @m, which must have three domains named @a, @b and @c. */
+static void debugfs_names(struct em_model *m, const char *dir, const char *a, const char *b,
+			  const char *c)
+{
+	struct em_error err;
+
+	if (em_model_load_debugfs(m, dir, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(m->nr_domains, 3);
+	assert_string_equal(m->domains[0].name, a);
+	assert_string_equal(m->domains[1].name, b);
+	assert_string_equal(m->domains[2].name, c);
+}
+
 static void test_debugfs_ps(void **state)
 {
 	char dir[] = "/tmp/em-debugfs-XXXXXX";
 	struct em_model m, want;
-	struct em_error err;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	/* A recent kernel's view of the RK3399 (values as the kernel computes them). */
 	assert_int_equal(em_model_default(&want), 0);
-	mkd(dir, "cpu4");
-	put(dir, "cpu4/cpus", "4-5\n");
-	put(dir, "cpu4/flags", "0x1\n");
-	mkd(dir, "cpu0");
-	put(dir, "cpu0/cpus", "0-3\n");
-	put(dir, "cpu0/flags", "0x1\n");
+	pd_dir(dir, "cpu4", "cpus", "4-5\n", "flags", "0x1\n", NULL);
+	pd_dir(dir, "cpu0", "cpus", "0-3\n", "flags", "0x1\n", NULL);
 	for (unsigned int d = 0; d < 2; d++) {
 		const struct em_model_domain *wd = &want.domains[d];
 		unsigned long fmax = wd->states[wd->nr_states - 1].frequency;
@@ -380,15 +418,9 @@ static void test_debugfs_ps(void **state)
 				 wd->states[i].power, wd->states[i].power * 10 / perf, perf, "ps");
 		}
 	}
-	mkd(dir, "gpu");
-	put(dir, "gpu/flags", "0x1\n");
+	pd_dir(dir, "gpu", "flags", "0x1\n", NULL);
 	ps_state(dir, "gpu", 200000, 300000, 0, 0, "ps");
-	if (em_model_load_debugfs(&m, dir, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(m.nr_domains, 3);
-	assert_string_equal(m.domains[0].name, "cpu0");
-	assert_string_equal(m.domains[1].name, "cpu4");
-	assert_string_equal(m.domains[2].name, "gpu");
+	debugfs_names(&m, dir, "cpu0", "cpu4", "gpu");
 	assert_false(m.domains[2].is_cpu);
 	m.nr_domains = 2; /* compare the CPU part with the default, names aside */
 	snprintf(m.domains[0].name, EM_NAME_MAX, "little");
@@ -400,14 +432,7 @@ static void test_debugfs_ps(void **state)
 
 	/* A broken file names itself. */
 	put(dir, "gpu/ps:200000/power", "lots\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EINVAL);
-	{
-		char want_msg[256];
-
-		snprintf(want_msg, sizeof(want_msg),
-			 "%s/gpu/ps:200000/power: expected an integer, got 'lots'", dir);
-		assert_string_equal(err.msg, want_msg);
-	}
+	debugfs_refused(dir, -EINVAL, "/gpu/ps:200000/power: expected an integer, got 'lots'");
 	rm_tree(dir);
 }
 
@@ -420,10 +445,8 @@ static void test_debugfs_cs(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	/* An older kernel: cs: directories, milliwatts, no performance files. */
-	mkd(dir, "cpu0");
-	put(dir, "cpu0/cpus", "0-1\n");
-	put(dir, "cpu0/units", "milliWatts\n");
-	put(dir, "cpu0/skip-inefficiencies", "1\n");
+	pd_dir(dir, "cpu0", "cpus", "0-1\n", "units", "milliWatts\n", "skip-inefficiencies", "1\n",
+	       NULL);
 	ps_state(dir, "cpu0", 1000000, 100, 200, 0, "cs");
 	ps_state(dir, "cpu0", 500000, 40, 160, 0, "cs");
 	if (em_model_load_debugfs(&m, dir, &err))
@@ -438,15 +461,8 @@ static void test_debugfs_cs(void **state)
 	assert_int_equal(m.domains[0].states[1].cost, 0); /* recomputed, not copied */
 	em_model_release(&m);
 	put(dir, "cpu0/units", "furlongs\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EINVAL);
-	{
-		char want_msg[256];
-
-		snprintf(want_msg, sizeof(want_msg),
-			 "%s/cpu0/units: unknown units 'furlongs' (known: microWatts, milliWatts, bogoWatts)",
-			 dir);
-		assert_string_equal(err.msg, want_msg);
-	}
+	debugfs_refused(dir, -EINVAL,
+			"/cpu0/units: unknown units 'furlongs' (known: microWatts, milliWatts, bogoWatts)");
 	rm_tree(dir);
 	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -ENOENT);
 }
@@ -464,32 +480,17 @@ static void test_debugfs_ids_and_names(void **state)
 	struct em_registry *reg;
 	struct em_model m, back;
 	struct em_error err;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	mkd(dir, "cpu0");
-	put(dir, "cpu0/cpus", "0-3\n");
-	put(dir, "cpu0/flags", "0x1\n");
-	put(dir, "cpu0/id", "1\n");
+	pd_dir(dir, "cpu0", "cpus", "0-3\n", "flags", "0x1\n", "id", "1\n", NULL);
 	ps_state(dir, "cpu0", 1000000, 100000, 0, 512, "ps");
-	mkd(dir, "cpu4");
-	put(dir, "cpu4/cpus", "4-5\n");
-	put(dir, "cpu4/flags", "0x1\n");
-	put(dir, "cpu4/id", "0\n");
+	pd_dir(dir, "cpu4", "cpus", "4-5\n", "flags", "0x1\n", "id", "0\n", NULL);
 	ps_state(dir, "cpu4", 2000000, 900000, 0, 1024, "ps");
-	mkd(dir, "soc:gpu@ff9a0000");
-	put(dir, "soc:gpu@ff9a0000/flags", "0x1\n");
-	put(dir, "soc:gpu@ff9a0000/id", "3\n");
+	pd_dir(dir, "soc:gpu@ff9a0000", "flags", "0x1\n", "id", "3\n", NULL);
 	ps_state(dir, "soc:gpu@ff9a0000", 200000, 300000, 0, 0, "ps");
-	if (em_model_load_debugfs(&m, dir, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(m.nr_domains, 3);
-	assert_string_equal(m.domains[0].name, "cpu4");
-	assert_string_equal(m.domains[1].name, "cpu0");
-	assert_string_equal(m.domains[2].name, "soc:gpu@ff9a0000");
+	debugfs_names(&m, dir, "cpu4", "cpu0", "soc:gpu@ff9a0000");
 	assert_true(m.domains[2].has_id);
 	assert_int_equal(m.domains[2].id, 3);
 	reg = em_registry_new();
@@ -502,11 +503,9 @@ static void test_debugfs_ids_and_names(void **state)
 	em_read_unlock();
 	/* Exported and read back: the same model (the YAML file carries no ids). */
 	assert_int_equal(em_model_from_registry(&back, reg), 0);
-	f = open_memstream(&buf, &len);
-	assert_int_equal(em_model_write_yaml(&back, f), 0);
-	fclose(f);
+	buf = export_to_string(&back);
 	em_model_release(&back);
-	assert_int_equal(em_model_load_buffer(&back, "export", buf, len, &err), 0);
+	assert_int_equal(em_model_load_buffer(&back, "export", buf, strlen(buf), &err), 0);
 	assert_true(em_model_equal(&m, &back));
 	em_model_release(&back);
 	free(buf);
@@ -515,14 +514,7 @@ static void test_debugfs_ids_and_names(void **state)
 
 	/* Two domains with one id: the kernel never does that; say so. */
 	put(dir, "cpu0/id", "0\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EEXIST);
-	{
-		char want[512];
-
-		snprintf(want, sizeof(want), "%s: domain 'cpu0': id 0 is taken by domain 'cpu4'",
-			 dir);
-		assert_string_equal(err.msg, want);
-	}
+	debugfs_refused(dir, -EEXIST, ": domain 'cpu0': id 0 is taken by domain 'cpu4'");
 	/* Without ids (before 6.19), or with only some: the boot order of old. */
 	unlink_path(dir, "cpu0/id");
 	if (em_model_load_debugfs(&m, dir, &err))
@@ -533,13 +525,7 @@ static void test_debugfs_ids_and_names(void **state)
 	assert_false(m.domains[0].has_id || m.domains[1].has_id || m.domains[2].has_id);
 	em_model_release(&m);
 	put(dir, "cpu0/id", "70000\n");
-	assert_int_equal(em_model_load_debugfs(&m, dir, &err), -EINVAL);
-	{
-		char want[512];
-
-		snprintf(want, sizeof(want), "%s/cpu0/id: id 70000 is above 65535", dir);
-		assert_string_equal(err.msg, want);
-	}
+	debugfs_refused(dir, -EINVAL, "/cpu0/id: id 70000 is above 65535");
 	rm_tree(dir);
 }
 
@@ -550,18 +536,14 @@ static void test_quoted_names_round_trip(void **state)
 	const struct em_state_desc st[] = {{1000, 5, 0}};
 	struct em_model m, back;
 	struct em_error err;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf;
 
 	(void)state;
 	assert_int_equal(em_pd_register_device(reg, "a\"b\\c d", EM_PD_MICROWATTS, st, 1, NULL, &err), 0);
 	assert_int_equal(em_model_from_registry(&m, reg), 0);
-	f = open_memstream(&buf, &len);
-	assert_int_equal(em_model_write_yaml(&m, f), 0);
-	fclose(f);
+	buf = export_to_string(&m);
 	assert_non_null(strstr(buf, "name: \"a\\\"b\\\\c d\""));
-	if (em_model_load_buffer(&back, "quoted", buf, len, &err))
+	if (em_model_load_buffer(&back, "quoted", buf, strlen(buf), &err))
 		fail_msg("%s", err.msg);
 	assert_string_equal(back.domains[0].name, "a\"b\\c d");
 	em_model_release(&back);
@@ -594,9 +576,7 @@ static void test_debugfs_odd_contents(void **state)
 
 			rm_tree(dir);
 			assert_int_equal(mkdir(dir, 0755), 0);
-			mkd(dir, "cpu0");
-			put(dir, "cpu0/cpus", "0-1\n");
-			put(dir, "cpu0/flags", "0x1\n");
+			pd_dir(dir, "cpu0", "cpus", "0-1\n", "flags", "0x1\n", NULL);
 			ps_state(dir, "cpu0", 1000, 100, 0, 512, "ps");
 			ps_state(dir, "cpu0", 2000, 300, 0, 1024, "ps");
 			put(dir, files[f], odd[v]);

@@ -16,9 +16,10 @@ S="$tmp/emd.sock"
 n=0
 fails=0
 pids=""
+emd_pid=""
 
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in $pids $emd_pid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -55,19 +56,10 @@ for line in open(sys.argv[1]):
 }
 
 # start_emd ARGS...: emd on $S, waiting until it answers.
+. "$HERE/../fixtures/emd.sh"
 start_emd() {
-	# shellcheck disable=SC2046
-	"$EMD" --socket "$S" $( [ "$(id -u)" -eq 0 ] && echo --allow-root ) "$@" 2>"$tmp/emd.log" &
-	emd_pid=$!
+	emd_up 300 "$@"
 	pids="$pids $emd_pid"
-	i=0
-	until "$EMCTL" dump --socket "$S" >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$emd_pid" 2>/dev/null; then
-			echo "Bail out! emd did not start"; cat "$tmp/emd.log"; exit 1
-		fi
-		sleep 0.05
-	done
 }
 stop_emd() { kill "$emd_pid"; wait "$emd_pid"; }
 

@@ -50,27 +50,14 @@ void emd_start(struct emd_proc *p, const char *const *args)
 /* Spawn emd with its files in p->dir. */
 static void start_in_dir(struct emd_proc *p, const char *const *args)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *argv[64];
-	char notify_env[200];
 	char *envp[256];
-	size_t n = 0, ne = 0;
+	size_t n = 0;
 	posix_spawn_file_actions_t fa;
-	const char *ready;
 
 	snprintf(p->sock, sizeof(p->sock), "%s/emd.sock", p->dir);
 	snprintf(p->log, sizeof(p->log), "%s/emd.log", p->dir);
-	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(p->notify_fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
-	assert_int_equal(bind(p->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", sa.sun_path);
-	for (char **e = environ; *e && ne < 250; e++)
-		if (strncmp(*e, "NOTIFY_SOCKET=", 14) && strncmp(*e, "LISTEN_", 7))
-			envp[ne++] = *e;
-	envp[ne++] = notify_env;
-	envp[ne] = NULL;
-
+	emd_notify_setup(p, envp);
 	argv[n++] = EMD_PATH;
 	argv[n++] = "--socket";
 	argv[n++] = p->sock;
@@ -88,10 +75,52 @@ static void start_in_dir(struct emd_proc *p, const char *const *args)
 		atexit(kill_leftovers);
 	if (n_started < sizeof(started) / sizeof(started[0]))
 		started[n_started++] = p->pid;
-	ready = emd_notify_wait(p);
+	emd_wait_ready(p);
+}
+
+/* emd_notify_setup - p->notify_fd bound in p->dir, and emd's environment. */
+const char *emd_notify_setup(struct emd_proc *p, char **envp)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t ne = 0;
+
+	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(p->notify_fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
+	assert_int_equal(bind(p->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(p->notify_env, sizeof(p->notify_env), "NOTIFY_SOCKET=%s", sa.sun_path);
+	for (char **e = environ; *e && ne < 250; e++)
+		if (strncmp(*e, "NOTIFY_SOCKET=", 14) && strncmp(*e, "LISTEN_", 7))
+			envp[ne++] = *e;
+	envp[ne++] = p->notify_env;
+	envp[ne] = NULL;
+	return p->notify_env + strlen("NOTIFY_SOCKET=");
+}
+
+/* emd_wait_ready - the first sd_notify message must be READY=1. */
+void emd_wait_ready(struct emd_proc *p)
+{
+	const char *ready = emd_notify_wait(p);
+
 	snprintf(p->ready, sizeof(p->ready), "%s", ready);
 	if (strncmp(ready, "READY=1", 7))
 		fail_msg("emd did not get ready: '%s'; log:\n%s", ready, emd_log_text(p));
+}
+
+struct emd_proc emd_default;
+
+int emd_default_setup(void **state)
+{
+	(void)state;
+	emd_start(&emd_default, NULL);
+	return 0;
+}
+
+int emd_default_teardown(void **state)
+{
+	(void)state;
+	emd_stop(&emd_default);
+	return 0;
 }
 
 /* emd_start_model - emd on a model file written from @text. */
@@ -111,6 +140,13 @@ void emd_start_model(struct emd_proc *p, const char *text, const char *const *ar
 		argv[n++] = *args;
 	argv[n] = NULL;
 	start_in_dir(p, argv);
+}
+
+/* emd_start_model_take - emd_start_model, then free(@text). */
+void emd_start_model_take(struct emd_proc *p, char *text, const char *const *args)
+{
+	emd_start_model(p, text, args);
+	free(text);
 }
 
 /* emd_notify_wait - the next sd_notify message. */
@@ -219,6 +255,23 @@ bool pkt_waiting(int fd)
 	struct pollfd pf = {.fd = fd, .events = POLLIN};
 
 	return poll(&pf, 1, 0) == 1;
+}
+
+/* proc_status_kb - a field of /proc/PID/status, in kB. */
+long proc_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			kb = atol(line + strlen(field));
+	fclose(f);
+	return kb;
 }
 
 /* req_begin - a request header in @buf. */

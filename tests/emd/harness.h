@@ -30,6 +30,7 @@ struct emd_proc {
 	char log[128];
 	char model[128]; /* emd_start_model: the model file */
 	char ready[512]; /* the READY=1 message emd sent */
+	char notify_env[200]; /* NOTIFY_SOCKET=... handed to emd */
 	int notify_fd;
 };
 
@@ -37,6 +38,22 @@ struct emd_proc {
 void emd_start(struct emd_proc *p, const char *const *args);
 /* Start emd on a model file holding @text (p->model), with extra arguments. */
 void emd_start_model(struct emd_proc *p, const char *text, const char *const *args);
+/* The same with a malloc'ed @text, freed once written. */
+void emd_start_model_take(struct emd_proc *p, char *text, const char *const *args);
+/*
+ * For starting emd by hand (emd_start does both): make p->notify_fd, bound at
+ * p->dir/notify, and fill @envp (room for 256) with our environment without
+ * NOTIFY_SOCKET and LISTEN_*, plus NOTIFY_SOCKET for it; returns the socket's
+ * path. Then, once emd runs, emd_wait_ready() fails the test unless emd's first
+ * message is READY=1 (kept in p->ready).
+ */
+const char *emd_notify_setup(struct emd_proc *p, char **envp);
+void emd_wait_ready(struct emd_proc *p);
+/* An emd with its defaults for a whole group of tests: cmocka group setup and
+ * teardown functions that start and stop emd_default. */
+extern struct emd_proc emd_default;
+int emd_default_setup(void **state);
+int emd_default_teardown(void **state);
 /* SIGTERM, wait, check exit status 0 and that the socket file is gone. */
 void emd_stop(struct emd_proc *p);
 /* Send a signal to emd. */
@@ -71,6 +88,9 @@ static inline const struct nlmsghdr *nl(const void *p)
 {
 	return p;
 }
+
+/* A field of /proc/@pid/status in kB ("VmRSS:", "VmHWM:"); -1 if it has none. */
+long proc_status_kb(pid_t pid, const char *field);
 
 /* Load the spec built from spec/ (for decoding in checks). */
 const struct emnl_spec *test_spec(void);

@@ -209,23 +209,6 @@ static void test_hooks_switch(void **state)
 	emd_stop(&p);
 }
 
-/* A process's resident memory, kB. */
-static long rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /*
  * One datagram of 1,000 requests for a 256-state table, nothing read: emd
  * queues at most --client-queue-bytes of answers and keeps the rest of the
@@ -248,8 +231,7 @@ static void test_request_flood_waits(void **state)
 	n = (size_t)sprintf(text, "domains:\n  - name: wide\n    flags: [microwatts]\n    states:\n");
 	for (int i = 0; i < 256; i++)
 		n += (size_t)sprintf(text + n, "      - { frequency: %d, power: %d }\n", 1000 + i, 10 + i);
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	flood = emd_connect(&p);
 	other = emd_connect(&p);
 	for (uint32_t i = 0; i < N; i++) {
@@ -258,7 +240,7 @@ static void test_request_flood_waits(void **state)
 		mnl_attr_put_u32(r, 1, 0);
 		off += r->nlmsg_len;
 	}
-	rss_before = rss_kb(p.pid);
+	rss_before = proc_status_kb(p.pid, "VmRSS:");
 	send_pkt(flood, req, off);
 	/* Another client is served while the flood waits (after emd has taken
 	 * the flood's datagram: it was sent first). */
@@ -266,8 +248,8 @@ static void test_request_flood_waits(void **state)
 	n = recv_pkt(other, buf, sizeof(buf));
 	assert_int_equal(nl(buf)->nlmsg_seq, 7);
 	/* Unbounded, the answers would take 16 MiB; bounded, about 100 KiB. */
-	if (rss_kb(p.pid) - rss_before > 8192)
-		fail_msg("emd grew from %ld to %ld kB", rss_before, rss_kb(p.pid));
+	if (proc_status_kb(p.pid, "VmRSS:") - rss_before > 8192)
+		fail_msg("emd grew from %ld to %ld kB", rss_before, proc_status_kb(p.pid, "VmRSS:"));
 	/* Every answer comes, in order. */
 	for (uint32_t i = 0; i < N; i++) {
 		n = recv_pkt(flood, buf, sizeof(buf));
@@ -463,27 +445,23 @@ static void test_root(void **state)
 
 static void test_usage_errors(void **state)
 {
+	/* Usage errors: exit 2 and exactly this message. */
+	static const struct {
+		const char *args[4]; /* NULL-terminated */
+		const char *err;
+	} usage[] = {
+		{{"--dump-packet-size", "0"},
+		 "emd: --dump-packet-size: '0' is not a number in 1..32768\n"},
+		{{"--default", "--model", "x.yaml"},
+		 "emd: give one model source (--default, --model or --kernel-model)\n"},
+		{{"--pad-mode", "odd"}, "emd: --pad-mode: 'odd' is not native or align8\n"},
+	};
 	char err[2048];
 
 	(void)state;
-	{
-		const char *const args[] = {"--dump-packet-size", "0", NULL};
-
-		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
-		assert_string_equal(err, "emd: --dump-packet-size: '0' is not a number in 1..32768\n");
-	}
-	{
-		const char *const args[] = {"--default", "--model", "x.yaml", NULL};
-
-		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
-		assert_string_equal(err, "emd: give one model source (--default, --model or "
-					 "--kernel-model)\n");
-	}
-	{
-		const char *const args[] = {"--pad-mode", "odd", NULL};
-
-		assert_int_equal(run_emd(args, err, sizeof(err)), 2);
-		assert_string_equal(err, "emd: --pad-mode: 'odd' is not native or align8\n");
+	for (size_t i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		assert_int_equal(run_emd(usage[i].args, err, sizeof(err)), 2);
+		assert_string_equal(err, usage[i].err);
 	}
 	{
 		const char *const args[] = {"--socket", "/tmp/emd-none.sock", "--model",

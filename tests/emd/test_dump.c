@@ -193,8 +193,7 @@ static void dump_case(const struct dump_case *dc)
 		args[k++] = "--dump-packet-size";
 		args[k++] = dc->packet_size;
 	}
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	fd = emd_connect(&p);
 	if (dc->recv_len)
 		send_recv_len(fd, dc->recv_len);
@@ -314,8 +313,7 @@ static void test_dump_across_reload(void **state)
 	int fd;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	rc.model = p.model;
 	fd = emd_connect(&p);
 	read_dump(fd, 7, 1, &s, 0, reload_midway, &rc, 300);
@@ -385,8 +383,7 @@ static void reply_order(bool large)
 	if (large) {
 		char *text = model_text(N_CPU, N_DEV, 0, 0);
 
-		emd_start_model(&p, text, args);
-		free(text);
+		emd_start_model_take(&p, text, args);
 	} else {
 		const char *const dflt[] = {"--default", NULL};
 

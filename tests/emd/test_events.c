@@ -66,6 +66,48 @@ static void join(int fd, uint8_t cmd)
 	expect_error(got, n, 900, 0, NULL);
 }
 
+/* A new connection to @p that has joined the event group. */
+static int member(const struct emd_proc *p)
+{
+	int fd = emd_connect(p);
+
+	join(fd, EMNL_SEQPACKET_CMD_JOIN);
+	return fd;
+}
+
+/* Replace @p's model file with @text (of model(), freed). */
+static void rewrite_model(const struct emd_proc *p, char *text)
+{
+	write_file(p->model, text);
+	free(text);
+}
+
+/* Ask @fd for domain @id's table (seq @seq); the next packet must be the reply. */
+static void table_answers(int fd, uint32_t seq, uint32_t id)
+{
+	uint64_t req[16], got[1024];
+	struct nlmsghdr *r = req_begin(req, FAM_ID, NLM_F_REQUEST, seq, 2, 1);
+
+	mnl_attr_put_u32(r, 1, id);
+	send_pkt(fd, r, r->nlmsg_len);
+	recv_pkt(fd, got, sizeof(got));
+	assert_int_equal(nl(got)->nlmsg_seq, seq);
+}
+
+/* A device domain's state as a table reply carries it: performance 0, then
+ * frequency, power, cost 0, flags 0. */
+static void put_device_state(struct nlmsghdr *w, uint64_t frequency, uint64_t power)
+{
+	struct nlattr *st = mnl_attr_nest_start(w, 2);
+
+	mnl_attr_put_u64(w, 2, 0);
+	mnl_attr_put_u64(w, 3, frequency);
+	mnl_attr_put_u64(w, 4, power);
+	mnl_attr_put_u64(w, 5, 0);
+	mnl_attr_put_u64(w, 6, 0);
+	mnl_attr_nest_end(w, st);
+}
+
 /* The next packet must be exactly one event: returns its command and id. */
 static uint8_t next_event(int fd, uint32_t *id, void *out, size_t *out_len)
 {
@@ -97,27 +139,20 @@ static void reloaded(struct emd_proc *p)
 
 static void test_events_on_file_change(void **state)
 {
-	char *text = model(100000, true, false, true);
 	struct emd_proc p;
 	uint64_t want[256], got[1024];
 	struct nlmsghdr *w;
-	struct nlattr *st;
 	uint32_t id;
 	size_t n;
 	int a, b;
 
 	(void)state;
-	emd_start_model(&p, text, NULL);
-	free(text);
-	a = emd_connect(&p);
-	b = emd_connect(&p);
-	join(a, EMNL_SEQPACKET_CMD_JOIN);
-	join(b, EMNL_SEQPACKET_CMD_JOIN);
+	emd_start_model_take(&p, model(100000, true, false, true), NULL);
+	a = member(&p);
+	b = member(&p);
 
 	/* little's table changes, gpu goes, dsp comes: inotify sees the rename. */
-	text = model(110000, false, true, true);
-	write_file(p.model, text);
-	free(text);
+	rewrite_model(&p, model(110000, false, true, true));
 	reloaded(&p);
 	for (int i = 0; i < 2; i++) {
 		int fd = i ? b : a;
@@ -132,20 +167,8 @@ static void test_events_on_file_change(void **state)
 	/* The created event's bytes: the new domain's table, as get-perf-table. */
 	w = req_begin(want, FAM_ID, 0, 0, 3, 1);
 	mnl_attr_put_u32(w, 1, 2);
-	st = mnl_attr_nest_start(w, 2);
-	mnl_attr_put_u64(w, 2, 0);
-	mnl_attr_put_u64(w, 3, 100000);
-	mnl_attr_put_u64(w, 4, 1000);
-	mnl_attr_put_u64(w, 5, 0);
-	mnl_attr_put_u64(w, 6, 0);
-	mnl_attr_nest_end(w, st);
-	st = mnl_attr_nest_start(w, 2);
-	mnl_attr_put_u64(w, 2, 0);
-	mnl_attr_put_u64(w, 3, 300000);
-	mnl_attr_put_u64(w, 4, 5000);
-	mnl_attr_put_u64(w, 5, 0);
-	mnl_attr_put_u64(w, 6, 0);
-	mnl_attr_nest_end(w, st);
+	put_device_state(w, 100000, 1000);
+	put_device_state(w, 300000, 5000);
 	assert_int_equal(n, w->nlmsg_len);
 	assert_memory_equal(got, want, n);
 
@@ -153,32 +176,14 @@ static void test_events_on_file_change(void **state)
 	 * first packet it gets must be that reply. */
 	emd_signal(&p, SIGHUP);
 	reloaded(&p);
-	{
-		uint64_t req[16];
-		struct nlmsghdr *r = req_begin(req, FAM_ID, NLM_F_REQUEST, 77, 2, 1);
-
-		mnl_attr_put_u32(r, 1, 2);
-		send_pkt(b, r, r->nlmsg_len);
-		n = recv_pkt(b, got, sizeof(got));
-		assert_int_equal(nl(got)->nlmsg_seq, 77);
-	}
+	table_answers(b, 77, 2);
 	/* After LEAVE, a change brings a no longer (the same check). */
 	join(b, EMNL_SEQPACKET_CMD_JOIN + 1);
-	text = model(120000, false, true, true);
-	write_file(p.model, text);
-	free(text);
+	rewrite_model(&p, model(120000, false, true, true));
 	reloaded(&p);
 	assert_int_equal(next_event(a, &id, NULL, NULL), 4);
 	assert_int_equal(id, 0);
-	{
-		uint64_t req[16];
-		struct nlmsghdr *r = req_begin(req, FAM_ID, NLM_F_REQUEST, 78, 2, 1);
-
-		mnl_attr_put_u32(r, 1, 0);
-		send_pkt(b, r, r->nlmsg_len);
-		n = recv_pkt(b, got, sizeof(got));
-		assert_int_equal(nl(got)->nlmsg_seq, 78);
-	}
+	table_answers(b, 78, 0);
 	close(a);
 	close(b);
 	emd_stop(&p);
@@ -188,7 +193,6 @@ static void test_events_on_file_change(void **state)
 static void test_reload_refused(void **state)
 {
 	const char *const args[] = {"--no-watch", NULL};
-	char *text = model(100000, true, false, true);
 	struct emd_proc p;
 	uint64_t req[16], got[256];
 	struct nlmsghdr *r;
@@ -196,13 +200,9 @@ static void test_reload_refused(void **state)
 	int a;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
-	a = emd_connect(&p);
-	join(a, EMNL_SEQPACKET_CMD_JOIN);
-	text = model(100000, false, false, false); /* big and gpu gone */
-	write_file(p.model, text);
-	free(text);
+	emd_start_model_take(&p, model(100000, true, false, true), args);
+	a = member(&p);
+	rewrite_model(&p, model(100000, false, false, false)); /* big and gpu gone */
 	emd_signal(&p, SIGHUP);
 	reloaded(&p);
 	assert_non_null(strstr(emd_log_text(&p), "CPU domain 'big' is gone; CPU domains cannot "
@@ -245,7 +245,6 @@ static void test_slow_subscriber(void **state)
 	const char *const args[] = {"--no-watch", "--client-queue", "4", "--sndbuf", "4096",
 				    "--hooks", NULL};
 	enum { ROUNDS = 60 };
-	char *text = model(100000, false, false, true);
 	struct emd_proc p;
 	uint64_t buf[1024];
 	unsigned int got_before = 0;
@@ -255,16 +254,11 @@ static void test_slow_subscriber(void **state)
 	int slow, fast;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
-	slow = emd_connect(&p);
-	fast = emd_connect(&p);
-	join(slow, EMNL_SEQPACKET_CMD_JOIN);
-	join(fast, EMNL_SEQPACKET_CMD_JOIN);
+	emd_start_model_take(&p, model(100000, false, false, true), args);
+	slow = member(&p);
+	fast = member(&p);
 	for (unsigned int i = 1; i <= ROUNDS; i++) {
-		text = model(100000 + i, false, false, true);
-		write_file(p.model, text);
-		free(text);
+		rewrite_model(&p, model(100000 + i, false, false, true));
 		emd_signal(&p, SIGHUP);
 		reloaded(&p);
 		/* The reader that keeps up sees every change, in order. */
@@ -289,9 +283,7 @@ static void test_slow_subscriber(void **state)
 	assert_true(got_before < ROUNDS);
 	assert_int_equal(got_before + dropped, ROUNDS);
 	/* After the notice, events flow again, to both. */
-	text = model(200000, false, false, true);
-	write_file(p.model, text);
-	free(text);
+	rewrite_model(&p, model(200000, false, false, true));
 	emd_signal(&p, SIGHUP);
 	reloaded(&p);
 	for (int i = 0; i < 2; i++) {

@@ -37,8 +37,6 @@
 
 #include "harness.h"
 
-static struct emd_proc emd_default;
-
 enum expect { SAME, ADDS };
 
 /* One request: what to put in it. */
@@ -266,20 +264,6 @@ static void test_against_the_kernel(void **state)
 	close(efd);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	emd_start(&emd_default, NULL);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emd_stop(&emd_default);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,5 +271,5 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, emd_default_setup, emd_default_teardown);
 }

@@ -26,8 +26,6 @@
 
 #include "harness.h"
 
-static struct emd_proc emd_default;
-
 /* The embedded RK3399 model, as the kernel would report it. */
 struct st {
 	uint64_t perf, freq, power, cost, flags;
@@ -37,20 +35,6 @@ static const struct st little[] = {
 	{219, 816000, 58956, 2692, 0}, {271, 1008000, 86247, 3182, 0},
 	{322, 1200000, 120000, 3726, 0}, {381, 1416000, 179212, 4703, 0},
 };
-
-static int setup(void **state)
-{
-	(void)state;
-	emd_start(&emd_default, NULL);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	emd_stop(&emd_default);
-	return 0;
-}
 
 /* Compare two packets, reporting the first differing byte. */
 static void assert_bytes(const void *got, size_t got_len, const void *want, size_t want_len)
@@ -88,6 +72,18 @@ static size_t build_ack(void *buf, const struct nlmsghdr *req)
 	return nlh->nlmsg_len;
 }
 
+/* The next packets on @fd: exactly the reply @w, then, in its own packet,
+ * exactly the ack of @r (built over @w). */
+static void reply_then_ack(int fd, struct nlmsghdr *w, const struct nlmsghdr *r)
+{
+	static uint64_t got[1024];
+	size_t n = recv_pkt(fd, got, sizeof(got));
+
+	assert_bytes(got, n, w, w->nlmsg_len);
+	n = recv_pkt(fd, got, sizeof(got));
+	assert_bytes(got, n, w, build_ack(w, r));
+}
+
 /* A request with one u32 attribute. */
 static size_t req_u32(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
 		      uint16_t attr, uint32_t v)
@@ -100,11 +96,10 @@ static size_t req_u32(void *buf, uint16_t type, uint16_t flags, uint32_t seq, ui
 
 static void test_getfamily_by_name_golden(void **state)
 {
-	uint64_t req[64], got[1024], want[1024];
+	uint64_t req[64], want[1024];
 	struct nlmsghdr *r, *w;
 	struct nlattr *ops, *op, *grps, *grp;
 	int fd = emd_connect(&emd_default);
-	size_t n;
 
 	(void)state;
 	r = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 11, CTRL_CMD_GETFAMILY, 1);
@@ -140,11 +135,7 @@ static void test_getfamily_by_name_golden(void **state)
 	mnl_attr_nest_end(w, grp);
 	mnl_attr_nest_end(w, grps);
 
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, w->nlmsg_len);
-	/* Then the ack, in its own packet. */
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, build_ack(want, r));
+	reply_then_ack(fd, w, r);
 	close(fd);
 }
 
@@ -197,7 +188,7 @@ static void test_getfamily_by_id_and_dump(void **state)
 /* get-perf-domains do for domain 0: reply, then the ack. */
 static void test_get_domain_golden(void **state)
 {
-	uint64_t req[64], got[512], want[512];
+	uint64_t req[64], want[512];
 	struct nlmsghdr *r, *w;
 	int fd = emd_connect(&emd_default);
 	size_t n;
@@ -211,10 +202,7 @@ static void test_get_domain_golden(void **state)
 	mnl_attr_put_u64(w, 3, 1);
 	for (uint64_t cpu = 0; cpu < 4; cpu++)
 		mnl_attr_put_u64(w, 4, cpu);
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, w->nlmsg_len);
-	n = recv_pkt(fd, got, sizeof(got));
-	assert_bytes(got, n, want, build_ack(want, r));
+	reply_then_ack(fd, w, r);
 	close(fd);
 }
 
@@ -476,26 +464,32 @@ static struct nlmsghdr *policy_msg(void *buf, uint32_t seq)
 	return w;
 }
 
-/* CTRL_ATTR_OP_POLICY { cmd { DO: idx } } */
-static void put_op_policy(struct nlmsghdr *w, uint16_t cmd, uint32_t do_idx)
+/* A policy message at @at with CTRL_ATTR_OP_POLICY { cmd { DO: idx } }; where
+ * the next one goes. */
+static char *put_op_policy(char *at, uint32_t seq, uint16_t cmd, uint32_t do_idx)
 {
+	struct nlmsghdr *w = policy_msg(at, seq);
 	struct nlattr *p = mnl_attr_nest_start(w, CTRL_ATTR_OP_POLICY);
 	struct nlattr *o = mnl_attr_nest_start(w, cmd);
 
 	mnl_attr_put_u32(w, CTRL_ATTR_POLICY_DO, do_idx);
 	mnl_attr_nest_end(w, o);
 	mnl_attr_nest_end(w, p);
+	return at + w->nlmsg_len;
 }
 
-/* CTRL_ATTR_POLICY { idx { attr { u32 policy } } } */
-static void put_policy(struct nlmsghdr *w, uint16_t idx, uint16_t attr)
+/* A policy message at @at with CTRL_ATTR_POLICY { idx { attr { u32 policy } } };
+ * where the next one goes. */
+static char *put_policy(char *at, uint32_t seq, uint16_t idx, uint16_t attr)
 {
+	struct nlmsghdr *w = policy_msg(at, seq);
 	struct nlattr *p = mnl_attr_nest_start(w, CTRL_ATTR_POLICY);
 	struct nlattr *i = mnl_attr_nest_start(w, idx);
 
 	put_u32_policy(w, attr);
 	mnl_attr_nest_end(w, i);
 	mnl_attr_nest_end(w, p);
+	return at + w->nlmsg_len;
 }
 
 /*
@@ -511,7 +505,7 @@ static void test_getpolicy_golden(void **state)
 {
 	uint64_t req[64], got[1024], want[1024];
 	char *at;
-	struct nlmsghdr *r, *w;
+	struct nlmsghdr *r;
 	int fd = emd_connect(&emd_default);
 	size_t n;
 
@@ -522,18 +516,10 @@ static void test_getpolicy_golden(void **state)
 	mnl_attr_put_strz(r, CTRL_ATTR_FAMILY_NAME, "dev-energymodel");
 	send_pkt(fd, r, r->nlmsg_len);
 	at = (char *)want;
-	w = policy_msg(at, 71);
-	put_op_policy(w, 1, 0);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 71);
-	put_op_policy(w, 2, 1);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 71);
-	put_policy(w, 0, 2);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 71);
-	put_policy(w, 1, 1);
-	at += w->nlmsg_len;
+	at = put_op_policy(at, 71, 1, 0);
+	at = put_op_policy(at, 71, 2, 1);
+	at = put_policy(at, 71, 0, 2);
+	at = put_policy(at, 71, 1, 1);
 	n = recv_pkt(fd, got, sizeof(got));
 	assert_bytes(got, n, want, (size_t)(at - (char *)want));
 	n = recv_pkt(fd, got, sizeof(got));
@@ -549,12 +535,8 @@ static void test_getpolicy_golden(void **state)
 	send_pkt(fd, r, r->nlmsg_len);
 	memset(want, 0, sizeof(want));
 	at = (char *)want;
-	w = policy_msg(at, 72);
-	put_op_policy(w, 2, 0);
-	at += w->nlmsg_len;
-	w = policy_msg(at, 72);
-	put_policy(w, 0, 1);
-	at += w->nlmsg_len;
+	at = put_op_policy(at, 72, 2, 0);
+	at = put_policy(at, 72, 0, 1);
 	n = recv_pkt(fd, got, sizeof(got));
 	assert_bytes(got, n, want, (size_t)(at - (char *)want));
 	n = recv_pkt(fd, got, sizeof(got));
@@ -693,5 +675,5 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, emd_default_setup, emd_default_teardown);
 }

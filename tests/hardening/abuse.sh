@@ -14,9 +14,6 @@
 EMD=$1 HB=$2
 . "$(dirname "$0")/lib.sh"
 echo "1..5"
-s=$tmp/emd.sock
-log=$tmp/emd.log
-model=$tmp/model.yaml
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
 

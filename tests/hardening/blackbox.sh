@@ -10,7 +10,6 @@ EMD=$1 HB=$2 N=${3:-3000}
 . "$(dirname "$0")/lib.sh"
 echo "1..4"
 
-s=$tmp/emd.sock
 if start_emd "$s" "$tmp/emd1.log" --default; then
     check "$N generated requests, default packets: replies well-formed, emd still answers" \
         "$HB" fuzz "$s" "$N" 1

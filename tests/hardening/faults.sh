@@ -12,9 +12,6 @@
 EMD=$1 HB=$2
 . "$(dirname "$0")/lib.sh"
 echo "1..10"
-s=$tmp/emd.sock
-model=$tmp/model.yaml
-log=$tmp/emd.log
 
 # dump_is N: a fresh client dumps exactly N domains.
 dump_is() {

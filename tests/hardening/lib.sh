@@ -3,6 +3,10 @@
 # Needs: $EMD (the emd binary), $HB (hbclient).
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/emkit-hardening.XXXXXX") || exit 1
+# The usual places: emd's socket, its log, its model file.
+s=$tmp/emd.sock
+log=$tmp/emd.log
+model=$tmp/model.yaml
 n=0
 failed=0
 emd_pid=
@@ -54,13 +58,4 @@ stop_emd() {
 }
 
 # model_file PATH N: a model of N device domains d0..d(N-1).
-model_file() {
-    {
-        echo "domains:"
-        i=0
-        while [ $i -lt "$2" ]; do
-            echo "  - {name: d$i, flags: [microwatts], states: [{frequency: $((1000 + i)), power: $((10 + i))}]}"
-            i=$((i + 1))
-        done
-    } >"$1.tmp" && mv "$1.tmp" "$1"
-}
+. "$(dirname "$0")/../fixtures/model.sh"

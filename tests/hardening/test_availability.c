@@ -255,22 +255,6 @@ static int run_emd(const char *const *args, char *log, size_t size)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static long rss_kb(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, strlen(field)))
-			v = atol(line + strlen(field) + 1);
-	fclose(f);
-	return v;
-}
-
 /* Send without failing the test: the connection may have been refused (closed). */
 static void ask_quietly(int fd, uint32_t seq)
 {
@@ -289,27 +273,16 @@ static void ask_quietly(int fd, uint32_t seq)
 static void spawn_emd(struct emd_proc *p, rlim_t nofile, const char *as_user,
 		      const char *sock, const char *const *args)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *argv[64];
-	char notify_env[200], *envp[256];
-	size_t n = 0, ne = 0;
-	const char *ready;
+	const char *argv[64], *notify_path;
+	char *envp[256];
+	size_t n = 0;
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->dir, sizeof(p->dir), "/tmp/emd-avail.XXXXXX");
 	assert_non_null(mkdtemp(p->dir));
 	snprintf(p->sock, sizeof(p->sock), "%s/%s", p->dir, sock ? sock : "emd.sock");
 	snprintf(p->log, sizeof(p->log), "%s/emd.log", p->dir);
-	p->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(p->notify_fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", p->dir);
-	assert_int_equal(bind(p->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", sa.sun_path);
-	for (char **e = environ; *e && ne < 250; e++)
-		if (strncmp(*e, "NOTIFY_SOCKET=", 14) && strncmp(*e, "LISTEN_", 7))
-			envp[ne++] = *e;
-	envp[ne++] = notify_env;
-	envp[ne] = NULL;
+	notify_path = emd_notify_setup(p, envp);
 	argv[n++] = EMD_PATH;
 	argv[n++] = "--socket";
 	argv[n++] = p->sock;
@@ -318,7 +291,7 @@ static void spawn_emd(struct emd_proc *p, rlim_t nofile, const char *as_user,
 		argv[n++] = as_user;
 		/* The user writes to the notify socket: let it reach it. */
 		chmod(p->dir, 0755);
-		chmod(sa.sun_path, 0777);
+		chmod(notify_path, 0777);
 	} else if (geteuid() == 0) {
 		argv[n++] = "--allow-root";
 	}
@@ -342,10 +315,7 @@ static void spawn_emd(struct emd_proc *p, rlim_t nofile, const char *as_user,
 		execve(EMD_PATH, (char *const *)argv, envp);
 		_exit(127);
 	}
-	ready = emd_notify_wait(p);
-	snprintf(p->ready, sizeof(p->ready), "%s", ready);
-	if (strncmp(ready, "READY=1", 7))
-		fail_msg("emd did not get ready: '%s'; log:\n%s", ready, emd_log_text(p));
+	emd_wait_ready(p);
 }
 
 /* Stop an emd of spawn_emd and tidy its directory. */
@@ -498,8 +468,7 @@ static void test_fifo_model(void **state)
 	struct emd_proc p;
 
 	(void)state;
-	emd_start_model(&p, text, NULL);
-	free(text);
+	emd_start_model_take(&p, text, NULL);
 	snprintf(fifo, sizeof(fifo), "%s/fifo", p.dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(rename(fifo, p.model), 0); /* inotify: a reload */
@@ -522,8 +491,7 @@ static void test_reload_serves(void **state)
 	int fd;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	fd = emd_connect(&p);
 	text = devices(N, 8, 1); /* every table changes */
 	write_file(p.model, text);
@@ -886,12 +854,11 @@ static void test_memory_returned(void **state)
 	int c;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	c = emd_connect(&p);
 	ask_table(c, 1, 0);
 	answered(c, 1);
-	base = rss_kb(p.pid, "VmRSS:");
+	base = proc_status_kb(p.pid, "VmRSS:");
 	for (size_t i = 0; i < PER; i++) {
 		struct nlmsghdr *r = req_begin(dgram + i * REQ, FAM_ID, NLM_F_REQUEST,
 					       (uint32_t)i, 2, 1);
@@ -913,7 +880,7 @@ static void test_memory_returned(void **state)
 		last = q;
 		usleep(20000);
 	}
-	peak = rss_kb(p.pid, "VmHWM:");
+	peak = proc_status_kb(p.pid, "VmHWM:");
 	print_message("# %d clients flooding: %lu bytes queued; RSS %ld kB at rest, peak %ld kB\n",
 		      N, last, base, peak);
 	/* Bounded by --total-queue-bytes (64 MiB) and one answer (10 KiB) a client
@@ -933,7 +900,7 @@ static void test_memory_returned(void **state)
 	for (int i = 0; i < 600; i++) {
 		ask_table(c, 2, 0);
 		answered(c, 2);
-		after = rss_kb(p.pid, "VmRSS:");
+		after = proc_status_kb(p.pid, "VmRSS:");
 		if (after - base <= 10 * 1024)
 			break;
 		usleep(100000);
@@ -966,8 +933,7 @@ static void test_big_reply(void **state)
 				    "    states: [{frequency: 1000, power: 10}]\n"
 				    "  - {name: gpu, flags: [microwatts], states: "
 				    "[{frequency: 1, power: 1}]}\n");
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	fd = emd_connect(&p);
 	ask_domain(fd, 5, 0);
 	len = recv_pkt(fd, buf, sizeof(buf));
@@ -1025,8 +991,7 @@ static void test_reload_events_keep_up(void **state)
 	int sub;
 
 	(void)state;
-	emd_start_model(&p, text, args);
-	free(text);
+	emd_start_model_take(&p, text, args);
 	sub = emd_connect(&p);
 	join(sub);
 	text = devices(N, 2, 1);

@@ -261,18 +261,20 @@ static void test_kernel_extack_policy(void **state)
 	emnl_sock_close(sk);
 }
 
-/* netdev, as much of it as this test needs, from the kernel's uapi numbers. */
-static const char netdev_spec[] =
-	"name: netdev\n"
-	"attribute-sets:\n"
-	"  - name: dev\n"
-	"    attributes:\n"
-	"      - {name: ifindex, type: u32}\n"
-	"operations:\n"
-	"  list:\n"
-	"    - name: dev-get\n"
-	"      attribute-set: dev\n"
-	"      do: {request: {attributes: [ifindex]}, reply: {attributes: [ifindex]}}\n";
+/* netdev, as much of it as these tests need, from the kernel's uapi numbers: dev-get
+ * (and, the notifications' spec goes on, their operations after it). */
+#define NETDEV_SPEC_OPS                                                                    \
+	"name: netdev\n"                                                                  \
+	"attribute-sets:\n"                                                               \
+	"  - name: dev\n"                                                                 \
+	"    attributes:\n"                                                               \
+	"      - {name: ifindex, type: u32}\n"                                             \
+	"operations:\n"                                                                   \
+	"  list:\n"                                                                       \
+	"    - name: dev-get\n"                                                            \
+	"      attribute-set: dev\n"                                                       \
+	"      do: {request: {attributes: [ifindex]}, reply: {attributes: [ifindex]}}\n"
+static const char netdev_spec[] = NETDEV_SPEC_OPS;
 
 /* The kernel reports a missing required attribute by type, without text. */
 static void test_kernel_extack_missing(void **state)
@@ -369,15 +371,7 @@ static void test_kernel_subscribe(void **state)
 
 /* netdev's notifications, as far as this test needs them (uapi numbers). */
 static const char netdev_ntf_spec[] =
-	"name: netdev\n"
-	"attribute-sets:\n"
-	"  - name: dev\n"
-	"    attributes:\n"
-	"      - {name: ifindex, type: u32}\n"
-	"operations:\n"
-	"  list:\n"
-	"    - {name: dev-get, attribute-set: dev, do: {request: {attributes: [ifindex]},"
-	" reply: {attributes: [ifindex]}}}\n"
+	NETDEV_SPEC_OPS
 	"    - {name: dev-add-ntf, notify: dev-get, mcgrp: mgmt}\n"
 	"    - {name: dev-del-ntf, notify: dev-get, mcgrp: mgmt}\n"
 	"mcast-groups:\n"

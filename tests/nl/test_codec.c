@@ -32,6 +32,19 @@ static void assert_bytes(const uint8_t *got, size_t glen, const uint8_t *want, s
 	fail_msg("bytes differ");
 }
 
+/* @a under @h encodes with @pad into @buf (filled with 0x5a first: padding must
+ * come out zero) as exactly @want. */
+static void encodes_as(void *buf, size_t size, const struct emnl_hdr *h,
+		       const struct emnl_attrs *a, enum emnl_pad_mode pad, const uint8_t *want,
+		       size_t wlen)
+{
+	int n;
+
+	memset(buf, 0x5a, size);
+	n = emnl_encode(buf, size, NULL, h, a, pad);
+	assert_bytes(buf, (size_t)n, want, wlen);
+}
+
 #define PADA(type) NLA(4, type)
 
 /* nlmsghdr + genlmsghdr for family 0x1a, cmd, version 1. */
@@ -54,17 +67,12 @@ static void test_golden_request(void **state)
 	struct emnl_attrs *a = emnl_attrs_new(op->set);
 	struct emnl_hdr h = hdr_of(NLM_F_REQUEST | NLM_F_ACK, 7, op->do_req.cmd);
 	uint8_t buf[256] MSGALIGN;
-	int n;
 
 	(void)state;
 	assert_int_equal(emnl_attrs_add_uint(a, "perf-domain-id", 0), 0);
-	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
-	assert_bytes(buf, (size_t)n, want, sizeof(want));
+	encodes_as(buf, sizeof(buf), &h, a, EMNL_PAD_NEVER, want, sizeof(want));
 	/* Padding mode does not matter without 64-bit values. */
-	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_ALIGN8);
-	assert_bytes(buf, (size_t)n, want, sizeof(want));
+	encodes_as(buf, sizeof(buf), &h, a, EMNL_PAD_ALIGN8, want, sizeof(want));
 	emnl_attrs_free(a);
 }
 
@@ -99,12 +107,8 @@ static void test_golden_pd_reply(void **state)
 	int n;
 
 	(void)state;
-	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
-	assert_bytes(buf, (size_t)n, nopad, sizeof(nopad));
-	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-	n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_ALIGN8);
-	assert_bytes(buf, (size_t)n, align8, sizeof(align8));
+	encodes_as(buf, sizeof(buf), &h, a, EMNL_PAD_NEVER, nopad, sizeof(nopad));
+	encodes_as(buf, sizeof(buf), &h, a, EMNL_PAD_ALIGN8, align8, sizeof(align8));
 
 	/* Decoding drops the pads and gives back the same values. */
 	assert_int_equal(emnl_decode((struct nlmsghdr *)buf, a->set, &hb, &back, &e), 0);
@@ -172,18 +176,13 @@ static void test_golden_perf_table(void **state)
 	struct emnl_hdr h = hdr_of(0, 9, 2);
 	struct emnl_error e;
 	uint8_t buf[512] MSGALIGN;
-	int n;
 
 	(void)state;
 	assert_int_equal(emnl_attrs_add_uint(t, "perf-domain-id", 2), 0);
 	add_state(t, 512, 1000000, 100000, 1953, 1);
 	add_state(t, 1024, 2000000, 400000, 3906, 0);
-	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_NEVER);
-	assert_bytes(buf, (size_t)n, nopad, sizeof(nopad));
-	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_ALIGN8);
-	assert_bytes(buf, (size_t)n, align8, sizeof(align8));
+	encodes_as(buf, sizeof(buf), &h, t, EMNL_PAD_NEVER, nopad, sizeof(nopad));
+	encodes_as(buf, sizeof(buf), &h, t, EMNL_PAD_ALIGN8, align8, sizeof(align8));
 
 	assert_int_equal(emnl_decode((struct nlmsghdr *)buf, t->set, NULL, &back, &e), 0);
 	assert_int_equal(emnl_attrs_count(back, "perf-state"), 2);
@@ -205,13 +204,10 @@ static void test_golden_deleted_event(void **state)
 	struct emnl_attrs *t = emnl_attrs_new(op->set);
 	struct emnl_hdr h = hdr_of(0, 0, op->event.cmd);
 	uint8_t buf[64] MSGALIGN;
-	int n;
 
 	(void)state;
 	assert_int_equal(emnl_attrs_add_uint(t, "perf-domain-id", 4), 0);
-	memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-	n = emnl_encode(buf, sizeof(buf), NULL, &h, t, EMNL_PAD_NEVER);
-	assert_bytes(buf, (size_t)n, want, sizeof(want));
+	encodes_as(buf, sizeof(buf), &h, t, EMNL_PAD_NEVER, want, sizeof(want));
 	emnl_attrs_free(t);
 }
 
@@ -375,7 +371,6 @@ static void test_wire_forms(void **state)
 	const struct emnl_attr_set *all = emnl_spec_set(s, "all");
 	struct emnl_hdr h = hdr_of(0, 0, 1);
 	uint8_t buf[256] MSGALIGN;
-	int n;
 
 	(void)state;
 	{	/* big-endian u32, string with NUL padded to 4, uint as 4 or 8 bytes */
@@ -394,9 +389,7 @@ static void test_wire_forms(void **state)
 		assert_int_equal(emnl_attrs_add_uint(a, "a-uint", 7), 0);
 		assert_int_equal(emnl_attrs_add_uint(a, "a-uint", 1ULL << 32), 0);
 		assert_int_equal(emnl_attrs_add_sint(a, "a-sint", -2), 0);
-		memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-		n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_ALIGN8);
-		assert_bytes(buf, (size_t)n, want, sizeof(want));
+		encodes_as(buf, sizeof(buf), &h, a, EMNL_PAD_ALIGN8, want, sizeof(want));
 		emnl_attrs_free(a);
 	}
 	{	/* indexed array numbered from 1; flag with no payload; bitfield32 */
@@ -413,9 +406,7 @@ static void test_wire_forms(void **state)
 		elem(arr, EMNL_T_U32, 1)->u = 10;
 		elem(arr, EMNL_T_U32, 2)->u = 20;
 		assert_int_equal(emnl_attrs_add_uint(a, "a-bf", 0x0000000f00000005ULL), 0);
-		memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-		n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
-		assert_bytes(buf, (size_t)n, want, sizeof(want));
+		encodes_as(buf, sizeof(buf), &h, a, EMNL_PAD_NEVER, want, sizeof(want));
 		emnl_attrs_free(a);
 	}
 	{	/* nest-type-value: one nest per level, the level's value as its type */
@@ -430,9 +421,7 @@ static void test_wire_forms(void **state)
 		a->v[0].tv[0] = 3;
 		a->v[0].tv[1] = 9;
 		assert_int_equal(emnl_attrs_add_uint(n2, "x", 77), 0);
-		memset(buf, 0x5a, sizeof(buf)); /* padding must come out zero */
-		n = emnl_encode(buf, sizeof(buf), NULL, &h, a, EMNL_PAD_NEVER);
-		assert_bytes(buf, (size_t)n, want, sizeof(want));
+		encodes_as(buf, sizeof(buf), &h, a, EMNL_PAD_NEVER, want, sizeof(want));
 		assert_int_equal(emnl_decode((struct nlmsghdr *)buf, all, NULL, &back, &e), 0);
 		assert_int_equal(back->v[0].tv[0], 3);
 		assert_int_equal(back->v[0].tv[1], 9);

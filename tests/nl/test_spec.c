@@ -16,6 +16,18 @@
 
 #include "nl_test.h"
 
+/* @op's do and dump both request with @req and reply with @rep, the dump's reply
+ * with @dump_rep_n attributes. */
+static void assert_op_cmds(const struct emnl_op *op, unsigned int req, unsigned int rep,
+			   unsigned int dump_rep_n)
+{
+	assert_int_equal(op->do_req.cmd, req);
+	assert_int_equal(op->do_rep.cmd, rep);
+	assert_int_equal(op->dump_req.cmd, req);
+	assert_int_equal(op->dump_rep.cmd, rep);
+	assert_int_equal(op->dump_rep.n, dump_rep_n);
+}
+
 static void test_dev_energymodel(void **state)
 {
 	struct emnl_spec *s = load_spec("dev-energymodel");
@@ -162,12 +174,7 @@ static void test_nlctrl(void **state)
 	assert_string_equal(d->names[12], "nul-string");
 	assert_int_equal(d->values[12], 12);
 
-	op = emnl_spec_op(s, "getfamily");
-	assert_int_equal(op->do_req.cmd, 3);
-	assert_int_equal(op->do_rep.cmd, 1);
-	assert_int_equal(op->dump_req.cmd, 3);
-	assert_int_equal(op->dump_rep.cmd, 1);
-	assert_int_equal(op->dump_rep.n, 7);
+	assert_op_cmds(emnl_spec_op(s, "getfamily"), 3, 1, 7);
 	op = emnl_spec_op(s, "getpolicy");
 	assert_int_equal(op->dump_req.cmd, 10);
 	assert_int_equal(op->dump_rep.cmd, 10);
@@ -310,19 +317,13 @@ static void test_kernel_style(void **state)
 {
 	struct emnl_error e;
 	struct emnl_spec *s = emnl_spec_parse(kernel_style, sizeof(kernel_style) - 1, &e);
-	const struct emnl_op *op;
 
 	(void)state;
 	if (!s)
 		fail_msg("%s", e.msg);
 	assert_int_equal(emnl_spec_def(s, "modes")->values[1], 1);
 	assert_int_equal(emnl_set_attr(emnl_spec_set(s, "attrs"), "label")->type, 2);
-	op = emnl_spec_op(s, "get");
-	assert_int_equal(op->do_req.cmd, 4);
-	assert_int_equal(op->do_rep.cmd, 5);
-	assert_int_equal(op->dump_req.cmd, 4);
-	assert_int_equal(op->dump_rep.cmd, 5);
-	assert_int_equal(op->dump_rep.n, 2);
+	assert_op_cmds(emnl_spec_op(s, "get"), 4, 5, 2);
 	emnl_spec_free(s);
 }
 

@@ -5,13 +5,13 @@
  * mappings after updating 10 of them and after updating all 10,000 are the same; and
  * with no descriptor to spare but one, every update still succeeds. TAP output.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "emkit/static_call.h"
+#include "proc_count.h"
 
 static int many_a(int x)
 {
@@ -68,46 +68,8 @@ static long call_all(int x)
 	return sum;
 }
 
-/* The library's descriptors (its memfds) and the mappings of this program's code or
- * of those memfds; anonymous mappings are a sanitizer's business. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		char link[300], target[256];
-		ssize_t len;
-
-		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len > 0) {
-			target[len] = 0;
-			n += strstr(target, "emkit-static-call") != NULL;
-		}
-	}
-	closedir(d);
-	return n;
-}
-
+/* This program's path: its code's mappings count with the library's (proc_count.h). */
 static char self[256];
-
-static int count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[1024];
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "emkit-static-call") || strstr(line, self);
-	fclose(f);
-	return n;
-}
 
 /* The lowest free descriptor: as RLIMIT_NOFILE, it leaves none to spare. */
 static int lowest_free_fd(void)
@@ -148,15 +110,15 @@ int main(void)
 	printf("1..6\n");
 	if (readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0)
 		return 1;
-	fds0 = count_fds();
-	maps0 = count_maps();
+	fds0 = proc_count_fds();
+	maps0 = proc_count_maps(self);
 	check(call_all(0) == (long)NKEYS && update_range(0, 10, many_b) == 0, "10 updates");
-	fds10 = count_fds();
-	maps10 = count_maps();
+	fds10 = proc_count_fds();
+	maps10 = proc_count_maps(self);
 	check(update_range(10, NKEYS, many_b) == 0 && call_all(0) == 2 * (long)NKEYS,
 	      "10,000 updates, every call reaches the new target");
-	fds_all = count_fds();
-	maps_all = count_maps();
+	fds_all = proc_count_fds();
+	maps_all = proc_count_maps(self);
 	printf("# descriptors %d -> %d -> %d, mappings %d -> %d -> %d; call sites %zu, direct %zu\n",
 	       fds0, fds10, fds_all, maps0, maps10, maps_all,
 	       static_call_key_sites(keys[0], 0), static_call_key_sites(keys[0], 1));
@@ -173,6 +135,7 @@ int main(void)
 	check(dup(0) < 0 && update_range(0, NKEYS, many_a) == 0 && call_all(0) == (long)NKEYS,
 	      "10,000 updates with no descriptor to spare (RLIMIT_NOFILE)");
 	setrlimit(RLIMIT_NOFILE, &old);
-	check(count_fds() == fds_all && count_maps() == maps_all, "still the same counts");
+	check(proc_count_fds() == fds_all && proc_count_maps(self) == maps_all,
+	      "still the same counts");
 	return failed ? 1 : 0;
 }

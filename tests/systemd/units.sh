@@ -115,16 +115,10 @@ if [ $st -eq 2 ] && grep -q "^emd: --reload PID takes no other option" "$tmp/out
 else not_ok "emd --reload with other options: exit $st"; comment "$tmp/out"; fi
 
 # ---- socket activation, unprivileged, no XDG_RUNTIME_DIR ----------------------------
-# model FILE N: N device domains.
+# model FILE N: N device domains, readable by the unprivileged user.
+. "$(dirname "$0")/../fixtures/model.sh"
 model() {
-	{
-		echo "domains:"
-		i=0
-		while [ $i -lt "$2" ]; do
-			echo "  - {name: d$i, flags: [microwatts], states: [{frequency: $((1000 + i)), power: $((10 + i))}]}"
-			i=$((i + 1))
-		done
-	} >"$1.tmp" && mv "$1.tmp" "$1"
+	model_file "$1" "$2"
 	chmod 644 "$1"
 }
 model "$tmp/model.yaml" 2
