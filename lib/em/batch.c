@@ -101,27 +101,33 @@ static int find_id(const struct em_batch *b, unsigned int id)
 
 /* ---- room ---------------------------------------------------------------------- */
 
+/* Room for one more element in the array at @arrp (a pointer to the array's
+ * pointer) of @nr used and *@cap allocated elements of @size bytes (doubling,
+ * from 16). The array's pointer is read and written with memcpy: it is not a
+ * void * object. */
+static int grow(void *arrp, unsigned int nr, unsigned int *cap, size_t size)
+{
+	unsigned int n;
+	void *a;
+
+	if (nr < *cap)
+		return 0;
+	n = *cap ? 2 * *cap : 16;
+	memcpy(&a, arrp, sizeof(a));
+	a = em_realloc(a, n * size);
+	if (!a)
+		return -ENOMEM;
+	memcpy(arrp, &a, sizeof(a));
+	*cap = n;
+	return 0;
+}
+
 /* Room for one more entry and change, for id @id, and a name table at most half full. */
 static int reserve(struct em_batch *b, unsigned int id)
 {
-	if (b->nr_ent == b->cap_ent) {
-		unsigned int n = b->cap_ent ? 2 * b->cap_ent : 16;
-		struct entry *e = em_realloc(b->ent, n * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		b->ent = e;
-		b->cap_ent = n;
-	}
-	if (b->nr_chg == b->cap_chg) {
-		unsigned int n = b->cap_chg ? 2 * b->cap_chg : 16;
-		struct change *c = em_realloc(b->chg, n * sizeof(*c));
-
-		if (!c)
-			return -ENOMEM;
-		b->chg = c;
-		b->cap_chg = n;
-	}
+	if (grow(&b->ent, b->nr_ent, &b->cap_ent, sizeof(*b->ent)) ||
+	    grow(&b->chg, b->nr_chg, &b->cap_chg, sizeof(*b->chg)))
+		return -ENOMEM;
 	if (id >= b->by_id_cap) {
 		unsigned int n = b->by_id_cap ? b->by_id_cap : 64;
 		int *m;
