@@ -197,39 +197,18 @@ static int read_int(struct emnl_value *v, enum emnl_type kind, bool be, const vo
 		return emnl_error_set(e, -EINVAL, "attribute %u (%s) has length %zu, expected %u",
 				      v->type, emnl_type_name(kind), len, w);
 	}
-	switch (w) {
-	case 1: {
-		uint8_t x;
-		memcpy(&x, p, 1);
-		v->u = x;
-		if (emnl_kind_signed(kind))
-			v->s = (int8_t)x;
-		break;
-	}
-	case 2: {
-		uint16_t x;
-		memcpy(&x, p, 2);
-		x = be ? be16toh(x) : x;
-		v->u = x;
-		if (emnl_kind_signed(kind))
-			v->s = (int16_t)x;
-		break;
-	}
-	case 4: {
-		uint32_t x;
-		memcpy(&x, p, 4);
-		x = be ? be32toh(x) : x;
-		v->u = x;
-		if (emnl_kind_signed(kind))
-			v->s = (int32_t)x;
-		break;
-	}
-	default: {
-		uint64_t x;
-		memcpy(&x, p, 8);
-		v->u = be ? be64toh(x) : x;
-		break;
-	}
+	/* Netlink integers are in host order unless the spec says big-endian. */
+	bool msb_first = be || __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+	const uint8_t *b = p;
+	uint64_t x = 0;
+
+	for (unsigned i = 0; i < w; i++)
+		x |= (uint64_t)b[i] << 8 * (msb_first ? w - 1 - i : i);
+	v->u = x;
+	if (emnl_kind_signed(kind) && w < 8) {
+		unsigned shift = 64 - 8 * w;
+
+		v->s = (int64_t)(x << shift) >> shift; /* sign-extend the top bit of @w bytes */
 	}
 	return 0;
 }
