@@ -167,11 +167,17 @@ static bool fits_unsigned(enum emnl_type k, uint64_t v)
 	return w == 8 || v < (1ULL << (w * 8));
 }
 
+/* A value of attribute @at, its payload still to be set. */
+static struct emnl_value value_of(const struct emnl_attr *at)
+{
+	return (struct emnl_value){.attr = at, .type = at->type, .kind = at->kind};
+}
+
 /* emnl_attrs_add_uint - append an unsigned number. */
 int emnl_attrs_add_uint(struct emnl_attrs *a, const char *name, uint64_t v)
 {
 	const struct emnl_attr *at = lookup(a, name);
-	struct emnl_value val = {0};
+	struct emnl_value val;
 
 	if (!at)
 		return -ENOENT;
@@ -181,9 +187,7 @@ int emnl_attrs_add_uint(struct emnl_attrs *a, const char *name, uint64_t v)
 		return -EINVAL;
 	if (!fits_unsigned(at->kind, v))
 		return -ERANGE;
-	val.attr = at;
-	val.type = at->type;
-	val.kind = at->kind;
+	val = value_of(at);
 	val.u = v;
 	return emnl_attrs_add_value(a, &val);
 }
@@ -192,7 +196,7 @@ int emnl_attrs_add_uint(struct emnl_attrs *a, const char *name, uint64_t v)
 int emnl_attrs_add_sint(struct emnl_attrs *a, const char *name, int64_t v)
 {
 	const struct emnl_attr *at = lookup(a, name);
-	struct emnl_value val = {0};
+	struct emnl_value val;
 	unsigned w;
 
 	if (!at)
@@ -209,9 +213,7 @@ int emnl_attrs_add_sint(struct emnl_attrs *a, const char *name, int64_t v)
 		if (v < -lim || v >= lim)
 			return -ERANGE;
 	}
-	val.attr = at;
-	val.type = at->type;
-	val.kind = at->kind;
+	val = value_of(at);
 	val.s = v;
 	return emnl_attrs_add_value(a, &val);
 }
@@ -220,15 +222,13 @@ static int add_bytes(struct emnl_attrs *a, const char *name, const void *p, size
 		     enum emnl_type want)
 {
 	const struct emnl_attr *at = lookup(a, name);
-	struct emnl_value val = {0};
+	struct emnl_value val;
 
 	if (!at)
 		return -ENOENT;
 	if (at->kind != want)
 		return -EINVAL;
-	val.attr = at;
-	val.type = at->type;
-	val.kind = at->kind;
+	val = value_of(at);
 	val.bytes.ptr = (char *)p;
 	val.bytes.len = len;
 	return emnl_attrs_add_value(a, &val);
@@ -253,9 +253,7 @@ int emnl_attrs_add_str_ref(struct emnl_attrs *a, const char *name, const char *s
 	d = grow(a);
 	if (!d)
 		return -ENOMEM;
-	d->attr = at;
-	d->type = at->type;
-	d->kind = at->kind;
+	*d = value_of(at);
 	d->bytes.ptr = (char *)s;
 	d->bytes.len = strlen(s);
 	d->borrowed = true;
@@ -284,7 +282,7 @@ int emnl_attrs_add_flag(struct emnl_attrs *a, const char *name)
 int emnl_attrs_add_nest(struct emnl_attrs *a, const char *name, struct emnl_attrs **child)
 {
 	const struct emnl_attr *at = lookup(a, name);
-	struct emnl_value val = {0};
+	struct emnl_value val;
 	int err;
 
 	if (!at)
@@ -292,9 +290,7 @@ int emnl_attrs_add_nest(struct emnl_attrs *a, const char *name, struct emnl_attr
 	if (at->kind != EMNL_T_NEST && at->kind != EMNL_T_INDEXED_ARRAY &&
 	    at->kind != EMNL_T_NEST_TYPE_VALUE)
 		return -EINVAL;
-	val.attr = at;
-	val.type = at->type;
-	val.kind = at->kind;
+	val = value_of(at);
 	val.nest = emnl_attrs_new(at->kind == EMNL_T_INDEXED_ARRAY ? NULL : at->nested);
 	if (!val.nest)
 		return -ENOMEM;
