@@ -215,6 +215,22 @@ static int stage_begin(struct em_batch *b, struct em_error *err)
 	return 0;
 }
 
+/* stage_begin(), then the entry of the domain with @id: the entry, with the read
+ * lock held, or a negative errno (@err set) with no lock held. */
+static int stage_find(struct em_batch *b, unsigned int id, struct em_error *err)
+{
+	int ret = stage_begin(b, err), e;
+
+	if (ret)
+		return ret;
+	e = find_id(b, id);
+	if (e < 0) {
+		em_read_unlock();
+		return em_err(err, -ENOENT, "no performance domain with id %u", id);
+	}
+	return e;
+}
+
 struct em_batch *em_batch_new(struct em_registry *reg)
 {
 	struct em_batch *b = em_calloc(1, sizeof(*b));
@@ -369,16 +385,11 @@ out:
 
 int em_batch_unregister(struct em_batch *b, unsigned int id, struct em_error *err)
 {
-	int ret = stage_begin(b, err), e;
+	int e = stage_find(b, id, err), ret = 0;
 	const struct em_pd *pd;
 
-	if (ret)
-		return ret;
-	e = find_id(b, id);
-	if (e < 0) {
-		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
-		goto out;
-	}
+	if (e < 0)
+		return e;
 	pd = b->ent[e].next;
 	if (pd->is_cpu) {
 		ret = em_err(err, -EPERM, "domain '%s' (id %u): CPU domains cannot be unregistered",
@@ -406,15 +417,10 @@ int em_batch_table_replace(struct em_batch *b, unsigned int id,
 	struct em_perf_table *t;
 	const struct em_pd *pd;
 	struct em_pd *np;
-	int ret = stage_begin(b, err), e;
+	int e = stage_find(b, id, err), ret = 0;
 
-	if (ret)
-		return ret;
-	e = find_id(b, id);
-	if (e < 0) {
-		ret = em_err(err, -ENOENT, "no performance domain with id %u", id);
-		goto out;
-	}
+	if (e < 0)
+		return e;
 	pd = b->ent[e].next;
 	cur = em_pd_table(pd);
 	if (nr_states != cur->nr_states) {
