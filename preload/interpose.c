@@ -44,7 +44,6 @@ static struct {
 	int (*dup)(int);
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
-	int (*fcntl64)(int, int, ...);
 	int (*close_range)(unsigned int, unsigned int, int);
 	int (*ioctl)(int, unsigned long, ...);
 	void (*closefrom)(int);
@@ -104,8 +103,6 @@ static void resolve(void)
 	RESOLVE(lc.dup, "dup");
 	RESOLVE(lc.dup2, "dup2");
 	RESOLVE(lc.dup3, "dup3");
-	if (!RESOLVE(lc.fcntl64, "fcntl64"))
-		lc.fcntl64 = pl_real.fcntl;
 	RESOLVE(lc.close_range, "close_range");
 	RESOLVE(lc.ioctl, "ioctl");
 	RESOLVE(lc.closefrom, "closefrom");
@@ -255,12 +252,18 @@ static void nonblock_set(int fd, bool on)
 	}
 }
 
-static int fcntl_common(int (*fn)(int, int, ...), int fd, int cmd, va_list ap)
+int fcntl(int fd, int cmd, ...)
 {
-	/* Every fcntl argument fits a word; what it means depends on @cmd. */
-	unsigned long arg = va_arg(ap, unsigned long);
-	int r = fn(fd, cmd, arg);
+	va_list ap;
+	unsigned long arg;
+	int r;
 
+	init();
+	/* Every fcntl argument fits a word; what it means depends on @cmd. */
+	va_start(ap, cmd);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	r = pl_real.fcntl(fd, cmd, arg);
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		duplicated(fd, r);
 	if (cmd == F_SETFL && r == 0)
@@ -268,29 +271,13 @@ static int fcntl_common(int (*fn)(int, int, ...), int fd, int cmd, va_list ap)
 	return r;
 }
 
-int fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	int r;
-
-	init();
-	va_start(ap, cmd);
-	r = fcntl_common(pl_real.fcntl, fd, cmd, ap);
-	va_end(ap);
-	return r;
-}
-
-int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	int r;
-
-	init();
-	va_start(ap, cmd);
-	r = fcntl_common(lc.fcntl64, fd, cmd, ap);
-	va_end(ap);
-	return r;
-}
+/*
+ * Where off_t is 64 bits, glibc's fcntl and fcntl64 are one function (in
+ * x86_64's and aarch64's libc.so.6 both names have one address), so one wrapper
+ * answers to both names.
+ */
+_Static_assert(sizeof(off_t) == 8, "fcntl64 is fcntl only where off_t is 64 bits");
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 int ioctl(int fd, unsigned long req, ...)
 {

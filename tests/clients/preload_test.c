@@ -983,6 +983,11 @@ static int case_descriptors(void)
 	CHECK(attr_u32(get_pd(fd2, f.id, 0, buf, sizeof(buf)), 2) == 0, "a dup'd descriptor");
 	close(fd2);
 	CHECK(attr_u32(get_pd(fd, f.id, 1, buf, sizeof(buf)), 2) == 1, "the original after close");
+	/* F_DUPFD_CLOEXEC, by the name a _FILE_OFFSET_BITS=64 program calls. */
+	fd2 = fcntl64(fd, F_DUPFD_CLOEXEC, 100);
+	CHECK(fd2 >= 100 && attr_u32(get_pd(fd2, f.id, 0, buf, sizeof(buf)), 2) == 0,
+	      "fcntl64(F_DUPFD_CLOEXEC) gives a descriptor that works (%d)", fd2);
+	close(fd2);
 
 	/* O_NONBLOCK: EAGAIN when empty. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
