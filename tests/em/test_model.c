@@ -19,6 +19,8 @@
 
 #include "emkit/em.h"
 
+#include "sample_model.h"
+
 static void test_opp_formulas(void **state)
 {
 	(void)state;
@@ -81,30 +83,6 @@ static void test_default_rk3399(void **state)
 	em_model_release(&m);
 	em_registry_free(reg);
 }
-
-static const char sample_yaml[] =
-	"# two clusters and a GPU\n"
-	"domains:\n"
-	"  - name: little\n"
-	"    cpus: [0, 1, 2, 3]\n"
-	"    capacity: 381\n"
-	"    flags: [microwatts]\n"
-	"    dynamic-power-coefficient: 100\n"
-	"    states:\n"
-	"      - { frequency: 408000, voltage: 825 }\n"
-	"      - { frequency: 1416000, voltage: 1125 }\n"
-	"  - name: gpu\n"
-	"    flags: [microwatts]\n"
-	"    states:\n"
-	"      - frequency: 200000\n"
-	"        power: 300000\n"
-	"  - name: art\n"
-	"    cpus: [4]\n"
-	"    capacity: 1024\n"
-	"    flags: [artificial, skip-inefficiencies]\n"
-	"    states:\n"
-	"      - { frequency: 1000000, power: 1, cost: 90 }\n"
-	"      - { frequency: 2000000, power: 2, cost: 80 }\n";
 
 static char *export_to_string(const struct em_model *m)
 {

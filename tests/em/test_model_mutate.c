@@ -19,28 +19,7 @@
 
 #include "emkit/em.h"
 
-static const char yaml_model[] =
-	"domains:\n"
-	"  - name: little\n"
-	"    cpus: [0, 1, 2, 3]\n"
-	"    capacity: 381\n"
-	"    flags: [microwatts, skip-inefficiencies]\n"
-	"    dynamic-power-coefficient: 100\n"
-	"    states:\n"
-	"      - { frequency: 408000, voltage: 825 }\n"
-	"      - { frequency: 1416000, voltage: 1125 }\n"
-	"  - name: gpu\n"
-	"    flags: [microwatts]\n"
-	"    states:\n"
-	"      - frequency: 200000\n"
-	"        power: 300000\n"
-	"  - name: art\n"
-	"    cpus: [4]\n"
-	"    capacity: 1024\n"
-	"    flags: [artificial]\n"
-	"    states:\n"
-	"      - { frequency: 1000000, power: 1, cost: 90 }\n"
-	"      - { frequency: 2000000, power: 2, cost: 80 }\n";
+#include "sample_model.h"
 
 static const char json_model[] =
 	"{\"domains\": [\n"
@@ -141,7 +120,7 @@ static void fuzz(const char *name, const char *seed_text, unsigned int rounds, u
 static void test_mutate_yaml(void **state)
 {
 	(void)state;
-	fuzz("m.yaml", yaml_model, 10000, 1);
+	fuzz("m.yaml", sample_yaml, 10000, 1);
 }
 
 static void test_mutate_json(void **state)
