@@ -6,6 +6,7 @@
 # Usage: emctl.sh EMCTL SRCDIR
 set -u
 EMCTL=$1
+. "$2/../fixtures/emctl.sh"
 T=$(mktemp -d /tmp/em-emctl-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 n=0
@@ -34,15 +35,9 @@ has() {
     if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$2"; fi
 }
 
-# ynl NAME FILE: FILE is JSON exactly as Python's json.dumps prints it, which
-# is what the kernel's ynl CLI prints with --output-json.
+# ynl NAME FILE: FILE is JSON as the ynl CLI prints it.
 ynl() {
-    if python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    line = line.rstrip("\n")
-    assert json.dumps(json.loads(line)) == line, line
-' "$2" 2>"$T/py"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$T/py"; fi
+    if ynl_json "$2" 2>"$T/py"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$T/py"; fi
 }
 
 echo "1..90"
@@ -50,24 +45,10 @@ echo "1..90"
 check "model show --default" 0 "$EMCTL" model show --default
 same "show: the RK3399 in show's layout, with names and capacities" "$T/out" \
 "perf-domain 0 'little': cpus 0-3, capacity 381, flags microwatts
-  state  frequency (MHz)  performance  power (µW)  cost  flags
-      0              408          109       27769  2547  inefficient
-      1              600          161       40837  2536
-      2              816          219       58956  2692
-      3             1008          271       86247  3182
-      4             1200          322      120000  3726
-      5             1416          381      179212  4703
+$DEFAULT_STATES0
 
 perf-domain 1 'big': cpus 4-5, capacity 1024, flags microwatts
-  state  frequency (MHz)  performance  power (µW)   cost  flags
-      0              408          232      121075   5218  inefficient
-      1              600          341      178051   5221  inefficient
-      2              816          464      242150   5218
-      3             1008          573      336483   5872
-      4             1200          682      472188   6923
-      5             1416          805      648630   8057
-      6             1608          914      848316   9281
-      7             1800         1024     1130112  11036"
+$DEFAULT_STATES1"
 cp "$T/out" "$T/default.txt"
 check "model show (no source = default)" 0 "$EMCTL" model show
 if cmp -s "$T/out" "$T/default.txt"; then ok "show: no source is --default"; else not_ok "show: no source is --default"; fi

@@ -44,19 +44,14 @@ same() {
 		printf '%s\n' "$2" | sed 's/^/# want: /' | head -20; not_ok "$3" "$1"; fi
 }
 has() { if grep -qF -- "$2" "$1"; then ok "$3"; else echo "# missing: $2"; not_ok "$3"; fi; }
-# ynl FILE NAME: every line of FILE is JSON exactly as Python's json.dumps
-# (the ynl CLI's --output-json) prints it.
+# ynl FILE NAME: every line of FILE is JSON as the ynl CLI prints it.
 ynl() {
-	if python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    line = line.rstrip("\n")
-    assert json.dumps(json.loads(line)) == line, line
-' "$1" 2>"$tmp/py"; then ok "$2"; else sed 's/^/# /' "$tmp/py"; not_ok "$2"; fi
+	if ynl_json "$1" 2>"$tmp/py"; then ok "$2"; else sed 's/^/# /' "$tmp/py"; not_ok "$2"; fi
 }
 
 # start_emd ARGS...: emd on $S, waiting until it answers.
 . "$HERE/../fixtures/emd.sh"
+. "$HERE/../fixtures/emctl.sh"
 start_emd() {
 	emd_up 300 "$@"
 	pids="$pids $emd_pid"
@@ -77,23 +72,9 @@ if cmp -s "$tmp/out" "$tmp/help2"; then ok "emctl help show = emctl show --help"
 else not_ok "emctl help show = emctl show --help" "$tmp/help2"; fi
 
 SHOW0="perf-domain 0: cpus 0-3, flags microwatts
-  state  frequency (MHz)  performance  power (µW)  cost  flags
-      0              408          109       27769  2547  inefficient
-      1              600          161       40837  2536
-      2              816          219       58956  2692
-      3             1008          271       86247  3182
-      4             1200          322      120000  3726
-      5             1416          381      179212  4703"
+$DEFAULT_STATES0"
 SHOW1="perf-domain 1: cpus 4-5, flags microwatts
-  state  frequency (MHz)  performance  power (µW)   cost  flags
-      0              408          232      121075   5218  inefficient
-      1              600          341      178051   5221  inefficient
-      2              816          464      242150   5218
-      3             1008          573      336483   5872
-      4             1200          682      472188   6923
-      5             1416          805      648630   8057
-      6             1608          914      848316   9281
-      7             1800         1024     1130112  11036"
+$DEFAULT_STATES1"
 check "show --socket PATH" 0 "$EMCTL" show --socket "$S"
 same "$tmp/out" "$SHOW0
 
