@@ -442,10 +442,14 @@ struct collect {
 	struct emnl_attrs *reply; /* do: the first reply */
 };
 
-/* Handle one reply message; returns 1 when the exchange is over, 0 to go on,
- * negative on error. */
-static int handle(struct collect *c, const struct nlmsghdr *nlh, struct emnl_error *e)
+/* A reply handler: 1 when the exchange is over, 0 to go on, or a negative
+ * errno. It sees only the messages of the request's sequence number. */
+typedef int (*reply_fn)(void *ctx, const struct nlmsghdr *nlh, struct emnl_error *e);
+
+/* The reply_fn of a family request (struct collect). */
+static int handle(void *ctx, const struct nlmsghdr *nlh, struct emnl_error *e)
 {
+	struct collect *c = ctx;
 	struct emnl_attrs *msg;
 	int err;
 
@@ -481,8 +485,10 @@ static int handle(struct collect *c, const struct nlmsghdr *nlh, struct emnl_err
 	return 0;
 }
 
-/* Receive until handle() says the exchange is over. */
-static int exchange(struct emnl_sock *sk, struct collect *c, struct emnl_error *e)
+/* Receive until @fn says the exchange of request @seq is over. Messages of
+ * other sequence numbers (events) are kept for emnl_recv_notification(). */
+static int exchange(struct emnl_sock *sk, uint32_t seq, reply_fn fn, void *ctx,
+		    struct emnl_error *e)
 {
 	for (;;) {
 		const void *buf;
@@ -499,20 +505,30 @@ static int exchange(struct emnl_sock *sk, struct collect *c, struct emnl_error *
 			return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
 		len = (int)n;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_seq != c->seq) {
+			if (nlh->nlmsg_seq != seq) {
 				if (overrun_notice(nlh, NULL, 0))
 					note_overrun(sk, nlh);
 				else
 					pending_keep(sk, nlh);
 				continue;
 			}
-			r = handle(c, nlh, e);
+			r = fn(ctx, nlh, e);
 			if (r)
 				return r < 0 ? r : 0;
 		}
 		if (len)
 			return emnl_error_set(e, -EPROTO, "%d stray bytes after the messages", len);
 	}
+}
+
+/* Send @fam's command @cmd with @flags and @req; collect the answer in @c. */
+static int transact(struct emnl_sock *sk, const struct emnl_family *fam, uint8_t cmd,
+		    uint16_t flags, const struct emnl_attrs *req, struct collect *c,
+		    struct emnl_error *e)
+{
+	int err = send_request(sk, fam->id, fam->spec->version, cmd, flags, req, &c->seq, e);
+
+	return err ? err : exchange(sk, c->seq, handle, c, e);
 }
 
 /* ---- family resolution ---------------------------------------------------- */
@@ -545,13 +561,59 @@ static void read_groups(struct emnl_family *fam, const struct nlattr *arr)
 	}
 }
 
+/* What a GETFAMILY exchange fills in. */
+struct resolve {
+	struct emnl_family *fam;
+	bool got;
+};
+
+/* The reply_fn of a GETFAMILY request: the family's id, version and groups. */
+static int resolve_reply(void *ctx, const struct nlmsghdr *r, struct emnl_error *e)
+{
+	struct resolve *rs = ctx;
+	struct emnl_family *fam = rs->fam;
+	const struct nlattr *a;
+	int err;
+
+	if (r->nlmsg_type == NLMSG_ERROR) {
+		err = take_error(r, NULL, e);
+		if (err == -ENOENT && e && !e->msg[0])
+			snprintf(e->msg, sizeof(e->msg), "no family '%s'", fam->spec->name);
+		if (err)
+			return err;
+		return rs->got ? 1 : emnl_error_set(e, -EPROTO, "no reply for '%s'", fam->spec->name);
+	}
+	if (r->nlmsg_type != GENL_ID_CTRL || mnl_nlmsg_get_payload_len(r) < sizeof(struct genlmsghdr))
+		return 0;
+	mnl_attr_for_each(a, r, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(a)) {
+		case CTRL_ATTR_FAMILY_ID:
+			if (!mnl_attr_validate(a, MNL_TYPE_U16)) {
+				fam->id = mnl_attr_get_u16(a);
+				rs->got = true;
+			}
+			break;
+		case CTRL_ATTR_VERSION:
+			if (!mnl_attr_validate(a, MNL_TYPE_U32))
+				fam->version = mnl_attr_get_u32(a);
+			break;
+		case CTRL_ATTR_MCAST_GROUPS:
+			read_groups(fam, a);
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
 /* emnl_family_resolve - CTRL_CMD_GETFAMILY by name. */
 int emnl_family_resolve(struct emnl_sock *sk, const struct emnl_spec *spec,
 			struct emnl_family *fam, struct emnl_error *e)
 {
+	struct resolve rs = {.fam = fam};
 	struct emnl_writer w;
 	uint32_t seq = ++sk->seq;
-	bool got = false;
 	int err, qlen;
 
 	memset(fam, 0, sizeof(*fam));
@@ -569,60 +631,7 @@ int emnl_family_resolve(struct emnl_sock *sk, const struct emnl_spec *spec,
 	err = emnl_send_raw(sk, sk->txbuf, (size_t)qlen);
 	if (err)
 		return emnl_error_set(e, err, "send: %s", strerror(-err));
-	for (;;) {
-		const void *buf;
-		ssize_t n = emnl_recv_raw(sk, &buf, -1);
-		const struct nlmsghdr *r = buf;
-		int len;
-
-		if (n == -ENOBUFS) {
-			note_overrun(sk, NULL);
-			continue;
-		}
-		if (n < 0)
-			return emnl_error_set(e, (int)n, "receive: %s", strerror((int)-n));
-		len = (int)n;
-		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
-			const struct nlattr *a;
-
-			if (r->nlmsg_seq != seq) {
-				if (overrun_notice(r, NULL, 0))
-					note_overrun(sk, r);
-				continue;
-			}
-			if (r->nlmsg_type == NLMSG_ERROR) {
-				err = take_error(r, NULL, e);
-				if (err == -ENOENT && e && !e->msg[0])
-					snprintf(e->msg, sizeof(e->msg), "no family '%s'", spec->name);
-				if (err)
-					return err;
-				return got ? 0 : emnl_error_set(e, -EPROTO, "no reply for '%s'",
-								spec->name);
-			}
-			if (r->nlmsg_type != GENL_ID_CTRL ||
-			    mnl_nlmsg_get_payload_len(r) < sizeof(struct genlmsghdr))
-				continue;
-			mnl_attr_for_each(a, r, sizeof(struct genlmsghdr)) {
-				switch (mnl_attr_get_type(a)) {
-				case CTRL_ATTR_FAMILY_ID:
-					if (!mnl_attr_validate(a, MNL_TYPE_U16)) {
-						fam->id = mnl_attr_get_u16(a);
-						got = true;
-					}
-					break;
-				case CTRL_ATTR_VERSION:
-					if (!mnl_attr_validate(a, MNL_TYPE_U32))
-						fam->version = mnl_attr_get_u32(a);
-					break;
-				case CTRL_ATTR_MCAST_GROUPS:
-					read_groups(fam, a);
-					break;
-				default:
-					break;
-				}
-			}
-		}
-	}
+	return exchange(sk, seq, resolve_reply, &rs, e);
 }
 
 /* emnl_family_group_id - a group's id by name. */
@@ -656,11 +665,7 @@ int emnl_do(struct emnl_sock *sk, const struct emnl_family *fam, const struct em
 	emnl_error_clear(e);
 	if (!op->has_do)
 		return emnl_error_set(e, -EOPNOTSUPP, "'%s' has no do request", op->name);
-	err = send_request(sk, fam->id, fam->spec->version, op->do_req.cmd,
-			   NLM_F_REQUEST | NLM_F_ACK, req, &c.seq, e);
-	if (err)
-		return err;
-	err = exchange(sk, &c, e);
+	err = transact(sk, fam, op->do_req.cmd, NLM_F_REQUEST | NLM_F_ACK, req, &c, e);
 	if (err || !reply)
 		emnl_attrs_free(c.reply);
 	else
@@ -674,16 +679,11 @@ int emnl_dump(struct emnl_sock *sk, const struct emnl_family *fam, const struct 
 {
 	struct collect c = {.set = op->set, .family = fam->id, .dump = true,
 			    .cb = cb, .data = data};
-	int err;
 
 	emnl_error_clear(e);
 	if (!op->has_dump)
 		return emnl_error_set(e, -EOPNOTSUPP, "'%s' cannot be dumped", op->name);
-	err = send_request(sk, fam->id, fam->spec->version, op->dump_req.cmd,
-			   NLM_F_REQUEST | NLM_F_DUMP, req, &c.seq, e);
-	if (err)
-		return err;
-	return exchange(sk, &c, e);
+	return transact(sk, fam, op->dump_req.cmd, NLM_F_REQUEST | NLM_F_DUMP, req, &c, e);
 }
 
 /* ---- notifications -------------------------------------------------------- */
@@ -720,7 +720,7 @@ int emnl_subscribe(struct emnl_sock *sk, const struct emnl_family *fam, const ch
 		err = emnl_send_raw(sk, sk->txbuf, (size_t)n);
 		if (err)
 			return emnl_error_set(e, err, "send: %s", strerror(-err));
-		return exchange(sk, &c, e);
+		return exchange(sk, c.seq, handle, &c, e);
 	}
 }
 
