@@ -51,19 +51,18 @@ static unsigned long clamp_util(unsigned long util, unsigned long scale)
 	return util < scale ? util : scale;
 }
 
-uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, const unsigned int *first,
-			       const unsigned long *load, const unsigned long *acap, int dst,
-			       unsigned long task)
+uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, const unsigned long *load,
+			       const unsigned long *acap, int dst, unsigned long task)
 {
 	const struct em_view_pd *vp = &v->pds[p];
 	/* find_energy_efficient_cpu(): the domain's actual capacity is its first CPU's. */
-	unsigned long cpu_cap = acap[first[p]];
+	unsigned long cpu_cap = acap[vp->first];
 	unsigned long pd_cap = cpu_cap * vp->nr_cpus;
 	unsigned long busy = 0, max_util = 0;
 	bool here = false;
 
 	for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-		unsigned int c = first[p] + k;
+		unsigned int c = vp->first + k;
 		unsigned long u = clamp_util(load[c], vp->capacity);
 		unsigned long eff;
 
@@ -106,12 +105,12 @@ void em_eas_view_acap(const struct em_view *v, const struct em_eas_input *in, un
 }
 
 /* The view's domains in the root domain's order: descending first CPU. */
-static void rd_order(const struct em_view *v, const unsigned int *first, unsigned int *ord)
+static void rd_order(const struct em_view *v, unsigned int *ord)
 {
 	for (unsigned int i = 0; i < v->nr_pds; i++) {
 		unsigned int j = i;
 
-		while (j > 0 && v->cpu[first[ord[j - 1]]] < v->cpu[first[i]]) {
+		while (j > 0 && v->cpu[v->pds[ord[j - 1]].first] < v->cpu[v->pds[i].first]) {
 			ord[j] = ord[j - 1];
 			j--;
 		}
@@ -119,9 +118,9 @@ static void rd_order(const struct em_view *v, const unsigned int *first, unsigne
 	}
 }
 
-int em_eas_view_select(const struct em_view *v, const unsigned int *first,
-		       const unsigned long *load, const unsigned long *acap, unsigned long task,
-		       int prev, int *chosen, uint64_t *delta)
+int em_eas_view_select(const struct em_view *v, const unsigned long *load,
+		       const unsigned long *acap, unsigned long task, int prev, int *chosen,
+		       uint64_t *delta)
 {
 	unsigned int ord_stack[16], *ord = ord_stack;
 	/* The kernel's variables: ULONG_MAX deltas, -1 fits, 0 capacities. */
@@ -142,17 +141,17 @@ int em_eas_view_select(const struct em_view *v, const unsigned int *first,
 		if (!ord)
 			return -ENOMEM;
 	}
-	rd_order(v, first, ord);
+	rd_order(v, ord);
 	for (unsigned int n = 0; n < v->nr_pds; n++) {
 		unsigned int p = ord[n];
 		const struct em_view_pd *vp = &v->pds[p];
-		unsigned long cpu_actual_cap = acap[first[p]];
+		unsigned long cpu_actual_cap = acap[vp->first];
 		long prev_spare_cap = -1, max_spare_cap = -1;
 		int max_spare_cap_cpu = -1, max_fits = -1;
 		uint64_t base, e;
 
 		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-			int c = (int)(first[p] + k);
+			int c = (int)(vp->first + k);
 			/* cpu_util(cpu, p, cpu, 0): with the task, not above capacity. */
 			unsigned long util = clamp_util(load[c] + task, vp->capacity);
 			unsigned long cap = acap[c]; /* capacity_of(): no RT/DL/IRQ to take off */
@@ -172,9 +171,9 @@ int em_eas_view_select(const struct em_view *v, const unsigned int *first,
 		}
 		if (max_spare_cap_cpu < 0 && prev_spare_cap < 0)
 			continue;
-		base = em_eas_view_pd_energy(v, p, first, load, acap, -1, task);
+		base = em_eas_view_pd_energy(v, p, load, acap, -1, task);
 		if (prev_spare_cap > -1) {
-			e = em_eas_view_pd_energy(v, p, first, load, acap, prev, task);
+			e = em_eas_view_pd_energy(v, p, load, acap, prev, task);
 			if (e < base) {
 				/* "CPU utilization has changed": the kernel keeps prev_cpu. */
 				*chosen = prev;
@@ -194,7 +193,7 @@ int em_eas_view_select(const struct em_view *v, const unsigned int *first,
 				continue;
 			if (max_fits < 0 && cpu_actual_cap <= best_actual_cap)
 				continue;
-			e = em_eas_view_pd_energy(v, p, first, load, acap, max_spare_cap_cpu, task);
+			e = em_eas_view_pd_energy(v, p, load, acap, max_spare_cap_cpu, task);
 			if (!no_prev && e < base) {
 				*chosen = prev;
 				*delta = 0;
@@ -240,7 +239,6 @@ out:
 
 struct eas_ctx {
 	struct em_view v;
-	unsigned int *first;
 	unsigned long *load;
 	unsigned long *acap;
 };
@@ -248,7 +246,6 @@ struct eas_ctx {
 static void ctx_release(struct eas_ctx *x)
 {
 	em_view_release(&x->v);
-	free(x->first);
 	free(x->load);
 	free(x->acap);
 }
@@ -265,10 +262,9 @@ static int ctx_take(struct eas_ctx *x, const struct em_registry *reg, const stru
 	ret = em_view_take(&x->v, reg, err);
 	if (ret)
 		return ret;
-	x->first = em_view_first_cpu(&x->v);
 	x->load = em_calloc(x->v.nr_cpus ? x->v.nr_cpus : 1, sizeof(*x->load));
 	x->acap = em_calloc(x->v.nr_cpus ? x->v.nr_cpus : 1, sizeof(*x->acap));
-	if (!x->first || !x->load || !x->acap) {
+	if (!x->load || !x->acap) {
 		ctx_release(x);
 		return em_err(err, -ENOMEM, "out of memory");
 	}
@@ -402,7 +398,7 @@ int em_eas_select_cpu(const struct em_registry *reg, const struct em_eas_input *
 			return em_err(err, -EINVAL, "prev_cpu %d is in no CPU domain", prev_cpu);
 		}
 	}
-	ret = em_eas_view_select(&x.v, x.first, x.load, x.acap, task_util, prev, &chosen, &delta);
+	ret = em_eas_view_select(&x.v, x.load, x.acap, task_util, prev, &chosen, &delta);
 	if (ret == -EBUSY) {
 		em_err(err, ret, "a CPU's own utilization does not fit it: overutilized, the kernel does not use EAS");
 	} else if (ret == -ENOSPC) {
@@ -415,8 +411,8 @@ int em_eas_select_cpu(const struct em_registry *reg, const struct em_eas_input *
 			uint64_t before = 0, after = 0;
 
 			for (unsigned int p = 0; p < x.v.nr_pds; p++) {
-				before += em_eas_view_pd_energy(&x.v, p, x.first, x.load, x.acap, -1, 0);
-				after += em_eas_view_pd_energy(&x.v, p, x.first, x.load, x.acap,
+				before += em_eas_view_pd_energy(&x.v, p, x.load, x.acap, -1, 0);
+				after += em_eas_view_pd_energy(&x.v, p, x.load, x.acap,
 							       chosen, task_util);
 			}
 			d->cpu = (int)x.v.cpu[chosen];

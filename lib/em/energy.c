@@ -132,6 +132,7 @@ int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_err
 		vp->flags = pd->flags;
 		vp->allowed_cap = allowed_cap(t);
 		vp->capacity = t->states[t->nr_states - 1].performance;
+		vp->first = v->nr_cpus;
 		for (unsigned int k = 0; k < pd->nr_cpu_list; k++) {
 			vp->cpus[vp->nr_cpus++] = pd->cpu_list[k];
 			v->cpu[v->nr_cpus] = pd->cpu_list[k];
@@ -147,20 +148,6 @@ out:
 		return em_err(err, ret, "out of memory");
 	}
 	return 0;
-}
-
-unsigned int *em_view_first_cpu(const struct em_view *v)
-{
-	unsigned int *first = em_calloc(v->nr_pds ? v->nr_pds : 1, sizeof(*first));
-	unsigned int at = 0;
-
-	if (!first)
-		return NULL;
-	for (unsigned int p = 0; p < v->nr_pds; p++) {
-		first[p] = at;
-		at += v->pds[p].nr_cpus;
-	}
-	return first;
 }
 
 int em_estimate_energy_raw(const struct em_registry *reg, const unsigned long *util,
@@ -211,7 +198,6 @@ int em_estimate_energy_raw(const struct em_registry *reg, const unsigned long *u
 
 struct search {
 	const struct em_view *v;
-	const unsigned int *first;
 	const unsigned long *acap;
 	const unsigned long *util; /* sorted, biggest first */
 	unsigned int nr_tasks;
@@ -227,13 +213,13 @@ struct search {
 };
 
 /* The EAS estimate of the whole view with loads load[]. */
-static uint64_t view_energy(const struct em_view *v, const unsigned int *first,
-			    const unsigned long *load, const unsigned long *acap)
+static uint64_t view_energy(const struct em_view *v, const unsigned long *load,
+			    const unsigned long *acap)
 {
 	uint64_t e = 0;
 
 	for (unsigned int p = 0; p < v->nr_pds; p++)
-		e += em_eas_view_pd_energy(v, p, first, load, acap, -1, 0);
+		e += em_eas_view_pd_energy(v, p, load, acap, -1, 0);
 	return e;
 }
 
@@ -262,11 +248,11 @@ static uint64_t lower_bound(const struct search *s, unsigned int task)
 	for (unsigned int p = 0; p < v->nr_pds; p++) {
 		const struct em_view_pd *vp = &v->pds[p];
 		const struct em_perf_table *t = vp->table;
-		unsigned long max = 0, sum = 0, cpu_cap = s->acap[s->first[p]];
+		unsigned long max = 0, sum = 0, cpu_cap = s->acap[vp->first];
 		unsigned int i;
 
 		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-			unsigned long u = s->load[s->first[p] + k];
+			unsigned long u = s->load[vp->first + k];
 
 			sum += u;
 			if (u > max)
@@ -289,7 +275,7 @@ static void search(struct search *s, unsigned int task)
 	const struct em_view *v = s->v;
 
 	if (task == s->nr_tasks) {
-		uint64_t e = view_energy(v, s->first, s->load, s->acap);
+		uint64_t e = view_energy(v, s->load, s->acap);
 
 		if (!s->found || e < s->best) {
 			s->found = true;
@@ -306,12 +292,12 @@ static void search(struct search *s, unsigned int task)
 		const struct em_view_pd *vp = &v->pds[p];
 
 		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-			unsigned int c = s->first[p] + k;
+			unsigned int c = vp->first + k;
 			bool seen = false;
 
 			/* CPUs of one domain with the same load are interchangeable. */
 			for (unsigned int j = 0; j < k && !seen; j++)
-				seen = s->load[s->first[p] + j] == s->load[c];
+				seen = s->load[vp->first + j] == s->load[c];
 			if (seen || !load_fits(v, s->acap, c, s->load[c] + s->util[task]))
 				continue;
 			s->load[c] += s->util[task];
@@ -343,7 +329,6 @@ static unsigned int *order_tasks(const unsigned long *util, unsigned int n)
 
 struct place_ctx {
 	struct em_view v;
-	unsigned int *first;
 	unsigned long *acap;
 	unsigned int *ord;
 	unsigned long *sorted;
@@ -355,7 +340,6 @@ struct place_ctx {
 static void place_release(struct place_ctx *pc)
 {
 	em_view_release(&pc->v);
-	free(pc->first);
 	free(pc->acap);
 	free(pc->ord);
 	free(pc->sorted);
@@ -381,15 +365,13 @@ static int place_prepare(struct place_ctx *pc, const struct em_registry *reg,
 		place_release(pc);
 		return em_err(err, -EINVAL, "the model has no CPU domain to place tasks on");
 	}
-	pc->first = em_view_first_cpu(&pc->v);
 	pc->acap = em_calloc(pc->v.nr_cpus, sizeof(*pc->acap));
 	pc->ord = order_tasks(task_util, nr_tasks);
 	pc->sorted = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->sorted));
 	pc->load = em_calloc(pc->v.nr_cpus, sizeof(*pc->load));
 	pc->at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->at));
 	pc->best_at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->best_at));
-	if (!pc->first || !pc->acap || !pc->ord || !pc->sorted || !pc->load || !pc->at ||
-	    !pc->best_at) {
+	if (!pc->acap || !pc->ord || !pc->sorted || !pc->load || !pc->at || !pc->best_at) {
 		place_release(pc);
 		return em_err(err, -ENOMEM, "out of memory");
 	}
@@ -468,7 +450,7 @@ int em_place_optimal(const struct em_registry *reg, const unsigned long *task_ut
 	if (ret)
 		return ret;
 	s = (struct search){
-		.v = &pc.v, .first = pc.first, .acap = pc.acap, .util = pc.sorted,
+		.v = &pc.v, .acap = pc.acap, .util = pc.sorted,
 		.nr_tasks = nr_tasks, .load = pc.load, .at = pc.at, .best_at = pc.best_at,
 	};
 	ret = bound_prepare(&s, &pc, nr_tasks, err);
@@ -503,7 +485,7 @@ int em_place_greedy(const struct em_registry *reg, const unsigned long *task_uti
 		uint64_t delta;
 		int c = -1;
 
-		ret = em_eas_view_select(&pc.v, pc.first, pc.load, pc.acap, u, -1, &c, &delta);
+		ret = em_eas_view_select(&pc.v, pc.load, pc.acap, u, -1, &c, &delta);
 		if (ret < 0) {
 			if (ret == -EBUSY)
 				em_err(err, ret,
@@ -520,7 +502,7 @@ int em_place_greedy(const struct em_registry *reg, const unsigned long *task_uti
 		pc.at[t] = (unsigned int)ret;
 	}
 	place_output(&pc, nr_tasks, pc.at, cpu_out);
-	*energy = view_energy(&pc.v, pc.first, pc.load, pc.acap);
+	*energy = view_energy(&pc.v, pc.load, pc.acap);
 	place_release(&pc);
 	return 0;
 }

@@ -293,7 +293,7 @@ int em_frontier_compute(const struct em_registry *reg, struct em_frontier *f,
 	uint64_t *skey = NULL;
 	uint32_t *spred = NULL, reach = 0;
 	uint16_t *sopt = NULL;
-	unsigned int *first = NULL, D, at = 0;
+	unsigned int D, at = 0;
 	int ret;
 
 	memset(f, 0, sizeof(*f));
@@ -308,12 +308,11 @@ int em_frontier_compute(const struct em_registry *reg, struct em_frontier *f,
 	f->nr_domains = D;
 	f->nr_cpus = v.nr_cpus;
 	pv = em_calloc(1, sizeof(*pv));
-	first = em_view_first_cpu(&v);
 	f->domain_id = em_calloc(D, sizeof(*f->domain_id));
 	f->domain_first = em_calloc(D, sizeof(*f->domain_first));
 	f->domain_nr_cpus = em_calloc(D, sizeof(*f->domain_nr_cpus));
 	f->cpu = em_calloc(v.nr_cpus, sizeof(*f->cpu));
-	if (!pv || !first || !f->domain_id || !f->domain_first || !f->domain_nr_cpus || !f->cpu)
+	if (!pv || !f->domain_id || !f->domain_first || !f->domain_nr_cpus || !f->cpu)
 		goto nomem;
 	f->priv_ = pv;
 	pv->layer = em_calloc(D, sizeof(*pv->layer));
@@ -328,12 +327,12 @@ int em_frontier_compute(const struct em_registry *reg, struct em_frontier *f,
 		const struct em_view_pd *vp = &v.pds[d];
 
 		f->domain_id[d] = vp->id;
-		f->domain_first[d] = first[d];
+		f->domain_first[d] = vp->first;
 		f->domain_nr_cpus[d] = vp->nr_cpus;
 		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-			f->cpu[first[d] + k] = v.cpu[first[d] + k];
-			pv->cpu_domain[first[d] + k] = d;
-			pv->cpu_rank[first[d] + k] = k;
+			f->cpu[vp->first + k] = v.cpu[vp->first + k];
+			pv->cpu_domain[vp->first + k] = d;
+			pv->cpu_rank[vp->first + k] = k;
 		}
 		reach += vp->nr_cpus * (uint32_t)vp->table->states[vp->table->max_state].performance;
 		pv->cls[d] = d;
@@ -451,14 +450,12 @@ int em_frontier_compute(const struct em_registry *reg, struct em_frontier *f,
 		pv->rperf[i] = NULL;
 		pv->rkey[i] = NULL;
 	}
-	free(first);
 	em_view_release(&v);
 	return 0;
 nomem:
 	free(skey);
 	free(spred);
 	free(sopt);
-	free(first);
 	if (!f->priv_)
 		priv_free(pv, D);
 	em_frontier_release(f);

@@ -172,6 +172,7 @@ struct em_view_pd {
 	unsigned long flags;
 	unsigned long allowed_cap; /* performance of the highest allowed state */
 	unsigned long capacity;    /* the top state's performance (arch_scale_cpu_capacity) */
+	unsigned int first;        /* index in em_view.cpu of its first CPU */
 	unsigned int nr_cpus;
 	unsigned int *cpus;
 	struct em_perf_table *table;
@@ -187,26 +188,23 @@ struct em_view {
 
 int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_error *err);
 void em_view_release(struct em_view *v);
-/* Index in v->cpu of each domain's first CPU (CPUs are stored domain by domain). */
-unsigned int *em_view_first_cpu(const struct em_view *v);
 
 /*
  * EAS on a view (lib/em/eas.c). load[] is each view CPU's utilization without the
- * task, acap[] its actual capacity, first[] from em_view_first_cpu().
+ * task, acap[] its actual capacity.
  * compute_energy() for view domain p with the task of utilization task on view CPU
  * dst (-1: nowhere, task ignored).
  */
-uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, const unsigned int *first,
-			       const unsigned long *load, const unsigned long *acap, int dst,
-			       unsigned long task);
+uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, const unsigned long *load,
+			       const unsigned long *acap, int dst, unsigned long task);
 /*
  * find_energy_efficient_cpu() on a view: returns the view CPU index, or -EBUSY,
  * -ENOSPC, -EAGAIN (as em_eas_select_cpu; prev is a view CPU index or -1), with the
  * chosen candidate's energy delta in *delta and, for -EAGAIN, prev in *chosen.
  */
-int em_eas_view_select(const struct em_view *v, const unsigned int *first,
-		       const unsigned long *load, const unsigned long *acap, unsigned long task,
-		       int prev, int *chosen, uint64_t *delta);
+int em_eas_view_select(const struct em_view *v, const unsigned long *load,
+		       const unsigned long *acap, unsigned long task, int prev, int *chosen,
+		       uint64_t *delta);
 /* Fill acap[] (per view CPU) from an em_eas_input's actual capacities. */
 void em_eas_view_acap(const struct em_view *v, const struct em_eas_input *in, unsigned long *acap);
 
