@@ -696,6 +696,30 @@ static void test_seqpacket_notifications(void **state)
 	peer_stop(&p, sk);
 }
 
+/* The same, when the request that meets the notifications is a GETFAMILY:
+ * resolving a family again must not drop them either. */
+static void test_seqpacket_notifications_during_resolve(void **state)
+{
+	struct fake_peer p;
+	struct emnl_sock *sk = peer_start(&p);
+	struct emnl_family fam, again;
+	struct emnl_error e;
+	struct seen got = {0};
+
+	(void)state;
+	assert_int_equal(emnl_family_resolve(sk, em, &fam, &e), 0);
+	assert_int_equal(emnl_subscribe(sk, &fam, "event", &e), 0);
+	assert_int_equal(emnl_family_resolve(sk, em, &again, &e), 0);
+	assert_int_equal(again.id, fam.id);
+	assert_int_equal(emnl_recv_notification(sk, &fam, 5000, collect, &got, &e), 2);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.cmds[0], 5);
+	assert_int_equal(got.cmds[1], 3);
+	emnl_family_release(&again);
+	emnl_family_release(&fam);
+	peer_stop(&p, sk);
+}
+
 /* The same peer reached by path, as emctl --socket reaches emd. */
 static void test_seqpacket_by_path(void **state)
 {
@@ -766,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_notifications),
 		cmocka_unit_test(test_seqpacket_resolve_dump_do),
 		cmocka_unit_test(test_seqpacket_notifications),
+		cmocka_unit_test(test_seqpacket_notifications_during_resolve),
 		cmocka_unit_test(test_seqpacket_recv_len),
 		cmocka_unit_test(test_seqpacket_overrun),
 		cmocka_unit_test(test_seqpacket_by_path),
