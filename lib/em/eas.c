@@ -51,26 +51,26 @@ static unsigned long clamp_util(unsigned long util, unsigned long scale)
 	return util < scale ? util : scale;
 }
 
-uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, const unsigned long *load,
-			       const unsigned long *acap, int dst, unsigned long task)
+uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, int dst,
+			       unsigned long task)
 {
 	const struct em_view_pd *vp = &v->pds[p];
 	/* find_energy_efficient_cpu(): the domain's actual capacity is its first CPU's. */
-	unsigned long cpu_cap = acap[vp->first];
+	unsigned long cpu_cap = v->acap[vp->first];
 	unsigned long pd_cap = cpu_cap * vp->nr_cpus;
 	unsigned long busy = 0, max_util = 0;
 	bool here = false;
 
 	for (unsigned int k = 0; k < vp->nr_cpus; k++) {
 		unsigned int c = vp->first + k;
-		unsigned long u = clamp_util(load[c], vp->capacity);
+		unsigned long u = clamp_util(v->load[c], vp->capacity);
 		unsigned long eff;
 
 		/* eenv_pd_busy_time(): effective_cpu_util() of each CPU without the task. */
 		busy += u;
 		/* eenv_pd_max_util(): with the task where it goes, with headroom. */
 		if ((int)c == dst) {
-			u = clamp_util(load[c] + task, vp->capacity);
+			u = clamp_util(v->load[c] + task, vp->capacity);
 			here = true;
 		}
 		eff = em_eas_effective_perf(u, vp->capacity);
@@ -91,7 +91,7 @@ uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, const un
 	return em_perf_table_energy(vp->table, vp->flags, max_util, busy, cpu_cap);
 }
 
-void em_eas_view_acap(const struct em_view *v, const struct em_eas_input *in, unsigned long *acap)
+void em_eas_view_acap(struct em_view *v, const struct em_eas_input *in)
 {
 	for (unsigned int c = 0; c < v->nr_cpus; c++) {
 		unsigned int cpu = v->cpu[c];
@@ -100,7 +100,7 @@ void em_eas_view_acap(const struct em_view *v, const struct em_eas_input *in, un
 		if (in && in->actual_cap && cpu < in->nr_cpus && in->actual_cap[cpu] &&
 		    in->actual_cap[cpu] < cap)
 			cap = in->actual_cap[cpu];
-		acap[c] = cap;
+		v->acap[c] = cap;
 	}
 }
 
@@ -118,8 +118,7 @@ static void rd_order(const struct em_view *v, unsigned int *ord)
 	}
 }
 
-int em_eas_view_select(const struct em_view *v, const unsigned long *load,
-		       const unsigned long *acap, unsigned long task, int prev, int *chosen,
+int em_eas_view_select(const struct em_view *v, unsigned long task, int prev, int *chosen,
 		       uint64_t *delta)
 {
 	unsigned int ord_stack[16], *ord = ord_stack;
@@ -134,7 +133,7 @@ int em_eas_view_select(const struct em_view *v, const unsigned long *load,
 	/* select_task_rq_fair() calls it only when the root domain is not overutilized:
 	 * no CPU whose own utilization does not fit it (cpu_overutilized()). */
 	for (unsigned int c = 0; c < v->nr_cpus; c++)
-		if (!em_eas_fits(clamp_util(load[c], v->pds[v->cpu_pd[c]].capacity), acap[c]))
+		if (!em_eas_fits(clamp_util(v->load[c], v->pds[v->cpu_pd[c]].capacity), v->acap[c]))
 			return -EBUSY;
 	if (v->nr_pds > 16) {
 		ord = malloc(v->nr_pds * sizeof(*ord));
@@ -145,7 +144,7 @@ int em_eas_view_select(const struct em_view *v, const unsigned long *load,
 	for (unsigned int n = 0; n < v->nr_pds; n++) {
 		unsigned int p = ord[n];
 		const struct em_view_pd *vp = &v->pds[p];
-		unsigned long cpu_actual_cap = acap[vp->first];
+		unsigned long cpu_actual_cap = v->acap[vp->first];
 		long prev_spare_cap = -1, max_spare_cap = -1;
 		int max_spare_cap_cpu = -1, max_fits = -1;
 		uint64_t base, e;
@@ -153,8 +152,8 @@ int em_eas_view_select(const struct em_view *v, const unsigned long *load,
 		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
 			int c = (int)(vp->first + k);
 			/* cpu_util(cpu, p, cpu, 0): with the task, not above capacity. */
-			unsigned long util = clamp_util(load[c] + task, vp->capacity);
-			unsigned long cap = acap[c]; /* capacity_of(): no RT/DL/IRQ to take off */
+			unsigned long util = clamp_util(v->load[c] + task, vp->capacity);
+			unsigned long cap = v->acap[c]; /* capacity_of(): no RT/DL/IRQ to take off */
 			int fits = em_eas_fits(util, cap) ? 1 : 0;
 
 			if (!fits)
@@ -171,9 +170,9 @@ int em_eas_view_select(const struct em_view *v, const unsigned long *load,
 		}
 		if (max_spare_cap_cpu < 0 && prev_spare_cap < 0)
 			continue;
-		base = em_eas_view_pd_energy(v, p, load, acap, -1, task);
+		base = em_eas_view_pd_energy(v, p, -1, task);
 		if (prev_spare_cap > -1) {
-			e = em_eas_view_pd_energy(v, p, load, acap, prev, task);
+			e = em_eas_view_pd_energy(v, p, prev, task);
 			if (e < base) {
 				/* "CPU utilization has changed": the kernel keeps prev_cpu. */
 				*chosen = prev;
@@ -193,7 +192,7 @@ int em_eas_view_select(const struct em_view *v, const unsigned long *load,
 				continue;
 			if (max_fits < 0 && cpu_actual_cap <= best_actual_cap)
 				continue;
-			e = em_eas_view_pd_energy(v, p, load, acap, max_spare_cap_cpu, task);
+			e = em_eas_view_pd_energy(v, p, max_spare_cap_cpu, task);
 			if (!no_prev && e < base) {
 				*chosen = prev;
 				*delta = 0;
@@ -237,52 +236,33 @@ out:
 
 /* ---- public entry points ------------------------------------------------------- */
 
-struct eas_ctx {
-	struct em_view v;
-	unsigned long *load;
-	unsigned long *acap;
-};
-
-static void ctx_release(struct eas_ctx *x)
-{
-	em_view_release(&x->v);
-	free(x->load);
-	free(x->acap);
-}
-
-static int ctx_take(struct eas_ctx *x, const struct em_registry *reg, const struct em_eas_input *in,
-		    struct em_error *err)
+/* A view of @reg with @in's utilizations and actual capacities. */
+static int view_take_input(struct em_view *v, const struct em_registry *reg,
+			   const struct em_eas_input *in, struct em_error *err)
 {
 	struct em_cpumask seen = {0};
 	int ret;
 
-	memset(x, 0, sizeof(*x));
 	if (in->nr_cpus > EM_MAX_CPUS)
 		return em_err(err, -EINVAL, "%u CPUs: at most %u", in->nr_cpus, EM_MAX_CPUS);
-	ret = em_view_take(&x->v, reg, err);
+	ret = em_view_take(v, reg, err);
 	if (ret)
 		return ret;
-	x->load = em_calloc(x->v.nr_cpus ? x->v.nr_cpus : 1, sizeof(*x->load));
-	x->acap = em_calloc(x->v.nr_cpus ? x->v.nr_cpus : 1, sizeof(*x->acap));
-	if (!x->load || !x->acap) {
-		ctx_release(x);
-		return em_err(err, -ENOMEM, "out of memory");
-	}
-	for (unsigned int c = 0; c < x->v.nr_cpus; c++) {
-		unsigned int cpu = x->v.cpu[c];
+	for (unsigned int c = 0; c < v->nr_cpus; c++) {
+		unsigned int cpu = v->cpu[c];
 
 		em_cpumask_set(&seen, cpu);
-		x->load[c] = in->util && cpu < in->nr_cpus ? in->util[cpu] : 0;
+		v->load[c] = in->util && cpu < in->nr_cpus ? in->util[cpu] : 0;
 	}
 	for (unsigned int cpu = 0; in->util && cpu < in->nr_cpus; cpu++) {
 		if (in->util[cpu] && !em_cpumask_test(&seen, cpu)) {
-			ctx_release(x);
+			em_view_release(v);
 			return em_err(err, -ENOENT,
 				      "CPU %u has utilization %lu but is in no performance domain", cpu,
 				      in->util[cpu]);
 		}
 	}
-	em_eas_view_acap(&x->v, in, x->acap);
+	em_eas_view_acap(v, in);
 	return 0;
 }
 
@@ -379,26 +359,26 @@ int em_eas_select_cpu(const struct em_registry *reg, const struct em_eas_input *
 		      unsigned long task_util, int prev_cpu, struct em_eas_decision *d,
 		      struct em_error *err)
 {
-	struct eas_ctx x;
+	struct em_view v;
 	int prev = -1, chosen = -1, ret;
 	uint64_t delta = 0;
 
 	if (task_util < 1 || task_util > EM_CAPACITY_SCALE)
 		return em_err(err, -EINVAL, "task utilization %lu is not in 1..%u", task_util,
 			      EM_CAPACITY_SCALE);
-	ret = ctx_take(&x, reg, in, err);
+	ret = view_take_input(&v, reg, in, err);
 	if (ret)
 		return ret;
 	if (prev_cpu >= 0) {
-		for (unsigned int c = 0; c < x.v.nr_cpus; c++)
-			if (x.v.cpu[c] == (unsigned int)prev_cpu)
+		for (unsigned int c = 0; c < v.nr_cpus; c++)
+			if (v.cpu[c] == (unsigned int)prev_cpu)
 				prev = (int)c;
 		if (prev < 0) {
-			ctx_release(&x);
+			em_view_release(&v);
 			return em_err(err, -EINVAL, "prev_cpu %d is in no CPU domain", prev_cpu);
 		}
 	}
-	ret = em_eas_view_select(&x.v, x.load, x.acap, task_util, prev, &chosen, &delta);
+	ret = em_eas_view_select(&v, task_util, prev, &chosen, &delta);
 	if (ret == -EBUSY) {
 		em_err(err, ret, "a CPU's own utilization does not fit it: overutilized, the kernel does not use EAS");
 	} else if (ret == -ENOSPC) {
@@ -410,12 +390,12 @@ int em_eas_select_cpu(const struct em_registry *reg, const struct em_eas_input *
 		if (d) {
 			uint64_t before = 0, after = 0;
 
-			for (unsigned int p = 0; p < x.v.nr_pds; p++) {
-				before += em_eas_view_pd_energy(&x.v, p, x.load, x.acap, -1, 0);
-				after += em_eas_view_pd_energy(&x.v, p, x.load, x.acap,
+			for (unsigned int p = 0; p < v.nr_pds; p++) {
+				before += em_eas_view_pd_energy(&v, p, -1, 0);
+				after += em_eas_view_pd_energy(&v, p,
 							       chosen, task_util);
 			}
-			d->cpu = (int)x.v.cpu[chosen];
+			d->cpu = (int)v.cpu[chosen];
 			d->delta = delta;
 			d->before = before;
 			d->after = after;
@@ -424,8 +404,8 @@ int em_eas_select_cpu(const struct em_registry *reg, const struct em_eas_input *
 			em_err(err, ret, "adding the task lowers a domain's energy: the kernel keeps it on prev_cpu %d",
 			       prev_cpu);
 		else
-			ret = (int)x.v.cpu[chosen];
+			ret = (int)v.cpu[chosen];
 	}
-	ctx_release(&x);
+	em_view_release(&v);
 	return ret;
 }

@@ -83,6 +83,8 @@ void em_view_release(struct em_view *v)
 	free(v->pds);
 	free(v->cpu);
 	free(v->cpu_pd);
+	free(v->load);
+	free(v->acap);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -104,7 +106,9 @@ int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_err
 	v->pds = em_calloc(n ? n : 1, sizeof(*v->pds));
 	v->cpu = em_calloc(ncpu ? ncpu : 1, sizeof(*v->cpu));
 	v->cpu_pd = em_calloc(ncpu ? ncpu : 1, sizeof(*v->cpu_pd));
-	if (!v->pds || !v->cpu || !v->cpu_pd) {
+	v->load = em_calloc(ncpu ? ncpu : 1, sizeof(*v->load));
+	v->acap = em_calloc(ncpu ? ncpu : 1, sizeof(*v->acap));
+	if (!v->pds || !v->cpu || !v->cpu_pd || !v->load || !v->acap) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -197,11 +201,9 @@ int em_estimate_energy_raw(const struct em_registry *reg, const unsigned long *u
 /* ---- placement ----------------------------------------------------------------- */
 
 struct search {
-	const struct em_view *v;
-	const unsigned long *acap;
+	const struct em_view *v;   /* its load[] is the placement being tried */
 	const unsigned long *util; /* sorted, biggest first */
 	unsigned int nr_tasks;
-	unsigned long *load;       /* per view CPU */
 	unsigned int *at;          /* view CPU of each sorted task */
 	unsigned int *best_at;
 	uint64_t best;
@@ -213,23 +215,21 @@ struct search {
 };
 
 /* The EAS estimate of the whole view with loads load[]. */
-static uint64_t view_energy(const struct em_view *v, const unsigned long *load,
-			    const unsigned long *acap)
+static uint64_t view_energy(const struct em_view *v)
 {
 	uint64_t e = 0;
 
 	for (unsigned int p = 0; p < v->nr_pds; p++)
-		e += em_eas_view_pd_energy(v, p, load, acap, -1, 0);
+		e += em_eas_view_pd_energy(v, p, -1, 0);
 	return e;
 }
 
 /* The kernel's fit rule for a CPU's total load (util_fits_cpu on cpu_util()). */
-static bool load_fits(const struct em_view *v, const unsigned long *acap, unsigned int c,
-		      unsigned long load)
+static bool load_fits(const struct em_view *v, unsigned int c, unsigned long load)
 {
 	unsigned long scale = v->pds[v->cpu_pd[c]].capacity;
 
-	return em_eas_fits(load < scale ? load : scale, acap[c]);
+	return em_eas_fits(load < scale ? load : scale, v->acap[c]);
 }
 
 /*
@@ -248,11 +248,11 @@ static uint64_t lower_bound(const struct search *s, unsigned int task)
 	for (unsigned int p = 0; p < v->nr_pds; p++) {
 		const struct em_view_pd *vp = &v->pds[p];
 		const struct em_perf_table *t = vp->table;
-		unsigned long max = 0, sum = 0, cpu_cap = s->acap[vp->first];
+		unsigned long max = 0, sum = 0, cpu_cap = v->acap[vp->first];
 		unsigned int i;
 
 		for (unsigned int k = 0; k < vp->nr_cpus; k++) {
-			unsigned long u = s->load[vp->first + k];
+			unsigned long u = v->load[vp->first + k];
 
 			sum += u;
 			if (u > max)
@@ -275,7 +275,7 @@ static void search(struct search *s, unsigned int task)
 	const struct em_view *v = s->v;
 
 	if (task == s->nr_tasks) {
-		uint64_t e = view_energy(v, s->load, s->acap);
+		uint64_t e = view_energy(v);
 
 		if (!s->found || e < s->best) {
 			s->found = true;
@@ -297,13 +297,13 @@ static void search(struct search *s, unsigned int task)
 
 			/* CPUs of one domain with the same load are interchangeable. */
 			for (unsigned int j = 0; j < k && !seen; j++)
-				seen = s->load[vp->first + j] == s->load[c];
-			if (seen || !load_fits(v, s->acap, c, s->load[c] + s->util[task]))
+				seen = v->load[vp->first + j] == v->load[c];
+			if (seen || !load_fits(v, c, v->load[c] + s->util[task]))
 				continue;
-			s->load[c] += s->util[task];
+			v->load[c] += s->util[task];
 			s->at[task] = c;
 			search(s, task + 1);
-			s->load[c] -= s->util[task];
+			v->load[c] -= s->util[task];
 		}
 	}
 }
@@ -329,10 +329,8 @@ static unsigned int *order_tasks(const unsigned long *util, unsigned int n)
 
 struct place_ctx {
 	struct em_view v;
-	unsigned long *acap;
 	unsigned int *ord;
 	unsigned long *sorted;
-	unsigned long *load;
 	unsigned int *at;
 	unsigned int *best_at;
 };
@@ -340,10 +338,8 @@ struct place_ctx {
 static void place_release(struct place_ctx *pc)
 {
 	em_view_release(&pc->v);
-	free(pc->acap);
 	free(pc->ord);
 	free(pc->sorted);
-	free(pc->load);
 	free(pc->at);
 	free(pc->best_at);
 }
@@ -365,17 +361,15 @@ static int place_prepare(struct place_ctx *pc, const struct em_registry *reg,
 		place_release(pc);
 		return em_err(err, -EINVAL, "the model has no CPU domain to place tasks on");
 	}
-	pc->acap = em_calloc(pc->v.nr_cpus, sizeof(*pc->acap));
 	pc->ord = order_tasks(task_util, nr_tasks);
 	pc->sorted = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->sorted));
-	pc->load = em_calloc(pc->v.nr_cpus, sizeof(*pc->load));
 	pc->at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->at));
 	pc->best_at = em_calloc(nr_tasks ? nr_tasks : 1, sizeof(*pc->best_at));
-	if (!pc->acap || !pc->ord || !pc->sorted || !pc->load || !pc->at || !pc->best_at) {
+	if (!pc->ord || !pc->sorted || !pc->at || !pc->best_at) {
 		place_release(pc);
 		return em_err(err, -ENOMEM, "out of memory");
 	}
-	em_eas_view_acap(&pc->v, NULL, pc->acap);
+	em_eas_view_acap(&pc->v, NULL);
 	for (unsigned int i = 0; i < nr_tasks; i++)
 		pc->sorted[i] = task_util[pc->ord[i]];
 	return 0;
@@ -450,8 +444,8 @@ int em_place_optimal(const struct em_registry *reg, const unsigned long *task_ut
 	if (ret)
 		return ret;
 	s = (struct search){
-		.v = &pc.v, .acap = pc.acap, .util = pc.sorted,
-		.nr_tasks = nr_tasks, .load = pc.load, .at = pc.at, .best_at = pc.best_at,
+		.v = &pc.v, .util = pc.sorted, .nr_tasks = nr_tasks, .at = pc.at,
+		.best_at = pc.best_at,
 	};
 	ret = bound_prepare(&s, &pc, nr_tasks, err);
 	if (ret) {
@@ -485,7 +479,7 @@ int em_place_greedy(const struct em_registry *reg, const unsigned long *task_uti
 		uint64_t delta;
 		int c = -1;
 
-		ret = em_eas_view_select(&pc.v, pc.load, pc.acap, u, -1, &c, &delta);
+		ret = em_eas_view_select(&pc.v, u, -1, &c, &delta);
 		if (ret < 0) {
 			if (ret == -EBUSY)
 				em_err(err, ret,
@@ -498,11 +492,11 @@ int em_place_greedy(const struct em_registry *reg, const unsigned long *task_uti
 			place_release(&pc);
 			return ret;
 		}
-		pc.load[ret] += u;
+		pc.v.load[ret] += u;
 		pc.at[t] = (unsigned int)ret;
 	}
 	place_output(&pc, nr_tasks, pc.at, cpu_out);
-	*energy = view_energy(&pc.v, pc.load, pc.acap);
+	*energy = view_energy(&pc.v);
 	place_release(&pc);
 	return 0;
 }

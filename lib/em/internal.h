@@ -184,28 +184,29 @@ struct em_view {
 	unsigned int nr_cpus;      /* CPUs in all CPU domains */
 	unsigned int *cpu;         /* CPU numbers, domain by domain */
 	unsigned int *cpu_pd;      /* domain index of each of them */
+	/* EAS's inputs for each view CPU, zero when taken: */
+	unsigned long *load;       /* utilization without the task being placed */
+	unsigned long *acap;       /* actual capacity (em_eas_view_acap()) */
 };
 
 int em_view_take(struct em_view *v, const struct em_registry *reg, struct em_error *err);
 void em_view_release(struct em_view *v);
 
 /*
- * EAS on a view (lib/em/eas.c). load[] is each view CPU's utilization without the
- * task, acap[] its actual capacity.
+ * EAS on a view (lib/em/eas.c), from its load[] and acap[].
  * compute_energy() for view domain p with the task of utilization task on view CPU
  * dst (-1: nowhere, task ignored).
  */
-uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, const unsigned long *load,
-			       const unsigned long *acap, int dst, unsigned long task);
+uint64_t em_eas_view_pd_energy(const struct em_view *v, unsigned int p, int dst,
+			       unsigned long task);
 /*
  * find_energy_efficient_cpu() on a view: returns the view CPU index, or -EBUSY,
  * -ENOSPC, -EAGAIN (as em_eas_select_cpu; prev is a view CPU index or -1), with the
  * chosen candidate's energy delta in *delta and, for -EAGAIN, prev in *chosen.
  */
-int em_eas_view_select(const struct em_view *v, const unsigned long *load,
-		       const unsigned long *acap, unsigned long task, int prev, int *chosen,
+int em_eas_view_select(const struct em_view *v, unsigned long task, int prev, int *chosen,
 		       uint64_t *delta);
 /* Fill acap[] (per view CPU) from an em_eas_input's actual capacities. */
-void em_eas_view_acap(const struct em_view *v, const struct em_eas_input *in, unsigned long *acap);
+void em_eas_view_acap(struct em_view *v, const struct em_eas_input *in);
 
 #endif
