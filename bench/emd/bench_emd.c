@@ -51,6 +51,7 @@
 
 #include "../timing.h"
 #include "emd_wire.h"
+#include "genl_req.h"
 #include "emkit/nl.h"
 
 #define FAM_ID EMD_FAMILY_ID
@@ -162,14 +163,8 @@ static pid_t start_echo(const char *sock, size_t reply_len)
 /* One request: get-perf-domains (cmd 1) or get-perf-table (cmd 2) for @id. */
 static size_t make_req(void *buf, uint8_t cmd, uint32_t id, uint32_t seq)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct nlmsghdr *nlh = req_begin(buf, FAM_ID, NLM_F_REQUEST, seq, cmd, 1);
 
-	nlh->nlmsg_type = FAM_ID;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
-	g->cmd = cmd;
-	g->version = 1;
 	mnl_attr_put_u32(nlh, cmd == 1 ? 2 : 1, id);
 	return nlh->nlmsg_len;
 }

@@ -27,6 +27,7 @@
 
 #include "emkit/nl.h"
 #include "../timing.h"
+#include "genl_req.h"
 
 #ifndef EMNL_SPEC_DIR
 #define EMNL_SPEC_DIR "spec"
@@ -194,7 +195,6 @@ static int bench_kernel(const struct emnl_spec *ctrl, int rounds)
 	struct emnl_family fam;
 	const struct emnl_op *op = emnl_spec_op(ctrl, "getfamily");
 	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
 	int one = 1, fd;
 	uint32_t seq = 1;
 	double mo, mr;
@@ -206,12 +206,7 @@ static int bench_kernel(const struct emnl_spec *ctrl, int rounds)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 2;
+	nlh = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 0, CTRL_CMD_GETFAMILY, 2);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "nlctrl");
 	if (raw_getfamily(fd, req, nlh->nlmsg_len, seq++, buf, sizeof(buf)) != GENL_ID_CTRL) {
 		fprintf(stderr, "bench_nl: raw getfamily failed\n");

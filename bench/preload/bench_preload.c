@@ -34,6 +34,7 @@
 #include <linux/genetlink.h>
 
 #include "../timing.h"
+#include "genl_req.h"
 
 #define DOMAINS 4096
 #define DUMPS 50
@@ -51,16 +52,7 @@ static void die(const char *what)
 
 static struct nlmsghdr *req(void *buf, uint16_t type, uint16_t flags, uint8_t cmd, uint32_t seq)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = 1;
-	return nlh;
+	return req_begin(buf, type, NLM_F_REQUEST | flags, seq, cmd, 1);
 }
 
 /* One request, one answer (a do). */

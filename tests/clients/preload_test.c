@@ -39,6 +39,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
+#include "genl_req.h"
+
 extern char **environ;
 
 #define FAMILY "dev-energymodel"
@@ -92,16 +94,7 @@ static uint32_t portid_of(int fd)
 /* A genetlink request in @buf. */
 static struct nlmsghdr *req(void *buf, uint16_t type, uint16_t flags, uint8_t cmd)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++next_seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = 1;
-	return nlh;
+	return req_begin(buf, type, NLM_F_REQUEST | flags, ++next_seq, cmd, 1);
 }
 
 static struct nlmsghdr *getfamily(void *buf, const char *name, uint16_t flags)

@@ -274,21 +274,6 @@ long proc_status_kb(pid_t pid, const char *field)
 	return kb;
 }
 
-/* req_begin - a request header in @buf. */
-struct nlmsghdr *req_begin(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
-			   uint8_t version)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
-	nlh->nlmsg_seq = seq;
-	g->cmd = cmd;
-	g->version = version;
-	return nlh;
-}
-
 /* send_recv_len - tell emd our receive buffer is @len bytes (RECV_LEN). */
 void send_recv_len(int fd, uint32_t len)
 {

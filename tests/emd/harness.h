@@ -16,6 +16,7 @@
 #include <linux/genetlink.h>
 
 #include "emd_wire.h"
+#include "genl_req.h"
 #include "emkit/nl.h"
 
 /* emd's ids (lib/proto/emd_wire.h), under the tests' short names; tests that
@@ -75,9 +76,6 @@ bool pkt_waiting(int fd);
 /* Tell emd the reader calls recvmsg() with @len bytes (RECV_LEN, no answer). */
 void send_recv_len(int fd, uint32_t len);
 
-/* Start a request: nlmsghdr + genlmsghdr in @buf. */
-struct nlmsghdr *req_begin(void *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t cmd,
-			   uint8_t version);
 /* Parse an NLMSG_ERROR packet of exactly one message; checks seq. */
 void expect_error(const void *buf, size_t len, uint32_t seq, int err, const char *msg);
 /* The parsed error of the NLMSG_ERROR at @buf. */

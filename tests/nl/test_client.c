@@ -27,6 +27,7 @@
 #include <linux/genetlink.h>
 
 #include "fake_peer.h"
+#include "genl_req.h"
 #include "nl_test.h"
 
 /* ---- kernel ----------------------------------------------------------------- */
@@ -317,8 +318,7 @@ static void test_ctrl_reply_matches_kernel(void **state)
 	struct emnl_error e;
 	struct emnl_sock *sk = emnl_sock_open_kernel(&e);
 	uint8_t req[64] MSGALIGN, ours[1024] MSGALIGN;
-	struct nlmsghdr *q = mnl_nlmsg_put_header(req);
-	struct genlmsghdr *g;
+	struct nlmsghdr *q = req_begin(req, GENL_ID_CTRL, NLM_F_REQUEST, 77, CTRL_CMD_GETFAMILY, 2);
 	const struct nlmsghdr *k = NULL;
 	const void *dgram;
 	uint32_t groups[] = {0x10};
@@ -327,12 +327,6 @@ static void test_ctrl_reply_matches_kernel(void **state)
 
 	(void)state;
 	assert_non_null(sk);
-	q->nlmsg_type = GENL_ID_CTRL;
-	q->nlmsg_flags = NLM_F_REQUEST;
-	q->nlmsg_seq = 77;
-	g = mnl_nlmsg_put_extra_header(q, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 2;
 	mnl_attr_put_strz(q, CTRL_ATTR_FAMILY_NAME, "nlctrl");
 	assert_int_equal(emnl_send_raw(sk, req, q->nlmsg_len), 0);
 	n = emnl_recv_raw(sk, &dgram, 5000);
