@@ -165,6 +165,23 @@ static void bury(struct em_batch *b, struct em_pd *pd)
 	b->dead = pd;
 }
 
+static void free_pd(struct em_pd *pd)
+{
+	free(pd->table);
+	free(pd);
+}
+
+/* Free what was buried: no reader nor observer can hold it any more. */
+static void free_dead(struct em_batch *b)
+{
+	while (b->dead) {
+		struct em_pd *pd = b->dead;
+
+		b->dead = pd->reclaim_next;
+		free_pd(pd);
+	}
+}
+
 /* Entry @e now publishes @pd; a staged object it replaces is buried. */
 static void supersede(struct em_batch *b, unsigned int e, struct em_pd *pd)
 {
@@ -192,12 +209,6 @@ static struct em_pd *copy_pd(const struct em_pd *pd)
 		np->reclaim_next = NULL;
 	}
 	return np;
-}
-
-static void free_pd(struct em_pd *pd)
-{
-	free(pd->table);
-	free(pd);
 }
 
 /* ---- staging ------------------------------------------------------------------- */
@@ -563,15 +574,8 @@ int em_batch_commit(struct em_batch *b, struct em_error *err)
 	emreg_reclaim(reg);
 out:
 	emreg_writer_unlock(reg);
-	if (b->committed) {
-		/* Never published: the observers were their last users. */
-		while (b->dead) {
-			struct em_pd *pd = b->dead;
-
-			b->dead = pd->reclaim_next;
-			free_pd(pd);
-		}
-	}
+	if (b->committed)
+		free_dead(b); /* never published: the observers were their last users */
 	return ret;
 }
 
@@ -584,12 +588,7 @@ void em_batch_free(struct em_batch *b)
 			if (b->ent[e].next && b->ent[e].next != b->ent[e].cur)
 				free_pd(b->ent[e].next);
 	}
-	while (b->dead) {
-		struct em_pd *pd = b->dead;
-
-		b->dead = pd->reclaim_next;
-		free_pd(pd);
-	}
+	free_dead(b);
 	free(b->ids.used);
 	free(b->ent);
 	free(b->by_id);
