@@ -392,7 +392,8 @@ static int stage(struct emd_loader *l)
 	return 0;
 }
 
-static void loader_free(struct emd_loader *l)
+/* Give back what the comparison kept: staged by now, or dropped. */
+static void drop_pending(struct emd_loader *l)
 {
 	for (unsigned int i = 0; i < l->nr_upd; i++)
 		free(l->upd[i].md.states);
@@ -400,6 +401,13 @@ static void loader_free(struct emd_loader *l)
 		free(l->add[i].md.states);
 	free(l->upd);
 	free(l->add);
+	l->upd = l->add = NULL;
+	l->nr_upd = l->cap_upd = l->nr_add = l->cap_add = 0;
+}
+
+static void loader_free(struct emd_loader *l)
+{
+	drop_pending(l);
 	free(l->cur);
 	free(l->hash);
 	em_batch_free(l->batch);
@@ -419,15 +427,7 @@ static void *loader_main(void *arg)
 		l->ret = read_source(l->d, compare_domain, l, &l->err);
 	if (!l->ret)
 		l->ret = stage(l);
-	/* What the comparison kept is staged now (or dropped): give it back. */
-	for (unsigned int i = 0; i < l->nr_upd; i++) {
-		free(l->upd[i].md.states);
-		l->upd[i].md.states = NULL;
-	}
-	for (unsigned int i = 0; i < l->nr_add; i++) {
-		free(l->add[i].md.states);
-		l->add[i].md.states = NULL;
-	}
+	drop_pending(l);
 	if (write(l->d->loadfd, &one, sizeof(one)) != sizeof(one))
 		abort(); /* an eventfd write of 1 cannot fail */
 	return NULL;
