@@ -112,8 +112,9 @@ void emreg_retire_pd(struct em_registry *reg, struct em_pd *pd);
 void emreg_retire_set(struct em_registry *reg, struct em_pd_set *s);
 /* Wait for a grace period and free everything retired (writer lock held). */
 void emreg_reclaim(struct em_registry *reg);
-/* A set for @nr domains whose ids are below @id_cap; its index from its domains. */
+/* A new domain (id set) takes @desc's flags, capacity, CPUs and name. */
 void emreg_pd_fill(struct em_pd *pd, const struct em_pd_desc *desc);
+/* A set for @nr domains whose ids are below @id_cap; its index from its domains. */
 struct em_pd_set *emreg_set_alloc(unsigned int nr, unsigned int id_cap);
 void emreg_set_index(struct em_pd_set *set, unsigned int id_cap);
 const struct em_pd *emreg_set_find_id(const struct em_pd_set *set, unsigned int id);

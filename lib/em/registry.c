@@ -742,7 +742,8 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 	if (pd && desc->fixed_id)
 		pd->id = desc->id;
 	if (!pd || !set ||
-	    (desc->fixed_id ? emreg_ids_take_fixed(&reg->ids, desc->id) : emreg_ids_take(&reg->ids, &pd->id))) {
+	    (desc->fixed_id ? emreg_ids_take_fixed(&reg->ids, desc->id)
+			    : emreg_ids_take(&reg->ids, &pd->id))) {
 		free(pd);
 		free(set);
 		ret = em_err(err, -ENOMEM, "out of memory");
