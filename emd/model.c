@@ -184,8 +184,8 @@ struct emd_loader {
 	/* The registry as the reload found it. */
 	struct cur_pd *cur;
 	unsigned int nr_cur;
-	unsigned int *hash;        /* index + 1 into cur, by name; 0: empty */
-	unsigned int hash_cap;
+	unsigned int *by_id;       /* index + 1 into cur, by domain id; 0: none */
+	unsigned int id_end;
 	/* The difference, in the order it is staged: updates, then creations. */
 	struct pending *upd, *add;
 	unsigned int nr_upd, cap_upd, nr_add, cap_add;
@@ -196,24 +196,19 @@ struct emd_loader {
 	struct emd_reload_stats st;
 };
 
-static unsigned int name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-/* The registry's domain named @name, or NULL. */
+/* The registry's domain named @name, or NULL (the registry is the one the
+ * snapshot saw: only the loop's thread writes it, and not while we load). */
 static struct cur_pd *find_cur(struct emd_loader *l, const char *name)
 {
-	unsigned int mask = l->hash_cap - 1;
+	const struct em_pd *pd;
+	unsigned int id = 0;
 
-	for (unsigned int i = name_hash(name) & mask; l->hash[i]; i = (i + 1) & mask)
-		if (!strcmp(l->cur[l->hash[i] - 1].name, name))
-			return &l->cur[l->hash[i] - 1];
-	return NULL;
+	em_read_lock();
+	pd = em_pd_by_name(l->d->reg, name);
+	if (pd)
+		id = em_pd_id(pd);
+	em_read_unlock();
+	return pd && id < l->id_end && l->by_id[id] ? &l->cur[l->by_id[id] - 1] : NULL;
 }
 
 /* Note the registry's domains (one read section: one snapshot). */
@@ -224,24 +219,20 @@ static int snapshot(struct emd_loader *l)
 
 	em_read_lock();
 	n = em_pd_count(l->d->reg);
-	for (l->hash_cap = 16; l->hash_cap < 2 * n + 2; l->hash_cap *= 2)
-		;
+	l->id_end = em_pd_id_end(l->d->reg);
 	l->cur = calloc(n ? n : 1, sizeof(*l->cur));
-	l->hash = calloc(l->hash_cap, sizeof(*l->hash));
-	if (!l->cur || !l->hash) {
+	l->by_id = calloc(l->id_end ? l->id_end : 1, sizeof(*l->by_id));
+	if (!l->cur || !l->by_id) {
 		em_read_unlock();
 		return -ENOMEM;
 	}
 	em_for_each_pd(pd, l->d->reg) {
 		struct cur_pd *c = &l->cur[l->nr_cur];
-		unsigned int mask = l->hash_cap - 1, i;
 
 		snprintf(c->name, sizeof(c->name), "%s", em_pd_name(pd));
 		c->id = em_pd_id(pd);
 		c->is_cpu = em_pd_is_cpu(pd);
-		for (i = name_hash(c->name) & mask; l->hash[i]; i = (i + 1) & mask)
-			;
-		l->hash[i] = ++l->nr_cur;
+		l->by_id[c->id] = ++l->nr_cur;
 	}
 	em_read_unlock();
 	return 0;
@@ -409,7 +400,7 @@ static void loader_free(struct emd_loader *l)
 {
 	drop_pending(l);
 	free(l->cur);
-	free(l->hash);
+	free(l->by_id);
 	em_batch_free(l->batch);
 	free(l);
 }

@@ -57,15 +57,6 @@ struct em_batch {
 
 /* ---- look-ups ------------------------------------------------------------------ */
 
-static unsigned int name_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 /* The entry of the domain named @name that the batch leaves in place, or -1. */
 static int find_name(const struct em_batch *b, const char *name)
 {
@@ -73,7 +64,7 @@ static int find_name(const struct em_batch *b, const char *name)
 
 	if (!b->names_cap)
 		return -1;
-	for (unsigned int i = name_hash(name) & mask;; i = (i + 1) & mask) {
+	for (unsigned int i = emreg_name_hash(name) & mask;; i = (i + 1) & mask) {
 		unsigned int e = b->names[i];
 
 		if (!e)
@@ -86,7 +77,7 @@ static int find_name(const struct em_batch *b, const char *name)
 
 static void name_insert(struct em_batch *b, unsigned int e)
 {
-	unsigned int mask = b->names_cap - 1, i = name_hash(b->ent[e].next->name) & mask;
+	unsigned int mask = b->names_cap - 1, i = emreg_name_hash(b->ent[e].next->name) & mask;
 
 	while (b->names[i])
 		i = (i + 1) & mask;

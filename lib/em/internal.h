@@ -36,8 +36,20 @@ struct em_pd_set {
 	unsigned int nr;
 	unsigned int id_end;   /* one past the largest id */
 	struct em_pd **by_id;  /* id_end entries, after pd[nr] */
+	unsigned int name_mask; /* by_name has name_mask + 1 slots, at most half used */
+	unsigned int *by_name; /* open addressing by emreg_name_hash: index in pd + 1 */
 	struct em_pd *pd[];
 };
+
+/* FNV-1a of a domain name: the set's and a batch's name tables. */
+static inline unsigned int emreg_name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
 
 /* RCU publication and dereference (release / acquire, which TSan understands). */
 #define em_publish(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
@@ -118,6 +130,7 @@ void emreg_pd_fill(struct em_pd *pd, const struct em_pd_desc *desc);
 struct em_pd_set *emreg_set_alloc(unsigned int nr, unsigned int id_cap);
 void emreg_set_index(struct em_pd_set *set, unsigned int id_cap);
 const struct em_pd *emreg_set_find_id(const struct em_pd_set *set, unsigned int id);
+const struct em_pd *emreg_set_find_name(const struct em_pd_set *set, const char *name);
 /* A table from validated states, with the kernel's arithmetic for @pd. */
 struct em_perf_table *emreg_build_table(const struct em_pd *pd, const struct em_state_desc *st,
 					unsigned int n);

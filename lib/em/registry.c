@@ -549,11 +549,18 @@ struct em_perf_table *emreg_build_table(const struct em_pd *pd, const struct em_
 /* A set for @nr domains whose ids are all below @id_cap, index included. */
 struct em_pd_set *emreg_set_alloc(unsigned int nr, unsigned int id_cap)
 {
-	struct em_pd_set *set = em_calloc(1, sizeof(*set) + ((size_t)nr + id_cap) *
-						      sizeof(set->pd[0]));
+	size_t slots = 2;
+	struct em_pd_set *set;
 
-	if (set)
+	while (slots < 2 * (size_t)nr)
+		slots *= 2;
+	set = em_calloc(1, sizeof(*set) + ((size_t)nr + id_cap) * sizeof(set->pd[0]) +
+				   slots * sizeof(*set->by_name));
+	if (set) {
 		set->by_id = set->pd + nr;
+		set->by_name = (unsigned int *)(set->by_id + id_cap);
+		set->name_mask = (unsigned int)slots - 1;
+	}
 	return set;
 }
 
@@ -569,12 +576,32 @@ void emreg_set_index(struct em_pd_set *set, unsigned int id_cap)
 		set->by_id[pd->id] = pd;
 		if (pd->id >= set->id_end)
 			set->id_end = pd->id + 1;
+		assert(!emreg_set_find_name(set, pd->name)); /* names are unique */
+		for (unsigned int h = emreg_name_hash(pd->name);; h++) {
+			if (!set->by_name[h & set->name_mask]) {
+				set->by_name[h & set->name_mask] = i + 1;
+				break;
+			}
+		}
 	}
 }
 
 const struct em_pd *emreg_set_find_id(const struct em_pd_set *set, unsigned int id)
 {
 	return set && id < set->id_end ? set->by_id[id] : NULL;
+}
+
+const struct em_pd *emreg_set_find_name(const struct em_pd_set *set, const char *name)
+{
+	for (unsigned int h = set ? emreg_name_hash(name) : 0; set; h++) {
+		unsigned int i = set->by_name[h & set->name_mask];
+
+		if (!i)
+			return NULL;
+		if (!strcmp(set->pd[i - 1]->name, name))
+			return set->pd[i - 1];
+	}
+	return NULL;
 }
 
 /* Grow @ids to hold id @id. */
@@ -704,12 +731,13 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 		return ret;
 	old = reg->set;
 	if (desc->name) {
-		for (unsigned int i = 0; old && i < old->nr; i++)
-			if (!strcmp(old->pd[i]->name, desc->name)) {
-				ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u",
-					     desc->name, old->pd[i]->id);
-				goto out;
-			}
+		const struct em_pd *o = emreg_set_find_name(old, desc->name);
+
+		if (o) {
+			ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u",
+				     desc->name, o->id);
+			goto out;
+		}
 	}
 	if (desc->cpus) {
 		unsigned int c;
@@ -750,15 +778,18 @@ int em_pd_register(struct em_registry *reg, const struct em_pd_desc *desc, unsig
 		goto out;
 	}
 	emreg_pd_fill(pd, desc);
-	for (unsigned int i = 0; old && i < old->nr; i++)
-		if (!desc->name && !strcmp(old->pd[i]->name, pd->name)) {
+	if (!desc->name) {
+		const struct em_pd *o = emreg_set_find_name(old, pd->name);
+
+		if (o) {
 			emreg_ids_put(&reg->ids, pd->id);
 			free(pd);
 			free(set);
 			ret = em_err(err, -EEXIST, "domain '%s': the name is taken by domain %u",
-				     old->pd[i]->name, old->pd[i]->id);
+				     o->name, o->id);
 			goto out;
 		}
+	}
 	pd->table = emreg_build_table(pd, desc->states, desc->nr_states);
 	if (!pd->table) {
 		emreg_ids_put(&reg->ids, pd->id);
@@ -1114,12 +1145,7 @@ const struct em_pd *em_pd_of_cpu(const struct em_registry *reg, unsigned int cpu
 
 const struct em_pd *em_pd_by_name(const struct em_registry *reg, const char *name)
 {
-	const struct em_pd_set *set = em_read_set(reg);
-
-	for (unsigned int i = 0; set && i < set->nr; i++)
-		if (!strcmp(set->pd[i]->name, name))
-			return set->pd[i];
-	return NULL;
+	return emreg_set_find_name(em_read_set(reg), name);
 }
 
 const struct em_pd *em_pd_next_after(const struct em_registry *reg, uint64_t seq)

@@ -1,9 +1,10 @@
 /*
- * The registry's index by id (issue 10): em_pd_get() answers from the
- * published set's index, so it must agree with the set itself after every
- * kind of change — registration (lowest free id), unregistration (holes),
- * table replacement (same domain) — and em_pd_id_end() bounds a walk in id
- * order, as emd's dump does. The reference is a walk of em_for_each_pd.
+ * The registry's indexes by id (issue 10) and by name: em_pd_get() and
+ * em_pd_by_name() answer from the published set's indexes, so they must agree
+ * with the set itself after every kind of change — registration (lowest free
+ * id), unregistration (holes), table replacement (same domain), a batch — and
+ * em_pd_id_end() bounds a walk in id order, as emd's dump does. The reference
+ * is a walk of em_for_each_pd.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -29,7 +31,19 @@ static const struct em_pd *walk_find(const struct em_registry *reg, unsigned int
 	return NULL;
 }
 
-/* Every id up to a bit past the end: index and walk agree; the end is exact. */
+/* The domain named @name by walking the set. */
+static const struct em_pd *walk_find_name(const struct em_registry *reg, const char *name)
+{
+	const struct em_pd *pd;
+
+	em_for_each_pd(pd, reg)
+		if (!strcmp(em_pd_name(pd), name))
+			return pd;
+	return NULL;
+}
+
+/* Every id up to a bit past the end, and every name the tests give (d0..d2999):
+ * indexes and walk agree; the end is exact. */
 static void check_index(const struct em_registry *reg)
 {
 	unsigned int end, max_plus_one = 0;
@@ -46,6 +60,12 @@ static void check_index(const struct em_registry *reg)
 		assert_ptr_equal(pd, walk_find(reg, id));
 		if (pd)
 			assert_int_equal(em_pd_id(pd), id);
+	}
+	for (unsigned int i = 0; i < 3000; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "d%u", i);
+		assert_ptr_equal(em_pd_by_name(reg, name), walk_find_name(reg, name));
 	}
 	em_read_unlock();
 }
@@ -87,6 +107,26 @@ static void test_index_follows_changes(void **state)
 		em_pd_unregister(reg, id, NULL);
 	check_index(reg);
 	assert_int_equal(add(reg, 2000), 0);
+	check_index(reg);
+	/* A batch: a name it removes comes back in another domain. */
+	{
+		struct em_batch *b = em_batch_new(reg);
+		struct em_pd_desc d = {.name = "d2000", .flags = EM_PD_MICROWATTS, .nr_states = 2,
+				       .states = st};
+
+		assert_non_null(b);
+		assert_int_equal(em_batch_unregister(b, 0, NULL), 0);
+		assert_int_equal(em_batch_register(b, &d, NULL, NULL), 0);
+		for (unsigned int i = 2001; i < 2600; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "d%u", i);
+			d.name = name;
+			assert_int_equal(em_batch_register(b, &d, NULL, NULL), 0);
+		}
+		assert_int_equal(em_batch_commit(b, NULL), 0);
+		em_batch_free(b);
+	}
 	check_index(reg);
 	em_registry_free(reg);
 }
